@@ -1,0 +1,118 @@
+#include "engine/commands.hpp"
+
+#include <utility>
+
+namespace engine {
+
+CommandBuffer::CommandBuffer(Context& ctx) : ctx_(&ctx) {
+    VkCommandBufferAllocateInfo ai{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
+    ai.commandPool = ctx.command_pool();
+    ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+    ai.commandBufferCount = 1;
+    VK_CHECK(vkAllocateCommandBuffers(ctx.device(), &ai, &cmd_));
+    VkFenceCreateInfo fci{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    VK_CHECK(vkCreateFence(ctx.device(), &fci, nullptr, &fence_));
+}
+
+CommandBuffer::CommandBuffer(CommandBuffer&& o) noexcept
+    : ctx_(o.ctx_), cmd_(std::exchange(o.cmd_, VK_NULL_HANDLE)), fence_(std::exchange(o.fence_, VK_NULL_HANDLE)),
+      pending_(std::exchange(o.pending_, false)) {}
+
+CommandBuffer::~CommandBuffer() {
+    if (!cmd_) return;
+    if (pending_) vkWaitForFences(ctx_->device(), 1, &fence_, VK_TRUE, UINT64_MAX);
+    vkDestroyFence(ctx_->device(), fence_, nullptr);
+    vkFreeCommandBuffers(ctx_->device(), ctx_->command_pool(), 1, &cmd_);
+}
+
+void CommandBuffer::begin(bool one_time) {
+    if (pending_) wait();
+    VK_CHECK(vkResetCommandBuffer(cmd_, 0));
+    VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+    bi.flags = one_time ? VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT : 0;
+    VK_CHECK(vkBeginCommandBuffer(cmd_, &bi));
+}
+
+void CommandBuffer::end() { VK_CHECK(vkEndCommandBuffer(cmd_)); }
+
+void CommandBuffer::dispatch(const ComputePipeline& p, VkDescriptorSet set, const void* push, uint32_t push_bytes,
+                             uint32_t gx, uint32_t gy, uint32_t gz) {
+    if (push_bytes != p.desc().push_bytes)
+        throw std::invalid_argument(p.desc().shader + ": pushed " + std::to_string(push_bytes) +
+                                    " bytes of constants, the pipeline declares " + std::to_string(p.desc().push_bytes));
+    const auto& lim = ctx_->info().max_group_count;
+    if (gx > lim[0] || gy > lim[1] || gz > lim[2])
+        throw std::invalid_argument(p.desc().shader + ": dispatch of " + std::to_string(gx) + "×" + std::to_string(gy) +
+                                    "×" + std::to_string(gz) + " workgroups exceeds the device's limit " +
+                                    std::to_string(lim[0]) + "×" + std::to_string(lim[1]) + "×" + std::to_string(lim[2]));
+    vkCmdBindPipeline(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p.handle());
+    vkCmdBindDescriptorSets(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p.layout(), 0, 1, &set, 0, nullptr);
+    if (push_bytes) vkCmdPushConstants(cmd_, p.layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0, push_bytes, push);
+    if (gx && gy && gz) vkCmdDispatch(cmd_, gx, gy, gz);
+}
+
+static void memory_barrier(VkCommandBuffer cmd, VkPipelineStageFlags src_stage, VkAccessFlags src_access,
+                           VkPipelineStageFlags dst_stage, VkAccessFlags dst_access) {
+    VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER, nullptr, src_access, dst_access};
+    vkCmdPipelineBarrier(cmd, src_stage, dst_stage, 0, 1, &mb, 0, nullptr, 0, nullptr);
+}
+
+void CommandBuffer::barrier() {
+    const auto stages = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
+    memory_barrier(cmd_, stages, VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT, stages,
+                   VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |
+                       VK_ACCESS_TRANSFER_WRITE_BIT);
+}
+
+void CommandBuffer::barrier_to_host() {
+    memory_barrier(cmd_, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                   VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_HOST_BIT,
+                   VK_ACCESS_HOST_READ_BIT);
+}
+
+void CommandBuffer::barrier_from_host() {
+    memory_barrier(cmd_, VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_WRITE_BIT,
+                   VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                   VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_TRANSFER_READ_BIT);
+}
+
+void CommandBuffer::copy(const Buffer& src, Buffer& dst, VkDeviceSize bytes, VkDeviceSize so, VkDeviceSize doff) {
+    VkBufferCopy region{so, doff, bytes};
+    vkCmdCopyBuffer(cmd_, src.handle(), dst.handle(), 1, &region);
+}
+
+void CommandBuffer::fill(Buffer& dst, uint32_t word, VkDeviceSize offset, VkDeviceSize bytes) {
+    vkCmdFillBuffer(cmd_, dst.handle(), offset, bytes, word);
+}
+
+void CommandBuffer::submit() {
+    if (pending_) wait();
+    VK_CHECK(vkResetFences(ctx_->device(), 1, &fence_));
+    VkSubmitInfo si{VK_STRUCTURE_TYPE_SUBMIT_INFO};
+    si.commandBufferCount = 1;
+    si.pCommandBuffers = &cmd_;
+    VK_CHECK(vkQueueSubmit(ctx_->queue(), 1, &si, fence_));
+    pending_ = true;
+}
+
+void CommandBuffer::wait() {
+    if (!pending_) return;
+    VK_CHECK(vkWaitForFences(ctx_->device(), 1, &fence_, VK_TRUE, UINT64_MAX));
+    pending_ = false;
+}
+
+void CommandBuffer::submit_and_wait() {
+    submit();
+    wait();
+}
+
+void one_shot(Context& ctx, const std::function<void(CommandBuffer&)>& fn) {
+    CommandBuffer cmd(ctx);
+    cmd.begin(true);
+    fn(cmd);
+    cmd.barrier_to_host();
+    cmd.end();
+    cmd.submit_and_wait();
+}
+
+}  // namespace engine

@@ -1,0 +1,60 @@
+// engine/commands.hpp — recording helpers over one VkCommandBuffer, a fence, and a one-shot submit.
+// A CommandBuffer can be recorded once and submitted many times (per-step values live in buffers).
+#pragma once
+#include "engine/pipeline.hpp"
+
+#include <functional>
+
+namespace engine {
+
+class CommandBuffer {
+public:
+    explicit CommandBuffer(Context&);
+    CommandBuffer(CommandBuffer&&) noexcept;
+    CommandBuffer(const CommandBuffer&) = delete;
+    CommandBuffer& operator=(const CommandBuffer&) = delete;
+    ~CommandBuffer();
+
+    void begin(bool one_time = false);
+    void end();
+    VkCommandBuffer handle() const { return cmd_; }
+
+    // Dispatch `groups` workgroups of `p` with descriptor set `set` and push constants.
+    void dispatch(const ComputePipeline& p, VkDescriptorSet set, const void* push, uint32_t push_bytes,
+                  uint32_t gx, uint32_t gy = 1, uint32_t gz = 1);
+    template <class Push>
+    void dispatch(const ComputePipeline& p, VkDescriptorSet set, const Push& push, uint32_t gx, uint32_t gy = 1,
+                  uint32_t gz = 1) {
+        dispatch(p, set, &push, sizeof(Push), gx, gy, gz);
+    }
+
+    // Hazard: a compute pass reads or overwrites what an earlier compute/transfer pass wrote or read
+    // (RAW, WAR and WAW all covered). The one barrier between dependent dispatches.
+    void barrier();
+    // Hazard: the host reads what compute/transfer wrote (before the fence wait).
+    void barrier_to_host();
+    // Hazard: compute reads what the host wrote into a mapped buffer since the last submit.
+    void barrier_from_host();
+
+    void copy(const Buffer& src, Buffer& dst, VkDeviceSize bytes, VkDeviceSize src_off = 0, VkDeviceSize dst_off = 0);
+    void fill(Buffer& dst, uint32_t word, VkDeviceSize offset = 0, VkDeviceSize bytes = VK_WHOLE_SIZE);
+
+    // Submits to the context's queue and waits for the fence.
+    void submit_and_wait();
+    // Submits; `wait()` later.
+    void submit();
+    void wait();
+
+private:
+    Context* ctx_;
+    VkCommandBuffer cmd_ = VK_NULL_HANDLE;
+    VkFence fence_ = VK_NULL_HANDLE;
+    bool pending_ = false;
+};
+
+// Record with `fn`, submit, wait. Ends with a barrier so the host may read what was written.
+void one_shot(Context&, const std::function<void(CommandBuffer&)>& fn);
+
+inline uint32_t groups_for(uint64_t n, uint32_t group_size) { return uint32_t((n + group_size - 1) / group_size); }
+
+}  // namespace engine

@@ -1,0 +1,128 @@
+#include "engine/pipeline.hpp"
+
+#include <utility>
+
+namespace diffuscope::shaders {
+extern const std::pair<std::string_view, std::span<const uint32_t>> k_table[];
+extern const size_t k_table_size;
+}  // namespace diffuscope::shaders
+
+namespace engine {
+
+std::span<const uint32_t> shader_code(std::string_view name) {
+    using namespace diffuscope::shaders;
+    for (size_t i = 0; i < k_table_size; ++i)
+        if (k_table[i].first == name) return k_table[i].second;
+    std::string known;
+    for (size_t i = 0; i < k_table_size; ++i) known += std::string(i ? ", " : "") + std::string(k_table[i].first);
+    throw std::runtime_error("no embedded shader named \"" + std::string(name) + "\" (known: " + known + ")");
+}
+
+std::vector<std::string_view> shader_names() {
+    using namespace diffuscope::shaders;
+    std::vector<std::string_view> out;
+    for (size_t i = 0; i < k_table_size; ++i) out.push_back(k_table[i].first);
+    return out;
+}
+
+static constexpr uint32_t k_sets_per_pool = 64;
+
+ComputePipeline::ComputePipeline(Context& ctx, PipelineDesc desc) : ctx_(&ctx), desc_(std::move(desc)) {
+    VkDevice dev = ctx.device();
+    auto code = shader_code(desc_.shader);
+    VkShaderModuleCreateInfo smci{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
+    smci.codeSize = code.size_bytes();
+    smci.pCode = code.data();
+    VK_CHECK(vkCreateShaderModule(dev, &smci, nullptr, &module_));
+
+    std::vector<VkDescriptorSetLayoutBinding> b(desc_.buffers);
+    for (uint32_t i = 0; i < desc_.buffers; ++i)
+        b[i] = {i, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
+    VkDescriptorSetLayoutCreateInfo dl{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
+    dl.bindingCount = desc_.buffers;
+    dl.pBindings = b.data();
+    VK_CHECK(vkCreateDescriptorSetLayout(dev, &dl, nullptr, &set_layout_));
+
+    VkPushConstantRange pcr{VK_SHADER_STAGE_COMPUTE_BIT, 0, desc_.push_bytes};
+    VkPipelineLayoutCreateInfo plci{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
+    plci.setLayoutCount = 1;
+    plci.pSetLayouts = &set_layout_;
+    plci.pushConstantRangeCount = desc_.push_bytes ? 1 : 0;
+    plci.pPushConstantRanges = &pcr;
+    VK_CHECK(vkCreatePipelineLayout(dev, &plci, nullptr, &layout_));
+
+    std::vector<VkSpecializationMapEntry> entries(desc_.spec.size());
+    for (uint32_t i = 0; i < entries.size(); ++i) entries[i] = {i, i * 4u, 4};
+    VkSpecializationInfo si{uint32_t(entries.size()), entries.data(), desc_.spec.size() * 4, desc_.spec.data()};
+
+    VkComputePipelineCreateInfo cpci{VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO};
+    cpci.stage = {VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO};
+    cpci.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
+    cpci.stage.module = module_;
+    cpci.stage.pName = "main";
+    cpci.stage.pSpecializationInfo = entries.empty() ? nullptr : &si;
+    cpci.layout = layout_;
+    VK_CHECK(vkCreateComputePipelines(dev, VK_NULL_HANDLE, 1, &cpci, nullptr, &pipeline_));
+}
+
+ComputePipeline::ComputePipeline(ComputePipeline&& o) noexcept
+    : ctx_(o.ctx_), desc_(std::move(o.desc_)), module_(std::exchange(o.module_, VK_NULL_HANDLE)),
+      set_layout_(std::exchange(o.set_layout_, VK_NULL_HANDLE)), layout_(std::exchange(o.layout_, VK_NULL_HANDLE)),
+      pipeline_(std::exchange(o.pipeline_, VK_NULL_HANDLE)), pools_(std::move(o.pools_)),
+      left_in_pool_(std::exchange(o.left_in_pool_, 0)) {
+    o.pools_.clear();
+}
+
+ComputePipeline::~ComputePipeline() {
+    VkDevice dev = ctx_->device();
+    for (auto p : pools_) vkDestroyDescriptorPool(dev, p, nullptr);
+    if (pipeline_) vkDestroyPipeline(dev, pipeline_, nullptr);
+    if (layout_) vkDestroyPipelineLayout(dev, layout_, nullptr);
+    if (set_layout_) vkDestroyDescriptorSetLayout(dev, set_layout_, nullptr);
+    if (module_) vkDestroyShaderModule(dev, module_, nullptr);
+}
+
+void ComputePipeline::grow_pool() {
+    VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, k_sets_per_pool * std::max(1u, desc_.buffers)};
+    VkDescriptorPoolCreateInfo ci{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
+    ci.maxSets = k_sets_per_pool;
+    ci.poolSizeCount = 1;
+    ci.pPoolSizes = &size;
+    VkDescriptorPool pool;
+    VK_CHECK(vkCreateDescriptorPool(ctx_->device(), &ci, nullptr, &pool));
+    pools_.push_back(pool);
+    left_in_pool_ = k_sets_per_pool;
+}
+
+VkDescriptorSet ComputePipeline::bind(std::initializer_list<BufferRange> bindings) {
+    return bind(std::span<const BufferRange>(bindings.begin(), bindings.size()));
+}
+
+VkDescriptorSet ComputePipeline::bind(std::span<const BufferRange> bindings) {
+    if (bindings.size() != desc_.buffers)
+        throw std::invalid_argument(desc_.shader + ": bound " + std::to_string(bindings.size()) + " buffers, the shader has " +
+                                    std::to_string(desc_.buffers));
+    if (left_in_pool_ == 0) grow_pool();
+    VkDescriptorSetAllocateInfo ai{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
+    ai.descriptorPool = pools_.back();
+    ai.descriptorSetCount = 1;
+    ai.pSetLayouts = &set_layout_;
+    VkDescriptorSet set;
+    VK_CHECK(vkAllocateDescriptorSets(ctx_->device(), &ai, &set));
+    --left_in_pool_;
+    std::vector<VkDescriptorBufferInfo> infos(bindings.size());
+    std::vector<VkWriteDescriptorSet> writes(bindings.size());
+    for (size_t i = 0; i < bindings.size(); ++i) {
+        infos[i] = {bindings[i].buffer->handle(), bindings[i].offset, bindings[i].bytes};
+        writes[i] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
+        writes[i].dstSet = set;
+        writes[i].dstBinding = uint32_t(i);
+        writes[i].descriptorCount = 1;
+        writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+        writes[i].pBufferInfo = &infos[i];
+    }
+    vkUpdateDescriptorSets(ctx_->device(), uint32_t(writes.size()), writes.data(), 0, nullptr);
+    return set;
+}
+
+}  // namespace engine

@@ -1,0 +1,63 @@
+// engine/pipeline.hpp — a compute pipeline built from embedded SPIR-V: its descriptor layout (N storage
+// buffers at bindings 0..N-1), push-constant range and specialization constants. Descriptor sets made
+// from it live as long as it does, so recorded command buffers can be replayed.
+#pragma once
+#include "engine/buffer.hpp"
+
+#include <initializer_list>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace engine {
+
+// The SPIR-V of an embedded shader, by name ("nn/silu_forward.comp"); throws with the list when unknown.
+std::span<const uint32_t> shader_code(std::string_view name);
+std::vector<std::string_view> shader_names();
+
+struct PipelineDesc {
+    std::string shader;               // embedded name, e.g. "test/saxpy.comp"
+    uint32_t buffers = 0;             // storage buffers at bindings 0..buffers-1
+    uint32_t push_bytes = 0;          // size of the push-constant block (0 = none)
+    std::vector<uint32_t> spec = {};  // specialization constant i (constant_id = i) = spec[i]
+};
+
+// A range of a buffer bound to one binding (whole buffer by default).
+struct BufferRange {
+    const Buffer* buffer = nullptr;
+    VkDeviceSize offset = 0;
+    VkDeviceSize bytes = VK_WHOLE_SIZE;
+    BufferRange(const Buffer& b) : buffer(&b) {}  // NOLINT: implicit on purpose
+    BufferRange(const Buffer& b, VkDeviceSize off, VkDeviceSize n) : buffer(&b), offset(off), bytes(n) {}
+};
+
+class ComputePipeline {
+public:
+    ComputePipeline(Context&, PipelineDesc);
+    ComputePipeline(ComputePipeline&&) noexcept;
+    ComputePipeline& operator=(ComputePipeline&&) = delete;
+    ComputePipeline(const ComputePipeline&) = delete;
+    ~ComputePipeline();
+
+    // A descriptor set with `bindings` at 0..n-1, owned by this pipeline.
+    VkDescriptorSet bind(std::initializer_list<BufferRange> bindings);
+    VkDescriptorSet bind(std::span<const BufferRange> bindings);
+
+    VkPipeline handle() const { return pipeline_; }
+    VkPipelineLayout layout() const { return layout_; }
+    const PipelineDesc& desc() const { return desc_; }
+
+private:
+    void grow_pool();
+    Context* ctx_;
+    PipelineDesc desc_;
+    VkShaderModule module_ = VK_NULL_HANDLE;
+    VkDescriptorSetLayout set_layout_ = VK_NULL_HANDLE;
+    VkPipelineLayout layout_ = VK_NULL_HANDLE;
+    VkPipeline pipeline_ = VK_NULL_HANDLE;
+    std::vector<VkDescriptorPool> pools_;
+    uint32_t left_in_pool_ = 0;
+};
+
+}  // namespace engine

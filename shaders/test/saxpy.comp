@@ -1,0 +1,11 @@
+#version 450
+// y = a·x + y — the engine's round-trip test.
+layout(local_size_x = 64) in;
+layout(std430, binding = 0) readonly buffer X { float x[]; };
+layout(std430, binding = 1) buffer Y { float y[]; };
+layout(push_constant) uniform P { uint n; float a; };
+void main() {
+    uint i = gl_GlobalInvocationID.x;
+    if (i >= n) return;
+    y[i] = a * x[i] + y[i];
+}
