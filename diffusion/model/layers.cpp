@@ -1,0 +1,278 @@
+// diffusion/model/layers.cpp — recording GroupNorm, the elementwise layers, the embeddings and the loss.
+#include "diffusion/model/layers.hpp"
+
+#include <stdexcept>
+
+namespace diffuscope::nn {
+
+using engine::CommandBuffer;
+using engine::groups_for;
+
+static constexpr uint32_t k_norm_wg = 128;    // GroupNorm / bias-add reduction workgroups
+static constexpr uint32_t k_loss_wg = 256, k_loss_items = 16;
+
+static uint32_t u32(uint64_t v, const char* what) {
+    if (v > 0xffffffffull) throw std::invalid_argument(std::string(what) + ": more than 2³² elements");
+    return uint32_t(v);
+}
+
+// ---- GroupNorm ---------------------------------------------------------------------------------------
+
+GroupNorm::GroupNorm(engine::Context& ctx)
+    : fwd_(ctx, {"nn/groupnorm_forward.comp", 5, 10 * 4, {k_norm_wg}}),
+      bwd_(ctx, {"nn/groupnorm_backward.comp", 5, 10 * 4, {k_norm_wg}}),
+      bwd_params_(ctx, {"nn/groupnorm_backward_params.comp", 5, 10 * 4, {k_norm_wg}}) {}
+
+static void check_gn(const char* what, const GroupNormShape& s) {
+    check_dim(what, "N", s.n);
+    check_dim(what, "C", s.c);
+    check_dim(what, "H·W", s.hw);
+    check_dim(what, "groups", s.groups);
+    if (s.c % s.groups)
+        throw std::invalid_argument(std::string(what) + ": " + std::to_string(s.groups) + " groups do not divide " +
+                                    std::to_string(s.c) + " channels");
+    if (!(s.eps > 0)) throw std::invalid_argument(std::string(what) + ": eps must be > 0");
+}
+
+void GroupNorm::forward(CommandBuffer& cmd, const GroupNormShape& s, View x, View gamma, View beta, View y, View stats) {
+    check_gn("group_norm.forward", s);
+    check_view("group_norm.forward: x", x, s.count());
+    check_view("group_norm.forward: gamma", gamma, s.c);
+    check_view("group_norm.forward: beta", beta, s.c);
+    check_view("group_norm.forward: y", y, s.count());
+    check_view("group_norm.forward: stats", stats, s.stats_count());
+    struct {
+        uint32_t N, C, HW, G, x_off, gamma_off, beta_off, y_off, stats_off;
+        float eps;
+    } push{s.n, s.c, s.hw, s.groups, x.offset, gamma.offset, beta.offset, y.offset, stats.offset, s.eps};
+    fwd_.dispatch(cmd, {x.buffer, gamma.buffer, beta.buffer, y.buffer, stats.buffer}, push, s.n * s.groups);
+}
+
+void GroupNorm::backward(CommandBuffer& cmd, const GroupNormShape& s, View x, View gamma, View dy, View stats, View dx,
+                         View dgamma, View dbeta, bool accumulate) {
+    check_gn("group_norm.backward", s);
+    check_view("group_norm.backward: x", x, s.count());
+    check_view("group_norm.backward: gamma", gamma, s.c);
+    check_view("group_norm.backward: dy", dy, s.count());
+    check_view("group_norm.backward: stats", stats, s.stats_count());
+    check_view("group_norm.backward: dx", dx, s.count());
+    check_view("group_norm.backward: dgamma", dgamma, s.c);
+    check_view("group_norm.backward: dbeta", dbeta, s.c);
+    struct {
+        uint32_t N, C, HW, G, x_off, gamma_off, dy_off, stats_off, dx_off, accumulate;
+    } pd{s.n, s.c, s.hw, s.groups, x.offset, gamma.offset, dy.offset, stats.offset, dx.offset, accumulate ? 1u : 0u};
+    bwd_.dispatch(cmd, {x.buffer, gamma.buffer, dy.buffer, stats.buffer, dx.buffer}, pd, s.n * s.groups);
+    // The two dispatches write disjoint ranges, but when dx and dγ/dβ share a buffer its whole-buffer
+    // bindings make them a write-after-write for synchronization validation.
+    cmd.barrier();
+    struct {
+        uint32_t N, C, HW, G, x_off, dy_off, stats_off, dgamma_off, dbeta_off, accumulate;
+    } pp{s.n, s.c, s.hw, s.groups, x.offset, dy.offset, stats.offset, dgamma.offset, dbeta.offset, accumulate ? 1u : 0u};
+    bwd_params_.dispatch(cmd, {x.buffer, dy.buffer, stats.buffer, dgamma.buffer, dbeta.buffer}, pp, s.c);
+}
+
+// ---- SiLU, upsampling, concat, bias add, add ---------------------------------------------------------
+
+SiLU::SiLU(engine::Context& ctx)
+    : fwd_(ctx, {"nn/silu_forward.comp", 2, 3 * 4}), bwd_(ctx, {"nn/silu_backward.comp", 3, 5 * 4}) {}
+
+void SiLU::forward(CommandBuffer& cmd, uint64_t count, View x, View y) {
+    check_dim("silu.forward", "count", count);
+    check_view("silu.forward: x", x, count);
+    check_view("silu.forward: y", y, count);
+    struct { uint32_t n, x_off, y_off; } push{u32(count, "silu"), x.offset, y.offset};
+    fwd_.dispatch(cmd, {x.buffer, y.buffer}, push, groups_for(count, 256));
+}
+
+void SiLU::backward(CommandBuffer& cmd, uint64_t count, View x, View dy, View dx, bool accumulate) {
+    check_dim("silu.backward", "count", count);
+    check_view("silu.backward: x", x, count);
+    check_view("silu.backward: dy", dy, count);
+    check_view("silu.backward: dx", dx, count);
+    struct { uint32_t n, x_off, dy_off, dx_off, accumulate; } push{u32(count, "silu"), x.offset, dy.offset, dx.offset,
+                                                                   accumulate ? 1u : 0u};
+    bwd_.dispatch(cmd, {x.buffer, dy.buffer, dx.buffer}, push, groups_for(count, 256));
+}
+
+Upsample2::Upsample2(engine::Context& ctx)
+    : fwd_(ctx, {"nn/upsample2_forward.comp", 2, 5 * 4}), bwd_(ctx, {"nn/upsample2_backward.comp", 2, 6 * 4}) {}
+
+void Upsample2::forward(CommandBuffer& cmd, uint32_t nc, uint32_t h, uint32_t w, View x, View y) {
+    check_dim("upsample2.forward", "N·C", nc);
+    check_dim("upsample2.forward", "H", h);
+    check_dim("upsample2.forward", "W", w);
+    const uint64_t count = uint64_t(nc) * h * w;
+    check_view("upsample2.forward: x", x, count);
+    check_view("upsample2.forward: y", y, 4 * count);
+    struct { uint32_t NC, H, W, x_off, y_off; } push{nc, h, w, x.offset, y.offset};
+    fwd_.dispatch(cmd, {x.buffer, y.buffer}, push, groups_for(count, 256));
+}
+
+void Upsample2::backward(CommandBuffer& cmd, uint32_t nc, uint32_t h, uint32_t w, View dy, View dx, bool accumulate) {
+    check_dim("upsample2.backward", "N·C", nc);
+    check_dim("upsample2.backward", "H", h);
+    check_dim("upsample2.backward", "W", w);
+    const uint64_t count = uint64_t(nc) * h * w;
+    check_view("upsample2.backward: dy", dy, 4 * count);
+    check_view("upsample2.backward: dx", dx, count);
+    struct { uint32_t NC, H, W, dy_off, dx_off, accumulate; } push{nc, h, w, dy.offset, dx.offset, accumulate ? 1u : 0u};
+    bwd_.dispatch(cmd, {dy.buffer, dx.buffer}, push, groups_for(count, 256));
+}
+
+Concat::Concat(engine::Context& ctx)
+    : fwd_(ctx, {"nn/concat_forward.comp", 3, 7 * 4}), bwd_(ctx, {"nn/concat_backward.comp", 3, 9 * 4}) {}
+
+void Concat::forward(CommandBuffer& cmd, uint32_t n, uint32_t ca, uint32_t cb, uint32_t hw, View a, View b, View y) {
+    check_dim("concat.forward", "N", n);
+    check_dim("concat.forward", "Ca", ca);
+    check_dim("concat.forward", "Cb", cb);
+    check_dim("concat.forward", "H·W", hw);
+    check_view("concat.forward: a", a, uint64_t(n) * ca * hw);
+    check_view("concat.forward: b", b, uint64_t(n) * cb * hw);
+    check_view("concat.forward: y", y, uint64_t(n) * (ca + cb) * hw);
+    struct { uint32_t N, Ca, Cb, HW, a_off, b_off, y_off; } push{n, ca, cb, hw, a.offset, b.offset, y.offset};
+    fwd_.dispatch(cmd, {a.buffer, b.buffer, y.buffer}, push, groups_for(uint64_t(n) * (ca + cb) * hw, 256));
+}
+
+void Concat::backward(CommandBuffer& cmd, uint32_t n, uint32_t ca, uint32_t cb, uint32_t hw, View dy, View da, View db,
+                      bool acc_a, bool acc_b) {
+    check_dim("concat.backward", "N", n);
+    check_dim("concat.backward", "Ca", ca);
+    check_dim("concat.backward", "Cb", cb);
+    check_dim("concat.backward", "H·W", hw);
+    check_view("concat.backward: dy", dy, uint64_t(n) * (ca + cb) * hw);
+    check_view("concat.backward: da", da, uint64_t(n) * ca * hw);
+    check_view("concat.backward: db", db, uint64_t(n) * cb * hw);
+    struct {
+        uint32_t N, Ca, Cb, HW, dy_off, da_off, db_off, acc_a, acc_b;
+    } push{n, ca, cb, hw, dy.offset, da.offset, db.offset, acc_a ? 1u : 0u, acc_b ? 1u : 0u};
+    bwd_.dispatch(cmd, {dy.buffer, da.buffer, db.buffer}, push, groups_for(uint64_t(n) * (ca + cb) * hw, 256));
+}
+
+BiasAdd::BiasAdd(engine::Context& ctx)
+    : fwd_(ctx, {"nn/bias_add_forward.comp", 3, 5 * 4}), bwd_(ctx, {"nn/bias_add_backward.comp", 3, 7 * 4, {k_norm_wg}}) {}
+
+void BiasAdd::forward(CommandBuffer& cmd, uint32_t nc, uint32_t hw, View x, View v, View y) {
+    check_dim("bias_add.forward", "N·C", nc);
+    check_dim("bias_add.forward", "H·W", hw);
+    check_view("bias_add.forward: x", x, uint64_t(nc) * hw);
+    check_view("bias_add.forward: v", v, nc);
+    check_view("bias_add.forward: y", y, uint64_t(nc) * hw);
+    struct { uint32_t NC, HW, x_off, v_off, y_off; } push{nc, hw, x.offset, v.offset, y.offset};
+    fwd_.dispatch(cmd, {x.buffer, v.buffer, y.buffer}, push, groups_for(uint64_t(nc) * hw, 256));
+}
+
+void BiasAdd::backward(CommandBuffer& cmd, uint32_t nc, uint32_t hw, View dy, View dx, View dv, bool acc_x, bool acc_v) {
+    check_dim("bias_add.backward", "N·C", nc);
+    check_dim("bias_add.backward", "H·W", hw);
+    check_view("bias_add.backward: dy", dy, uint64_t(nc) * hw);
+    check_view("bias_add.backward: dx", dx, uint64_t(nc) * hw);
+    check_view("bias_add.backward: dv", dv, nc);
+    struct {
+        uint32_t NC, HW, dy_off, dx_off, dv_off, acc_x, acc_v;
+    } push{nc, hw, dy.offset, dx.offset, dv.offset, acc_x ? 1u : 0u, acc_v ? 1u : 0u};
+    bwd_.dispatch(cmd, {dy.buffer, dx.buffer, dv.buffer}, push, nc);
+}
+
+Add::Add(engine::Context& ctx)
+    : fwd_(ctx, {"nn/add_forward.comp", 3, 4 * 4}), bwd_(ctx, {"nn/add_backward.comp", 3, 7 * 4}) {}
+
+void Add::forward(CommandBuffer& cmd, uint64_t count, View a, View b, View y) {
+    check_dim("add.forward", "count", count);
+    check_view("add.forward: a", a, count);
+    check_view("add.forward: b", b, count);
+    check_view("add.forward: y", y, count);
+    struct { uint32_t n, a_off, b_off, y_off; } push{u32(count, "add"), a.offset, b.offset, y.offset};
+    fwd_.dispatch(cmd, {a.buffer, b.buffer, y.buffer}, push, groups_for(count, 256));
+}
+
+void Add::backward(CommandBuffer& cmd, uint64_t count, View dy, View da, View db, bool acc_a, bool acc_b) {
+    check_dim("add.backward", "count", count);
+    check_view("add.backward: dy", dy, count);
+    check_view("add.backward: da", da, count);
+    if (db) check_view("add.backward: db", db, count);
+    struct {
+        uint32_t n, dy_off, da_off, db_off, acc_a, acc_b, has_b;
+    } push{u32(count, "add"), dy.offset, da.offset, db ? db.offset : 0, acc_a ? 1u : 0u, acc_b ? 1u : 0u, db ? 1u : 0u};
+    bwd_.dispatch(cmd, {dy.buffer, da.buffer, db ? db.buffer : da.buffer}, push, groups_for(count, 256));
+}
+
+// ---- conditioning ------------------------------------------------------------------------------------
+
+SinusoidalEmbed::SinusoidalEmbed(engine::Context& ctx) : fwd_(ctx, {"nn/sinusoidal_embed.comp", 2, 5 * 4}) {}
+
+void SinusoidalEmbed::forward(CommandBuffer& cmd, uint32_t n, uint32_t d, float scale, View level, View e) {
+    check_dim("sinusoidal.forward", "N", n);
+    if (d < 4 || d % 2) throw std::invalid_argument("sinusoidal.forward: D = " + std::to_string(d) + " must be even and ≥ 4");
+    check_view("sinusoidal.forward: level", level, n);
+    check_view("sinusoidal.forward: e", e, uint64_t(n) * d);
+    struct {
+        uint32_t N, half_d, level_off, e_off;
+        float scale;
+    } push{n, d / 2, level.offset, e.offset, scale};
+    fwd_.dispatch(cmd, {level.buffer, e.buffer}, push, groups_for(uint64_t(n) * (d / 2), 64));
+}
+
+LabelEmbed::LabelEmbed(engine::Context& ctx)
+    : fwd_(ctx, {"nn/label_embed_forward.comp", 3, 6 * 4}), bwd_(ctx, {"nn/label_embed_backward.comp", 3, 7 * 4}) {}
+
+void LabelEmbed::forward(CommandBuffer& cmd, uint32_t n, uint32_t rows, uint32_t d, View label, View table, View y) {
+    check_dim("label_embed.forward", "N", n);
+    check_dim("label_embed.forward", "rows", rows);
+    check_dim("label_embed.forward", "D", d);
+    check_view("label_embed.forward: label", label, n);
+    check_view("label_embed.forward: table", table, uint64_t(rows) * d);
+    check_view("label_embed.forward: y", y, uint64_t(n) * d);
+    struct { uint32_t N, rows, D, label_off, table_off, y_off; } push{n, rows, d, label.offset, table.offset, y.offset};
+    fwd_.dispatch(cmd, {label.buffer, table.buffer, y.buffer}, push, groups_for(uint64_t(n) * d, 64));
+}
+
+void LabelEmbed::backward(CommandBuffer& cmd, uint32_t n, uint32_t rows, uint32_t d, View label, View dy, View dtable,
+                          bool accumulate) {
+    check_dim("label_embed.backward", "N", n);
+    check_dim("label_embed.backward", "rows", rows);
+    check_dim("label_embed.backward", "D", d);
+    check_view("label_embed.backward: label", label, n);
+    check_view("label_embed.backward: dy", dy, uint64_t(n) * d);
+    check_view("label_embed.backward: dtable", dtable, uint64_t(rows) * d);
+    struct {
+        uint32_t N, rows, D, label_off, dy_off, dtable_off, accumulate;
+    } push{n, rows, d, label.offset, dy.offset, dtable.offset, accumulate ? 1u : 0u};
+    bwd_.dispatch(cmd, {label.buffer, dy.buffer, dtable.buffer}, push, groups_for(uint64_t(rows) * d, 64));
+}
+
+// ---- loss --------------------------------------------------------------------------------------------
+
+MseLoss::MseLoss(engine::Context& ctx)
+    : partial_(ctx, {"nn/mse_forward.comp", 3, 4 * 4, {k_loss_wg, k_loss_items}}),
+      finalize_(ctx, {"nn/mse_forward_finalize.comp", 2, 4 * 4, {k_loss_wg}}),
+      bwd_(ctx, {"nn/mse_backward.comp", 3, 4 * 4}) {}
+
+uint32_t MseLoss::scratch_count(uint64_t count) { return groups_for(count, k_loss_wg * k_loss_items); }
+
+void MseLoss::forward(CommandBuffer& cmd, uint64_t count, View pred, View target, View scratch, View loss) {
+    check_dim("mse.forward", "count", count);
+    check_view("mse.forward: pred", pred, count);
+    check_view("mse.forward: target", target, count);
+    const uint32_t groups = scratch_count(count);
+    check_view("mse.forward: scratch", scratch, groups);
+    check_view("mse.forward: loss", loss, 1);
+    struct { uint32_t count, pred_off, target_off, partial_off; } p1{u32(count, "mse"), pred.offset, target.offset,
+                                                                    scratch.offset};
+    partial_.dispatch(cmd, {pred.buffer, target.buffer, scratch.buffer}, p1, groups);
+    cmd.barrier();  // RAW: the sum reads the partials just written
+    struct { uint32_t groups, count, partial_off, loss_off; } p2{groups, uint32_t(count), scratch.offset, loss.offset};
+    finalize_.dispatch(cmd, {scratch.buffer, loss.buffer}, p2, 1);
+}
+
+void MseLoss::backward(CommandBuffer& cmd, uint64_t count, View pred, View target, View dpred) {
+    check_dim("mse.backward", "count", count);
+    check_view("mse.backward: pred", pred, count);
+    check_view("mse.backward: target", target, count);
+    check_view("mse.backward: dpred", dpred, count);
+    struct { uint32_t count, pred_off, target_off, dpred_off; } push{u32(count, "mse"), pred.offset, target.offset,
+                                                                     dpred.offset};
+    bwd_.dispatch(cmd, {pred.buffer, target.buffer, dpred.buffer}, push, groups_for(count, 256));
+}
+
+}  // namespace diffuscope::nn

@@ -1,0 +1,227 @@
+// diffusion/model/layers.hpp — the UNet's layers as GPU kernels with hand-derived gradients, recorded into
+// command buffers. One struct per layer family; it owns the family's pipelines (compiled on first use) and
+// records forward and backward passes given shapes and Views (see kernel.hpp). The math and the derivation
+// of every backward open the shaders in shaders/nn/; the double-precision mirror is tests/reference/.
+//
+// Conventions
+// - Tensors are float32, NCHW, contiguous from their View's offset. Parameter layouts are PyTorch's:
+//   conv weight [Cout,Cin,K,K], linear weight [Out,In], GroupNorm γ/β [C], label table [rows,D].
+// - Record once, replay many: nothing here reads the host at run time; per-step values live in buffers.
+// - A record call puts no barrier before its first dispatch or after its last: the caller records
+//   cmd.barrier() between dependent calls (naming the hazard). Calls that dispatch twice barrier inside.
+// - Backward calls *write* their gradients, or add to them when `accumulate` is set: a tensor read by two
+//   layers (a skip, a residual input, the conditioning vector) gets the sum of both gradients that way.
+// - Skips are explicit Concat copies (convs read one input); residuals are explicit Add.
+// - Shapes and Views are checked: a zero dimension or a View running past its buffer throws
+//   std::invalid_argument naming the layer and the tensor.
+#pragma once
+#include "diffusion/model/kernel.hpp"
+
+#include <array>
+
+namespace diffuscope::nn {
+
+// ---- conv2d ------------------------------------------------------------------------------------------
+struct ConvShape {
+    uint32_t n = 1, cin = 1, h = 1, w = 1, cout = 1;
+    uint32_t k = 3, stride = 1;  // K ∈ {1,3}, stride ∈ {1,2}; padding K/2
+    uint32_t pad() const { return k / 2; }
+    uint32_t oh() const { return (h + 2 * pad() - k) / stride + 1; }
+    uint32_t ow() const { return (w + 2 * pad() - k) / stride + 1; }
+    uint64_t x_count() const { return uint64_t(n) * cin * h * w; }
+    uint64_t y_count() const { return uint64_t(n) * cout * oh() * ow(); }
+    uint64_t w_count() const { return uint64_t(cout) * cin * k * k; }
+    // Multiply-adds ×2 of the forward (each backward pass — data, weight — costs the same).
+    double flops() const { return 2.0 * double(y_count()) * cin * k * k; }
+};
+
+// Register tiles of the conv kernels; for_device picks them from the subgroup size.
+struct ConvTiles {
+    uint32_t wg = 64;             // invocations per workgroup (forward, backward data)
+    uint32_t tm = 8;              // channels per invocation, shared by subgroupBroadcast (≤ subgroup size)
+    uint32_t tn = 4;              // pixels per invocation
+    bool subgroup = true;         // false: no broadcasts, each invocation loads its weights itself
+    uint32_t wg_weight = 64;      // invocations per workgroup of the dW kernel
+    uint32_t tco = 4;             // dW tile: output channels per workgroup
+    uint32_t tci3 = 1, tci1 = 8;  // dW tile: input channels per workgroup for K = 3 and K = 1
+    static ConvTiles for_device(const engine::Context&);
+};
+
+class Conv2d {
+public:
+    explicit Conv2d(engine::Context&);
+    Conv2d(engine::Context&, const ConvTiles&);
+    // y = conv(x, w) + b.   x [N,Cin,H,W], w [Cout,Cin,K,K], b [Cout] or View{} for none, y [N,Cout,OH,OW]
+    void forward(engine::CommandBuffer&, const ConvShape&, View x, View w, View b, View y);
+    // dx (+)= the transposed convolution of dy by w.
+    void backward_data(engine::CommandBuffer&, const ConvShape&, View dy, View w, View dx, bool accumulate = false);
+    // dw (+)= Σ_{n,oy,ox} dy ⊗ im2col(x);  db (+)= Σ dy (db = View{}: no bias). Independent of
+    // backward_data (both only read dy), so the two need no barrier between them unless they share an output.
+    void backward_weight(engine::CommandBuffer&, const ConvShape&, View x, View dy, View dw, View db,
+                         bool accumulate = false);
+    const ConvTiles& tiles() const { return tiles_; }
+
+private:
+    Kernel& pick(std::array<std::unique_ptr<Kernel>, 4>& set, const char* shader, const ConvShape&, int kind);
+    engine::Context* ctx_;
+    ConvTiles tiles_;
+    std::array<std::unique_ptr<Kernel>, 4> fwd_, bwd_data_, bwd_weight_;  // by (K = 1|3) × (stride 1|2)
+};
+
+// ---- linear ------------------------------------------------------------------------------------------
+struct LinearShape {
+    uint32_t n = 1, in = 1, out = 1;
+};
+class Linear {
+public:
+    explicit Linear(engine::Context&);
+    // y = x·wᵀ + b.   x [N,In], w [Out,In], b [Out] or View{}, y [N,Out]
+    void forward(engine::CommandBuffer&, const LinearShape&, View x, View w, View b, View y);
+    // dx (+)= dy·w
+    void backward_data(engine::CommandBuffer&, const LinearShape&, View dy, View w, View dx, bool accumulate = false);
+    // dw (+)= dyᵀ·x, db (+)= Σ_n dy (db = View{}: none)
+    void backward_weight(engine::CommandBuffer&, const LinearShape&, View x, View dy, View dw, View db,
+                         bool accumulate = false);
+
+private:
+    Kernel fwd_, bwd_data_, bwd_weight_;
+};
+
+// ---- GroupNorm ---------------------------------------------------------------------------------------
+struct GroupNormShape {
+    uint32_t n = 1, c = 1, hw = 1, groups = 1;  // groups divides c
+    float eps = 1e-5f;
+    uint64_t count() const { return uint64_t(n) * c * hw; }
+    uint64_t stats_count() const { return 2ull * n * groups; }  // (μ, 1/σ) per (n, group)
+};
+class GroupNorm {
+public:
+    explicit GroupNorm(engine::Context&);
+    // y = (x − μ)/σ·γ + β per (n, group); writes (μ, 1/σ) to `stats` for the backward.
+    void forward(engine::CommandBuffer&, const GroupNormShape&, View x, View gamma, View beta, View y, View stats);
+    // dx (+)= …, dγ (+)= Σ dy·x̂, dβ (+)= Σ dy — two dispatches with a barrier between them.
+    void backward(engine::CommandBuffer&, const GroupNormShape&, View x, View gamma, View dy, View stats, View dx,
+                  View dgamma, View dbeta, bool accumulate = false);
+
+private:
+    Kernel fwd_, bwd_, bwd_params_;
+};
+
+// ---- elementwise and data movement -------------------------------------------------------------------
+class SiLU {
+public:
+    explicit SiLU(engine::Context&);
+    void forward(engine::CommandBuffer&, uint64_t count, View x, View y);  // y = x·σ(x); y may be x
+    void backward(engine::CommandBuffer&, uint64_t count, View x, View dy, View dx, bool accumulate = false);
+
+private:
+    Kernel fwd_, bwd_;
+};
+
+class Upsample2 {
+public:
+    explicit Upsample2(engine::Context&);
+    // nearest ×2: x [NC,H,W] → y [NC,2H,2W]; the backward sums each 2×2 block of dy
+    void forward(engine::CommandBuffer&, uint32_t nc, uint32_t h, uint32_t w, View x, View y);
+    void backward(engine::CommandBuffer&, uint32_t nc, uint32_t h, uint32_t w, View dy, View dx, bool accumulate = false);
+
+private:
+    Kernel fwd_, bwd_;
+};
+
+class Concat {
+public:
+    explicit Concat(engine::Context&);
+    // y [N,Ca+Cb,HW] = (a [N,Ca,HW], b [N,Cb,HW]) along channels; the backward splits dy into da, db
+    void forward(engine::CommandBuffer&, uint32_t n, uint32_t ca, uint32_t cb, uint32_t hw, View a, View b, View y);
+    void backward(engine::CommandBuffer&, uint32_t n, uint32_t ca, uint32_t cb, uint32_t hw, View dy, View da,
+                  View db, bool acc_a = false, bool acc_b = false);
+
+private:
+    Kernel fwd_, bwd_;
+};
+
+class BiasAdd {
+public:
+    explicit BiasAdd(engine::Context&);
+    // y [NC,HW] = x + v[nc] broadcast over HW (v [N,C]); y may be x
+    void forward(engine::CommandBuffer&, uint32_t nc, uint32_t hw, View x, View v, View y);
+    // dx (+)= dy, dv (+)= Σ_hw dy (one dispatch)
+    void backward(engine::CommandBuffer&, uint32_t nc, uint32_t hw, View dy, View dx, View dv, bool acc_x = false,
+                  bool acc_v = false);
+
+private:
+    Kernel fwd_, bwd_;
+};
+
+class Add {
+public:
+    explicit Add(engine::Context&);
+    void forward(engine::CommandBuffer&, uint64_t count, View a, View b, View y);  // y = a + b; y may alias
+    // da (+)= dy, db (+)= dy (db = View{}: only da — a gradient copy)
+    void backward(engine::CommandBuffer&, uint64_t count, View dy, View da, View db, bool acc_a = false,
+                  bool acc_b = false);
+
+private:
+    Kernel fwd_, bwd_;
+};
+
+// ---- conditioning ------------------------------------------------------------------------------------
+class SinusoidalEmbed {
+public:
+    explicit SinusoidalEmbed(engine::Context&);
+    // e [N,D] from level [N]: e[n,k] = sin(scale·level[n]·f_k), e[n,D/2+k] = cos(…), f_k = 1000^(k/(D/2−1));
+    // D even and ≥ 4. No backward (the level is an input).
+    void forward(engine::CommandBuffer&, uint32_t n, uint32_t d, float scale, View level, View e);
+
+private:
+    Kernel fwd_;
+};
+
+class LabelEmbed {
+public:
+    explicit LabelEmbed(engine::Context&);
+    // y [N,D] = table[label[n]] with label int32 [N], table [rows,D]; labels outside [0,rows) read row rows−1
+    void forward(engine::CommandBuffer&, uint32_t n, uint32_t rows, uint32_t d, View label, View table, View y);
+    // dtable (+)= scatter-add of dy by label (deterministic: one invocation per table entry)
+    void backward(engine::CommandBuffer&, uint32_t n, uint32_t rows, uint32_t d, View label, View dy, View dtable,
+                  bool accumulate = false);
+
+private:
+    Kernel fwd_, bwd_;
+};
+
+// ---- loss --------------------------------------------------------------------------------------------
+class MseLoss {
+public:
+    explicit MseLoss(engine::Context&);
+    // Floats of scratch the forward needs for `count` elements (its per-workgroup partial sums).
+    static uint32_t scratch_count(uint64_t count);
+    // loss[0] = mean((pred − target)²): two dispatches (partials, then their sum) with a barrier between.
+    void forward(engine::CommandBuffer&, uint64_t count, View pred, View target, View scratch, View loss);
+    // dpred = 2·(pred − target)/count (written)
+    void backward(engine::CommandBuffer&, uint64_t count, View pred, View target, View dpred);
+
+private:
+    Kernel partial_, finalize_, bwd_;
+};
+
+// Every family, built once per context (pipelines compile lazily on first use).
+struct Layers {
+    explicit Layers(engine::Context& ctx)
+        : conv(ctx), linear(ctx), group_norm(ctx), silu(ctx), upsample(ctx), concat(ctx), bias_add(ctx), add(ctx),
+          sinusoidal(ctx), label_embed(ctx), mse(ctx) {}
+    Conv2d conv;
+    Linear linear;
+    GroupNorm group_norm;
+    SiLU silu;
+    Upsample2 upsample;
+    Concat concat;
+    BiasAdd bias_add;
+    Add add;
+    SinusoidalEmbed sinusoidal;
+    LabelEmbed label_embed;
+    MseLoss mse;
+};
+
+}  // namespace diffuscope::nn

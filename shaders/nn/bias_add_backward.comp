@@ -1,0 +1,23 @@
+#version 450
+// Broadcast add backward. y[n,c,h,w] = x[n,c,h,w] + v[n,c] ⇒ ∂y/∂x = 1 and v[n,c] reaches every (h,w):
+//   dx (+)= dy,      dv[n,c] (+)= Σ_{h,w} dy[n,c,h,w]
+// One workgroup per (n, c): it copies its H·W gradients and sums them in a fixed-order tree.
+layout(local_size_x_id = 0) in;
+layout(std430, binding = 0) readonly buffer DY { float dy[]; };
+layout(std430, binding = 1) buffer DX { float dx[]; };
+layout(std430, binding = 2) buffer DV { float dv[]; };
+layout(push_constant) uniform Push { uint NC, HW, dy_off, dx_off, dv_off, acc_x, acc_v; };
+shared float red_a[gl_WorkGroupSize.x], red_b[gl_WorkGroupSize.x];
+#include "nn/reduce.glsl"
+void main() {
+    const uint lid = gl_LocalInvocationID.x, p = gl_WorkGroupID.x;
+    float s = 0.0;
+    for (uint i = lid; i < HW; i += gl_WorkGroupSize.x) {
+        const float g = dy[dy_off + p * HW + i];
+        const uint d = dx_off + p * HW + i;
+        dx[d] = acc_x != 0 ? dx[d] + g : g;
+        s += g;
+    }
+    const float total = workgroup_sum2(s, 0.0).x;
+    if (lid == 0) dv[dv_off + p] = acc_v != 0 ? dv[dv_off + p] + total : total;
+}

@@ -1,0 +1,52 @@
+#version 450
+// GroupNorm forward (Wu & He 2018) with affine, x [N,C,H,W], G groups of Cg = C/G channels, m = Cg·H·W:
+//   μ = mean of x over the group,  σ² = mean of (x − μ)²,  r = 1/√(σ² + eps)
+//   y[n,c,h,w] = (x − μ)·r·γ[c] + β[c]
+// Saves (μ, r) per (n, g) in `stats` for the backward.
+// One workgroup per (n, g). The statistics take one pass over x: shifted sums Σ(x−k), Σ(x−k)² with
+// k = the group's first element (shifting keeps the one-pass variance from cancelling when |μ| ≫ σ),
+// then σ² = Σ(x−k)²/m − (Σ(x−k)/m)².
+layout(local_size_x_id = 0) in;
+layout(std430, binding = 0) readonly buffer X { float x[]; };
+layout(std430, binding = 1) readonly buffer Gamma { float gamma[]; };
+layout(std430, binding = 2) readonly buffer Beta { float beta[]; };
+layout(std430, binding = 3) writeonly buffer Y { float y[]; };
+layout(std430, binding = 4) writeonly buffer Stats { float stats[]; };
+layout(push_constant) uniform Push {
+    uint N, C, HW, G;
+    uint x_off, gamma_off, beta_off, y_off, stats_off;
+    float eps;
+};
+shared float red_a[gl_WorkGroupSize.x], red_b[gl_WorkGroupSize.x];
+#include "nn/reduce.glsl"
+
+void main() {
+    const uint lid = gl_LocalInvocationID.x, WG = gl_WorkGroupSize.x;
+    const uint ng = gl_WorkGroupID.x, g = ng % G, Cg = C / G, m = Cg * HW;
+    const uint base = (ng / G * C + g * Cg) * HW;  // the group is contiguous: channels g·Cg … of sample n
+    const float k = x[x_off + base];
+    float s1 = 0.0, s2 = 0.0;
+    for (uint i = lid; i < m; i += WG) {
+        float d = x[x_off + base + i] - k;
+        s1 += d;
+        s2 = fma(d, d, s2);
+    }
+    const vec2 s = workgroup_sum2(s1, s2);
+    const float dmean = s.x / float(m);
+    const float var = max(s.y / float(m) - dmean * dmean, 0.0);
+    const float mean = k + dmean, rstd = inversesqrt(var + eps);
+    if (lid == 0) {
+        stats[stats_off + 2 * ng] = mean;
+        stats[stats_off + 2 * ng + 1] = rstd;
+    }
+    // Walk i = lid, lid+WG, … as (channel c, pixel hw) without dividing in the loop.
+    uint c = g * Cg + lid / HW, hw = lid % HW;
+    const uint dc = WG / HW, dhw = WG % HW;
+    for (uint i = lid; i < m; i += WG) {
+        const float a = rstd * gamma[gamma_off + c];
+        y[y_off + base + i] = (x[x_off + base + i] - mean) * a + beta[beta_off + c];
+        hw += dhw;
+        if (hw >= HW) { hw -= HW; c += 1; }
+        c += dc;
+    }
+}

@@ -1,0 +1,22 @@
+#version 450
+// Label embedding backward. y[n,:] = table[label[n],:] is a copy, so each row collects the gradients of
+// the samples that read it:
+//   dtable[r,d] (+)= Σ_{n : label[n] = r} dy[n,d]
+// One invocation per (r, d) looping over the batch in order: a deterministic scatter-add, no atomics.
+layout(local_size_x = 64) in;
+layout(std430, binding = 0) readonly buffer Label { int label[]; };
+layout(std430, binding = 1) readonly buffer DY { float dy[]; };
+layout(std430, binding = 2) buffer DTable { float dtable[]; };
+layout(push_constant) uniform Push { uint N, rows, D, label_off, dy_off, dtable_off, accumulate; };
+void main() {
+    const uint idx = gl_GlobalInvocationID.x;
+    if (idx >= rows * D) return;
+    const uint r = idx / D, d = idx % D;
+    float s = 0.0;
+    for (uint n = 0; n < N; ++n) {
+        const int l = label[label_off + n];
+        const uint row = (l >= 0 && uint(l) < rows) ? uint(l) : rows - 1;
+        if (row == r) s += dy[dy_off + n * D + d];
+    }
+    dtable[dtable_off + idx] = accumulate != 0 ? dtable[dtable_off + idx] + s : s;
+}

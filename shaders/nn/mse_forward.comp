@@ -1,0 +1,25 @@
+#version 450
+// MSE loss, level 1 of 2: L = (1/count)·Σ_i (pred_i − target_i)².
+// Workgroup g writes partial[g] = Σ (pred − target)² over its WG·ITEMS elements (fixed-order tree);
+// mse_forward_finalize.comp sums the partials. Deterministic.
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint ITEMS = 16;
+layout(std430, binding = 0) readonly buffer Pred { float pred[]; };
+layout(std430, binding = 1) readonly buffer Target { float target[]; };
+layout(std430, binding = 2) writeonly buffer Partial { float partial[]; };
+layout(push_constant) uniform Push { uint count, pred_off, target_off, partial_off; };
+shared float red_a[gl_WorkGroupSize.x], red_b[gl_WorkGroupSize.x];
+#include "nn/reduce.glsl"
+void main() {
+    const uint WG = gl_WorkGroupSize.x, base = gl_WorkGroupID.x * WG * ITEMS + gl_LocalInvocationID.x;
+    float s = 0.0;
+    for (uint k = 0; k < ITEMS; ++k) {
+        const uint i = base + k * WG;
+        if (i < count) {
+            const float d = pred[pred_off + i] - target[target_off + i];
+            s = fma(d, d, s);
+        }
+    }
+    const float total = workgroup_sum2(s, 0.0).x;
+    if (gl_LocalInvocationID.x == 0) partial[partial_off + gl_WorkGroupID.x] = total;
+}

@@ -1,0 +1,20 @@
+#version 450
+// Sinusoidal embedding of a continuous scalar per sample (the noise level), D = 2·half, half ≥ 2:
+//   f_k = 1000^(k/(half−1)),  k = 0 … half−1   (geometric from 1 to 1000)
+//   e[n,k] = sin(scale·level[n]·f_k),   e[n,half+k] = cos(scale·level[n]·f_k)
+// (Vaswani et al. 2017 §3.5 use the reciprocal frequencies for positions; a continuous level wants the
+// lowest frequency 1 so that unit changes of scale·level are resolved and the highest 1000 for fine ones.)
+// No parameters, no backward: the level is an input, not something trained.
+layout(local_size_x = 64) in;
+layout(std430, binding = 0) readonly buffer Level { float level[]; };
+layout(std430, binding = 1) writeonly buffer E { float e[]; };
+layout(push_constant) uniform Push { uint N, half_d, level_off, e_off; float scale; };
+void main() {
+    const uint idx = gl_GlobalInvocationID.x;
+    if (idx >= N * half_d) return;
+    const uint n = idx / half_d, k = idx % half_d;
+    const float f = exp2(log2(1000.0) * float(k) / float(half_d - 1));
+    const float a = scale * level[level_off + n] * f;
+    e[e_off + n * 2 * half_d + k] = sin(a);
+    e[e_off + n * 2 * half_d + half_d + k] = cos(a);
+}
