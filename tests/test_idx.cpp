@@ -140,8 +140,8 @@ TEST(Idx, CountsMustMatch) {
 TEST(Idx, DirectoryErrorsSayWhatWasLookedFor) {
     TempDir d;
     expect_error([&] { data::load_mnist_dir(d.path); },
-                 {"no MNIST files found; looked for train-images-idx3-ubyte, train-images-idx3-ubyte.gz",
-                  "t10k-labels-idx1-ubyte.gz", "scripts/run.sh", "--data DIR"});
+                 {"no MNIST files found; looked for train-images-idx3-ubyte[.gz] with train-labels-idx1-ubyte[.gz]",
+                  "t10k-labels-idx1-ubyte[.gz]", "scripts/run.sh", "--data DIR"});
     expect_error([&] { data::load_mnist_dir(d / "missing"); }, {"missing: not a folder", "--data DIR"});
     write_raw(d / "train-images-idx3-ubyte", idx_images(2));
     expect_error([&] { data::load_mnist_dir(d.path); },
@@ -213,4 +213,34 @@ TEST(MnistBundled, DataEnvironmentVariableWins) {
     auto dir = data::default_data_dir();
     ::unsetenv("DIFFUSCOPE_DATA");
     EXPECT_EQ(dir, std::filesystem::path("/some/where"));
+}
+
+TEST(DataCommand, PrintsCountsAndSplitOrAClearError) {
+    TempDir d;
+    std::vector<uint8_t> labels;
+    for (int i = 0; i < 30; ++i) labels.push_back(uint8_t(i % 10));  // 3 of each digit
+    write_raw(d / "train-images-idx3-ubyte.gz", gzip(idx_images(30)));
+    write_raw(d / "train-labels-idx1-ubyte", idx_labels(labels));
+    auto run = [](const std::string& args, int& rc) {
+        std::string out;
+        FILE* p = ::popen((std::string(DIFFUSCOPE_BINARY) + " " + args + " 2>&1").c_str(), "r");
+        char buf[4096];
+        for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+        rc = WEXITSTATUS(::pclose(p));
+        return out;
+    };
+    int rc = -1;
+    std::string out = run("data --data " + d.path.string() + " --heldout-per-class 1 --grid " + (d / "g.png").string(), rc);
+    EXPECT_EQ(rc, 0) << out;
+    EXPECT_NE(out.find("30 images of 28x28 pixels"), std::string::npos) << out;
+    EXPECT_NE(out.find("train        2     2     2     2     2     2     2     2     2     2      20"), std::string::npos)
+        << out;
+    EXPECT_NE(out.find("heldout      1     1     1     1     1     1     1     1     1     1      10"), std::string::npos)
+        << out;
+    EXPECT_TRUE(std::filesystem::exists(d / "g.png"));
+
+    out = run("data --data " + (d / "nowhere").string(), rc);
+    EXPECT_EQ(rc, 1);
+    EXPECT_NE(out.find("nowhere: not a folder"), std::string::npos) << out;
+    EXPECT_NE(out.find("--data DIR"), std::string::npos) << out;
 }

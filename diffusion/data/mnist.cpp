@@ -165,13 +165,10 @@ Mnist load_mnist_dir(const fs::path& dir) {
     };
 
     Mnist all;
-    std::vector<std::string> looked;
     for (const std::string prefix : {"train", "t10k"}) {
         std::vector<std::string> looked_images, looked_labels;
         fs::path images = find({prefix + "-images-idx3-ubyte", prefix + "-images.idx3-ubyte"}, looked_images);
         fs::path labels = find({prefix + "-labels-idx1-ubyte", prefix + "-labels.idx1-ubyte"}, looked_labels);
-        looked.insert(looked.end(), looked_images.begin(), looked_images.end());
-        looked.insert(looked.end(), looked_labels.begin(), looked_labels.end());
         if (images.empty() && labels.empty()) continue;
         if (images.empty() || labels.empty()) {
             const auto& missing = images.empty() ? looked_images : looked_labels;
@@ -192,12 +189,12 @@ Mnist load_mnist_dir(const fs::path& dir) {
         all.labels.insert(all.labels.end(), part.labels.begin(), part.labels.end());
         all.sources.insert(all.sources.end(), part.sources.begin(), part.sources.end());
     }
-    if (all.count == 0) {
-        std::string list;
-        for (const auto& l : looked) list += (list.empty() ? "" : ", ") + l;
-        throw std::runtime_error(dir.string() + ": no MNIST files found; looked for " + list + ". " + how_to_fix +
-                                 ".");
-    }
+    if (all.count == 0)
+        throw std::runtime_error(dir.string() +
+                                 ": no MNIST files found; looked for train-images-idx3-ubyte[.gz] with "
+                                 "train-labels-idx1-ubyte[.gz], and t10k-images-idx3-ubyte[.gz] with "
+                                 "t10k-labels-idx1-ubyte[.gz] (also spelled train-images.idx3-ubyte). " +
+                                 how_to_fix + ".");
     return all;
 }
 
