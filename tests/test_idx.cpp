@@ -5,6 +5,8 @@
 
 #include <numeric>
 
+#include <sys/wait.h>
+
 using namespace diffuscope;
 using namespace iotest;
 

@@ -206,7 +206,7 @@ Mnist load_mnist_dir(const fs::path& dir) {
 MnistSplit split_mnist(const Mnist& m, size_t heldout_per_class) {
     auto counts = class_counts(m);
     for (int c = 0; c < 10; ++c)
-        if (counts[c] <= heldout_per_class)
+        if (heldout_per_class > 0 && counts[c] <= heldout_per_class)
             throw std::runtime_error("cannot hold out " + std::to_string(heldout_per_class) + " examples of digit " +
                                      std::to_string(c) + ": the data set has only " + std::to_string(counts[c]) +
                                      " (expected more, so that some remain for training)");

@@ -12,8 +12,9 @@ Bytes read_file(const std::filesystem::path& path) {
     std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
     if (!f) throw std::runtime_error(path.string() + ": cannot open: " + std::strerror(errno));
     Bytes out;
-    // Read in chunks rather than trusting a size from stat: works for pipes and /proc, and never allocates
-    // more than the file really holds.
+    std::error_code ec;
+    if (auto size = std::filesystem::file_size(path, ec); !ec) out.reserve(size);  // a hint only
+    // Read in chunks until the end rather than trusting the size: works for pipes and /proc too.
     std::byte chunk[1 << 16];
     for (;;) {
         size_t n = std::fread(chunk, 1, sizeof chunk, f.get());
