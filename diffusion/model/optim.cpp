@@ -1,5 +1,6 @@
 #include "diffusion/model/optim.hpp"
 
+#include <cmath>
 #include <stdexcept>
 
 namespace diffuscope::nn {
@@ -8,6 +9,13 @@ using engine::CommandBuffer;
 using engine::groups_for;
 
 static constexpr uint32_t k_wg = 256, k_items = 16;
+
+void OptState::set_step(uint32_t t) {
+    step = t;
+    // 1 − β^t = −expm1(t·log β), log β = log1p(β − 1): no cancellation for β near 1
+    bias_correction1 = float(-std::expm1(double(t) * std::log1p(double(beta1) - 1.0)));
+    bias_correction2 = float(-std::expm1(double(t) * std::log1p(double(beta2) - 1.0)));
+}
 
 Optimizer::Optimizer(engine::Context& ctx)
     : partial_(ctx, {"nn/grad_norm.comp", 2, 3 * 4, {k_wg, k_items}}),
@@ -24,7 +32,7 @@ static uint32_t checked_count(const char* what, uint64_t count) {
 
 static void check_state(const char* what, const engine::Buffer& state) {
     if (!state || state.size() < sizeof(OptState))
-        throw std::invalid_argument(std::string(what) + ": the state buffer must hold one OptState (48 bytes)");
+        throw std::invalid_argument(std::string(what) + ": the state buffer must hold one OptState (64 bytes)");
 }
 
 void Optimizer::grad_norm(CommandBuffer& cmd, uint64_t count, View grads, View scratch, const engine::Buffer& state) {

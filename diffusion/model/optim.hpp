@@ -15,13 +15,17 @@ struct OptState {
     float lr = 1e-3f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f, weight_decay = 0.0f;
     float max_grad_norm = 1.0f;  // ≤ 0: no clipping
     float ema_decay = 0.999f;
-    uint32_t step = 1;           // t ≥ 1 (Adam's bias corrections)
+    uint32_t step = 1;           // t ≥ 1; set with set_step
+    float bias_correction1 = 0.1f, bias_correction2 = 0.001f;  // 1 − β^t, from set_step (in double)
     float grad_norm = 0;         // written by the GPU
     float clip_scale = 1;        // written by the GPU
     uint32_t skipped = 0;        // written by the GPU
-    uint32_t pad_ = 0;
+    uint32_t pad_[3] = {0, 0, 0};
+
+    // Step t and Adam's bias corrections 1 − β^t, computed in double (float loses them to cancellation).
+    void set_step(uint32_t t);
 };
-static_assert(sizeof(OptState) == 48);
+static_assert(sizeof(OptState) == 64);
 
 class Optimizer {
 public:

@@ -4,7 +4,7 @@
 //   g ← clip_scale·g
 //   m ← β1·m + (1 − β1)·g,      v ← β2·v + (1 − β2)·g²
 //   p ← p·(1 − lr·wd) − lr·(m/(1 − β1^t)) / (√(v/(1 − β2^t)) + eps)
-// Hyperparameters and t come from the state buffer, so a recorded step replays with new values.
+// Hyperparameters and the bias corrections 1 − β^t come from the state buffer, so a recorded step replays with new values.
 // When `skipped` is set (non-finite gradient norm) nothing is written.
 layout(local_size_x = 256) in;
 #include "nn/opt_state.glsl"
@@ -17,8 +17,7 @@ layout(push_constant) uniform Push { uint count, p_off, g_off, m_off, v_off; };
 void main() {
     const uint i = gl_GlobalInvocationID.x;
     if (i >= count || st.skipped != 0) return;
-    const float t = float(st.step);
-    const float bc1 = 1.0 - pow(st.beta1, t), bc2 = 1.0 - pow(st.beta2, t);
+    const float bc1 = st.bias_correction1, bc2 = st.bias_correction2;
     const float gi = g[g_off + i] * st.clip_scale;
     const float mi = st.beta1 * m[m_off + i] + (1.0 - st.beta1) * gi;
     const float vi = st.beta2 * v[v_off + i] + (1.0 - st.beta2) * gi * gi;

@@ -1,0 +1,145 @@
+// tests/nn_runners_conv.cpp — the layer table's runners for conv2d, linear and GroupNorm (see nn_table.hpp).
+#include "tests/nn_table.hpp"
+
+namespace nntable {
+
+// ---- conv2d: shape {N, Cin, H, W, Cout, K, stride, bias} ---------------------------------------------
+Errors run_conv(engine::Context& ctx, const Row& r, const nn::ConvTiles& tiles) {
+    const auto& s = r.shape;
+    ref::Conv c{int(s[0]), int(s[1]), int(s[2]), int(s[3]), int(s[4]), int(s[5]), int(s[6])};
+    const bool bias = s[7] != 0;
+    nn::ConvShape cs{s[0], s[1], s[2], s[3], s[4], s[5], s[6]};
+    const size_t nx = cs.x_count(), nw = cs.w_count(), ny = cs.y_count();
+    auto x = randn(nx, r.seed), w = randn(nw, r.seed + 1, 1.0 / std::sqrt(c.cin * c.k * c.k)),
+         b = bias ? randn(c.cout, r.seed + 2) : std::vector<double>{}, dy = randn(ny, r.seed + 3);
+    std::vector<double> y(ny), dx(nx), dw(nw), db(bias ? c.cout : 0);
+    ref::conv2d_forward(c, x, w, b, y);
+    ref::conv2d_backward(c, x, w, dy, dx, dw, db);
+
+    Errors e;
+    std::vector<double> yt(ny);
+    auto loss = [&] { ref::conv2d_forward(c, x, w, b, yt); return nncheck::dot(yt, dy); };
+    const size_t k = fd_samples(cs.flops());
+    e.fd = std::max({nncheck::fd_max_rel_err(x, dx, loss, k_h_linear, k), nncheck::fd_max_rel_err(w, dw, loss, k_h_linear, k),
+                     bias ? nncheck::fd_max_rel_err(b, db, loss, k_h_linear, k) : 0.0});
+
+    test::Arena a;
+    for (auto [n, cnt] : {std::pair{"x", nx}, {"w", nw}, {"y", ny}, {"dy", ny}, {"dx", nx}, {"dw", nw}}) a.add(n, cnt);
+    if (bias) { a.add("b", c.cout); a.add("db", c.cout); }
+    a.allocate(ctx);
+    a.put("x", x); a.put("w", w); a.put("dy", dy);
+    if (bias) a.put("b", b);
+    nn::Conv2d conv(ctx, tiles);
+    View vb = bias ? a.view("b") : View{}, vdb = bias ? a.view("db") : View{};
+    auto backward = [&](CommandBuffer& cmd, bool acc) {
+        conv.backward_data(cmd, cs, a.view("dy"), a.view("w"), a.view("dx"), acc);
+        cmd.barrier();  // WAW on the arena: dx and dw/db share one buffer
+        conv.backward_weight(cmd, cs, a.view("x"), a.view("dy"), a.view("dw"), vdb, acc);
+    };
+    run(ctx, [&](CommandBuffer& cmd) {
+        conv.forward(cmd, cs, a.view("x"), a.view("w"), vb, a.view("y"));
+        cmd.barrier();  // WAW/WAR on the arena: the backward writes the buffer the forward wrote
+        backward(cmd, false);
+    });
+    e.fwd = max_rel_err(a.get("y"), y);
+    GradCheck g{a};
+    g.first("dx", dx); g.first("dw", dw);
+    if (bias) g.first("db", db);
+    e.guards = a.guards_intact();
+    run(ctx, [&](CommandBuffer& cmd) { backward(cmd, true); });
+    g.second("dx", dx); g.second("dw", dw);
+    if (bias) g.second("db", db);
+    e.bwd = g.worst;
+    return e;
+}
+
+// ---- linear: shape {N, In, Out} ----------------------------------------------------------------------
+Errors run_linear(engine::Context& ctx, const Row& r) {
+    const int n = int(r.shape[0]), in = int(r.shape[1]), out = int(r.shape[2]);
+    nn::LinearShape ls{r.shape[0], r.shape[1], r.shape[2]};
+    auto x = randn(size_t(n) * in, r.seed), w = randn(size_t(out) * in, r.seed + 1, 1.0 / std::sqrt(in)),
+         b = randn(out, r.seed + 2), dy = randn(size_t(n) * out, r.seed + 3);
+    std::vector<double> y(size_t(n) * out), dx(x.size()), dw(w.size()), db(out);
+    ref::linear_forward(n, in, out, x, w, b, y);
+    ref::linear_backward(n, in, out, x, w, dy, dx, dw, db);
+    Errors e;
+    std::vector<double> yt(y.size());
+    auto loss = [&] { ref::linear_forward(n, in, out, x, w, b, yt); return nncheck::dot(yt, dy); };
+    e.fd = std::max({nncheck::fd_max_rel_err(x, dx, loss, k_h_linear), nncheck::fd_max_rel_err(w, dw, loss, k_h_linear),
+                     nncheck::fd_max_rel_err(b, db, loss, k_h_linear)});
+
+    test::Arena a;
+    for (auto [nm, cnt] : {std::pair{"x", x.size()}, {"w", w.size()}, {"b", b.size()}, {"y", y.size()}, {"dy", dy.size()},
+                           {"dx", dx.size()}, {"dw", dw.size()}, {"db", db.size()}})
+        a.add(nm, cnt);
+    a.allocate(ctx);
+    a.put("x", x); a.put("w", w); a.put("b", b); a.put("dy", dy);
+    nn::Linear lin(ctx);
+    auto backward = [&](CommandBuffer& cmd, bool acc) {
+        lin.backward_data(cmd, ls, a.view("dy"), a.view("w"), a.view("dx"), acc);
+        cmd.barrier();  // WAW on the arena (dx and dw/db share it)
+        lin.backward_weight(cmd, ls, a.view("x"), a.view("dy"), a.view("dw"), a.view("db"), acc);
+    };
+    run(ctx, [&](CommandBuffer& cmd) {
+        lin.forward(cmd, ls, a.view("x"), a.view("w"), a.view("b"), a.view("y"));
+        cmd.barrier();  // WAW on the arena
+        backward(cmd, false);
+    });
+    e.fwd = max_rel_err(a.get("y"), y);
+    GradCheck g{a};
+    g.first("dx", dx); g.first("dw", dw); g.first("db", db);
+    e.guards = a.guards_intact();
+    run(ctx, [&](CommandBuffer& cmd) { backward(cmd, true); });
+    g.second("dx", dx); g.second("dw", dw); g.second("db", db);
+    e.bwd = g.worst;
+    return e;
+}
+
+// ---- GroupNorm: shape {N, C, H, W, G}; "groupnorm_offset" adds 30 to x (one-pass variance stress) -----
+Errors run_groupnorm(engine::Context& ctx, const Row& r) {
+    const int n = int(r.shape[0]), c = int(r.shape[1]), hw = int(r.shape[2] * r.shape[3]), g = int(r.shape[4]);
+    const double eps = 1e-5;
+    nn::GroupNormShape gs{r.shape[0], r.shape[1], r.shape[2] * r.shape[3], r.shape[4], float(eps)};
+    const size_t cnt = gs.count();
+    auto x = randn(cnt, r.seed, 2.0), gamma = randn(c, r.seed + 1), beta = randn(c, r.seed + 2), dy = randn(cnt, r.seed + 3);
+    if (r.op == "groupnorm_offset")
+        for (auto& v : x) v += 30.0;
+    std::vector<double> y(cnt), mean(size_t(n) * g), rstd(size_t(n) * g), dx(cnt), dgamma(c), dbeta(c);
+    ref::groupnorm_forward(n, c, hw, g, eps, x, gamma, beta, y, mean, rstd);
+    ref::groupnorm_backward(n, c, hw, g, eps, x, gamma, dy, dx, dgamma, dbeta);
+    Errors e;
+    e.fd_tol = 1e-5;
+    std::vector<double> yt(cnt), mt(mean.size()), rt(rstd.size());
+    auto loss = [&] { ref::groupnorm_forward(n, c, hw, g, eps, x, gamma, beta, yt, mt, rt); return nncheck::dot(yt, dy); };
+    e.fd = std::max({nncheck::fd_max_rel_err(x, dx, loss, 1e-5, 32), nncheck::fd_max_rel_err(gamma, dgamma, loss, 1e-5, 32),
+                     nncheck::fd_max_rel_err(beta, dbeta, loss, 1e-5, 32)});
+
+    test::Arena a;
+    for (auto [nm, k] : {std::pair{"x", cnt}, {"gamma", size_t(c)}, {"beta", size_t(c)}, {"y", cnt}, {"stats", gs.stats_count()},
+                         {"dy", cnt}, {"dx", cnt}, {"dgamma", size_t(c)}, {"dbeta", size_t(c)}})
+        a.add(nm, k);
+    a.allocate(ctx);
+    a.put("x", x); a.put("gamma", gamma); a.put("beta", beta); a.put("dy", dy);
+    nn::GroupNorm gn(ctx);
+    auto backward = [&](CommandBuffer& cmd, bool acc) {
+        gn.backward(cmd, gs, a.view("x"), a.view("gamma"), a.view("dy"), a.view("stats"), a.view("dx"), a.view("dgamma"),
+                    a.view("dbeta"), acc);
+    };
+    run(ctx, [&](CommandBuffer& cmd) {
+        gn.forward(cmd, gs, a.view("x"), a.view("gamma"), a.view("beta"), a.view("y"), a.view("stats"));
+        cmd.barrier();  // RAW: the backward reads the saved statistics
+        backward(cmd, false);
+    });
+    std::vector<double> stats;
+    for (size_t i = 0; i < mean.size(); ++i) stats.insert(stats.end(), {mean[i], rstd[i]});
+    e.fwd = std::max(max_rel_err(a.get("y"), y), max_rel_err(a.get("stats"), stats));
+    GradCheck gc{a};
+    gc.first("dx", dx); gc.first("dgamma", dgamma); gc.first("dbeta", dbeta);
+    e.guards = a.guards_intact();
+    run(ctx, [&](CommandBuffer& cmd) { backward(cmd, true); });
+    gc.second("dx", dx); gc.second("dgamma", dgamma); gc.second("dbeta", dbeta);
+    e.bwd = gc.worst;
+    return e;
+}
+
+}  // namespace nntable

@@ -1,0 +1,259 @@
+// tests/nn_runners_misc.cpp — the layer table's runners for the elementwise layers, data movement, the
+// embeddings and the loss (see nn_table.hpp).
+#include "tests/nn_table.hpp"
+
+#include <random>
+
+namespace nntable {
+
+namespace {
+// Lays out and allocates an arena from (name, count) pairs.
+void layout(engine::Context& ctx, test::Arena& a, std::initializer_list<std::pair<const char*, size_t>> tensors) {
+    for (auto [n, c] : tensors) a.add(n, c);
+    a.allocate(ctx);
+}
+}  // namespace
+
+// ---- SiLU: shape {N, C, H, W} ------------------------------------------------------------------------
+Errors run_silu(engine::Context& ctx, const Row& r) {
+    const size_t cnt = size_t(r.shape[0]) * r.shape[1] * r.shape[2] * r.shape[3];
+    auto x = randn(cnt, r.seed, 3.0), dy = randn(cnt, r.seed + 1);
+    std::vector<double> y(cnt), dx(cnt), yt(cnt);
+    ref::silu_forward(x, y);
+    ref::silu_backward(x, dy, dx);
+    Errors e;
+    e.fd_tol = 1e-5;
+    e.fd = nncheck::fd_max_rel_err(x, dx, [&] { ref::silu_forward(x, yt); return nncheck::dot(yt, dy); });
+    test::Arena a;
+    layout(ctx, a, {{"x", cnt}, {"y", cnt}, {"dy", cnt}, {"dx", cnt}});
+    a.put("x", x); a.put("dy", dy);
+    nn::SiLU silu(ctx);
+    run(ctx, [&](CommandBuffer& cmd) {
+        silu.forward(cmd, cnt, a.view("x"), a.view("y"));
+        cmd.barrier();  // WAW on the arena
+        silu.backward(cmd, cnt, a.view("x"), a.view("dy"), a.view("dx"));
+    });
+    e.fwd = max_rel_err(a.get("y"), y);
+    GradCheck g{a};
+    g.first("dx", dx);
+    e.guards = a.guards_intact();
+    run(ctx, [&](CommandBuffer& cmd) { silu.backward(cmd, cnt, a.view("x"), a.view("dy"), a.view("dx"), true); });
+    g.second("dx", dx);
+    e.bwd = g.worst;
+    return e;
+}
+
+// ---- nearest upsampling ×2: shape {N, C, H, W} (of the input) ----------------------------------------
+Errors run_upsample(engine::Context& ctx, const Row& r) {
+    const uint32_t nc = r.shape[0] * r.shape[1], h = r.shape[2], w = r.shape[3];
+    const size_t cnt = size_t(nc) * h * w;
+    auto x = randn(cnt, r.seed), dy = randn(4 * cnt, r.seed + 1);
+    std::vector<double> y(4 * cnt), dx(cnt), yt(4 * cnt);
+    ref::upsample2_forward(int(nc), int(h), int(w), x, y);
+    ref::upsample2_backward(int(nc), int(h), int(w), dy, dx);
+    Errors e;
+    e.fd = nncheck::fd_max_rel_err(x, dx, [&] { ref::upsample2_forward(int(nc), int(h), int(w), x, yt); return nncheck::dot(yt, dy); }, k_h_linear);
+    test::Arena a;
+    layout(ctx, a, {{"x", cnt}, {"y", 4 * cnt}, {"dy", 4 * cnt}, {"dx", cnt}});
+    a.put("x", x); a.put("dy", dy);
+    nn::Upsample2 up(ctx);
+    run(ctx, [&](CommandBuffer& cmd) {
+        up.forward(cmd, nc, h, w, a.view("x"), a.view("y"));
+        cmd.barrier();  // WAW on the arena
+        up.backward(cmd, nc, h, w, a.view("dy"), a.view("dx"));
+    });
+    e.fwd = max_rel_err(a.get("y"), y);
+    GradCheck g{a};
+    g.first("dx", dx);
+    e.guards = a.guards_intact();
+    run(ctx, [&](CommandBuffer& cmd) { up.backward(cmd, nc, h, w, a.view("dy"), a.view("dx"), true); });
+    g.second("dx", dx);
+    e.bwd = g.worst;
+    return e;
+}
+
+// ---- channel concat: shape {N, Ca, Cb, H, W} ---------------------------------------------------------
+Errors run_concat(engine::Context& ctx, const Row& r) {
+    const uint32_t n = r.shape[0], ca = r.shape[1], cb = r.shape[2], hw = r.shape[3] * r.shape[4];
+    const size_t na = size_t(n) * ca * hw, nb = size_t(n) * cb * hw, ny = na + nb;
+    auto xa = randn(na, r.seed), xb = randn(nb, r.seed + 1), dy = randn(ny, r.seed + 2);
+    std::vector<double> y(ny), da(na), db(nb), yt(ny);
+    ref::concat_forward(int(n), int(ca), int(cb), int(hw), xa, xb, y);
+    ref::concat_backward(int(n), int(ca), int(cb), int(hw), dy, da, db);
+    Errors e;
+    auto loss = [&] { ref::concat_forward(int(n), int(ca), int(cb), int(hw), xa, xb, yt); return nncheck::dot(yt, dy); };
+    e.fd = std::max(nncheck::fd_max_rel_err(xa, da, loss, k_h_linear), nncheck::fd_max_rel_err(xb, db, loss, k_h_linear));
+    test::Arena a;
+    layout(ctx, a, {{"a", na}, {"b", nb}, {"y", ny}, {"dy", ny}, {"da", na}, {"db", nb}});
+    a.put("a", xa); a.put("b", xb); a.put("dy", dy);
+    nn::Concat cat(ctx);
+    auto backward = [&](CommandBuffer& cmd, bool acc) {
+        cat.backward(cmd, n, ca, cb, hw, a.view("dy"), a.view("da"), a.view("db"), acc, acc);
+    };
+    run(ctx, [&](CommandBuffer& cmd) {
+        cat.forward(cmd, n, ca, cb, hw, a.view("a"), a.view("b"), a.view("y"));
+        cmd.barrier();  // WAW on the arena
+        backward(cmd, false);
+    });
+    e.fwd = max_rel_err(a.get("y"), y);
+    GradCheck g{a};
+    g.first("da", da); g.first("db", db);
+    e.guards = a.guards_intact();
+    run(ctx, [&](CommandBuffer& cmd) { backward(cmd, true); });
+    g.second("da", da); g.second("db", db);
+    e.bwd = g.worst;
+    return e;
+}
+
+// ---- broadcast add of v [N,C] over H, W: shape {N, C, H, W} ------------------------------------------
+Errors run_bias_add(engine::Context& ctx, const Row& r) {
+    const uint32_t nc = r.shape[0] * r.shape[1], hw = r.shape[2] * r.shape[3];
+    const size_t cnt = size_t(nc) * hw;
+    auto x = randn(cnt, r.seed), v = randn(nc, r.seed + 1), dy = randn(cnt, r.seed + 2);
+    std::vector<double> y(cnt), dx(cnt), dv(nc), yt(cnt);
+    ref::bias_add_forward(int(nc), int(hw), x, v, y);
+    ref::bias_add_backward(int(nc), int(hw), dy, dx, dv);
+    Errors e;
+    auto loss = [&] { ref::bias_add_forward(int(nc), int(hw), x, v, yt); return nncheck::dot(yt, dy); };
+    e.fd = std::max(nncheck::fd_max_rel_err(x, dx, loss, k_h_linear), nncheck::fd_max_rel_err(v, dv, loss, k_h_linear));
+    test::Arena a;
+    layout(ctx, a, {{"x", cnt}, {"v", nc}, {"y", cnt}, {"dy", cnt}, {"dx", cnt}, {"dv", nc}});
+    a.put("x", x); a.put("v", v); a.put("dy", dy);
+    nn::BiasAdd add(ctx);
+    auto backward = [&](CommandBuffer& cmd, bool acc) {
+        add.backward(cmd, nc, hw, a.view("dy"), a.view("dx"), a.view("dv"), acc, acc);
+    };
+    run(ctx, [&](CommandBuffer& cmd) {
+        add.forward(cmd, nc, hw, a.view("x"), a.view("v"), a.view("y"));
+        cmd.barrier();  // WAW on the arena
+        backward(cmd, false);
+    });
+    e.fwd = max_rel_err(a.get("y"), y);
+    GradCheck g{a};
+    g.first("dx", dx); g.first("dv", dv);
+    e.guards = a.guards_intact();
+    run(ctx, [&](CommandBuffer& cmd) { backward(cmd, true); });
+    g.second("dx", dx); g.second("dv", dv);
+    e.bwd = g.worst;
+    return e;
+}
+
+// ---- elementwise add: shape {N, C, H, W} -------------------------------------------------------------
+Errors run_add(engine::Context& ctx, const Row& r) {
+    const size_t cnt = size_t(r.shape[0]) * r.shape[1] * r.shape[2] * r.shape[3];
+    auto xa = randn(cnt, r.seed), xb = randn(cnt, r.seed + 1), dy = randn(cnt, r.seed + 2);
+    std::vector<double> y(cnt), yt(cnt);
+    ref::add_forward(xa, xb, y);
+    Errors e;
+    auto loss = [&] { ref::add_forward(xa, xb, yt); return nncheck::dot(yt, dy); };
+    e.fd = std::max(nncheck::fd_max_rel_err(xa, dy, loss, k_h_linear), nncheck::fd_max_rel_err(xb, dy, loss, k_h_linear));  // ∂/∂a = ∂/∂b = dy
+    test::Arena a;
+    layout(ctx, a, {{"a", cnt}, {"b", cnt}, {"y", cnt}, {"dy", cnt}, {"da", cnt}, {"db", cnt}});
+    a.put("a", xa); a.put("b", xb); a.put("dy", dy);
+    nn::Add add(ctx);
+    auto backward = [&](CommandBuffer& cmd, bool acc) {
+        add.backward(cmd, cnt, a.view("dy"), a.view("da"), a.view("db"), acc, acc);
+    };
+    run(ctx, [&](CommandBuffer& cmd) {
+        add.forward(cmd, cnt, a.view("a"), a.view("b"), a.view("y"));
+        cmd.barrier();  // WAW on the arena
+        backward(cmd, false);
+    });
+    e.fwd = max_rel_err(a.get("y"), y);
+    GradCheck g{a};
+    g.first("da", dy); g.first("db", dy);
+    e.guards = a.guards_intact();
+    run(ctx, [&](CommandBuffer& cmd) { backward(cmd, true); });
+    g.second("da", dy); g.second("db", dy);
+    e.bwd = g.worst;
+    return e;
+}
+
+// ---- sinusoidal embedding: shape {N, D, scale·100}; level ~ U(−1, 1) ---------------------------------
+// The values are bounded by 1, so the error here is the largest *absolute* error. float32 carries the
+// argument scale·level·f_k (up to 1000·scale) with a relative error of a few ulp, so the absolute error
+// grows with the argument: about 1e-4 at 1000.
+Errors run_sinusoidal(engine::Context& ctx, const Row& r) {
+    const uint32_t n = r.shape[0], d = r.shape[1];
+    const double scale = double(float(r.shape[2] / 100.0));
+    std::mt19937_64 gen(r.seed);
+    std::uniform_real_distribution<double> u(-1.0, 1.0);
+    std::vector<double> level(n), emb(size_t(n) * d);
+    for (auto& l : level) l = double(float(u(gen)));
+    ref::sinusoidal_forward(int(n), int(d), scale, level, emb);
+    test::Arena a;
+    layout(ctx, a, {{"level", n}, {"e", emb.size()}});
+    a.put("level", level);
+    nn::SinusoidalEmbed se(ctx);
+    run(ctx, [&](CommandBuffer& cmd) { se.forward(cmd, n, d, float(scale), a.view("level"), a.view("e")); });
+    Errors e;
+    auto got = a.get("e");
+    for (size_t i = 0; i < got.size(); ++i)
+        e.fwd = std::max(e.fwd, std::isfinite(got[i]) ? std::abs(got[i] - emb[i]) : INFINITY);
+    e.guards = a.guards_intact();
+    return e;  // no parameters, no backward
+}
+
+// ---- label embedding: shape {N, D}; 11 rows; labels drawn from [−1, 12] (out of range → the null row) -
+Errors run_label_embed(engine::Context& ctx, const Row& r) {
+    const int n = int(r.shape[0]), d = int(r.shape[1]), rows = 11;
+    std::mt19937_64 gen(r.seed);
+    std::uniform_int_distribution<int32_t> u(-1, 12);
+    std::vector<int32_t> label(n);
+    for (auto& l : label) l = u(gen);
+    auto table = randn(size_t(rows) * d, r.seed + 1), dy = randn(size_t(n) * d, r.seed + 2);
+    std::vector<double> y(size_t(n) * d), dtable(table.size()), yt(y.size());
+    ref::label_embed_forward(n, rows, d, label, table, y);
+    ref::label_embed_backward(n, rows, d, label, dy, dtable);
+    Errors e;
+    e.fd = nncheck::fd_max_rel_err(table, dtable, [&] {
+        ref::label_embed_forward(n, rows, d, label, table, yt);
+        return nncheck::dot(yt, dy);
+    }, k_h_linear);
+    test::Arena a;
+    layout(ctx, a, {{"label", size_t(n)}, {"table", table.size()}, {"y", y.size()}, {"dy", dy.size()}, {"dtable", table.size()}});
+    a.put_int("label", label); a.put("table", table); a.put("dy", dy);
+    nn::LabelEmbed le(ctx);
+    auto backward = [&](CommandBuffer& cmd, bool acc) {
+        le.backward(cmd, n, rows, d, a.view("label"), a.view("dy"), a.view("dtable"), acc);
+    };
+    run(ctx, [&](CommandBuffer& cmd) {
+        le.forward(cmd, n, rows, d, a.view("label"), a.view("table"), a.view("y"));
+        cmd.barrier();  // WAW on the arena
+        backward(cmd, false);
+    });
+    e.fwd = max_rel_err(a.get("y"), y);
+    GradCheck g{a};
+    g.first("dtable", dtable);
+    e.guards = a.guards_intact();
+    run(ctx, [&](CommandBuffer& cmd) { backward(cmd, true); });
+    g.second("dtable", dtable);
+    e.bwd = g.worst;
+    return e;
+}
+
+// ---- MSE loss: shape {N, C, H, W} --------------------------------------------------------------------
+Errors run_mse(engine::Context& ctx, const Row& r) {
+    const size_t cnt = size_t(r.shape[0]) * r.shape[1] * r.shape[2] * r.shape[3];
+    auto pred = randn(cnt, r.seed), target = randn(cnt, r.seed + 1);
+    const double loss_ref = ref::mse_forward(pred, target);
+    std::vector<double> dpred(cnt);
+    ref::mse_backward(pred, target, dpred);
+    Errors e;
+    e.fd = nncheck::fd_max_rel_err(pred, dpred, [&] { return ref::mse_forward(pred, target); }, k_h_linear);
+    test::Arena a;
+    layout(ctx, a, {{"pred", cnt}, {"target", cnt}, {"scratch", nn::MseLoss::scratch_count(cnt)}, {"loss", 1}, {"dpred", cnt}});
+    a.put("pred", pred); a.put("target", target);
+    nn::MseLoss mse(ctx);
+    run(ctx, [&](CommandBuffer& cmd) {
+        mse.forward(cmd, cnt, a.view("pred"), a.view("target"), a.view("scratch"), a.view("loss"));
+        cmd.barrier();  // WAW on the arena
+        mse.backward(cmd, cnt, a.view("pred"), a.view("target"), a.view("dpred"));
+    });
+    e.fwd = max_rel_err(a.get("loss"), std::vector<double>{loss_ref});
+    e.bwd = max_rel_err(a.get("dpred"), dpred);  // the root's gradient is written, never accumulated
+    e.guards = a.guards_intact();
+    return e;
+}
+
+}  // namespace nntable

@@ -1,0 +1,133 @@
+// The layer table: every UNet layer's shaders, forward and backward, against the double-precision reference
+// (tests/reference/) on random inputs at odd sizes — batch 1, 3, 17; channels 3, 5, 12, 33; spatial 28, 14,
+// 7 and 9 — and the reference's backward against central finite differences, so a wrong derivation cannot
+// hide behind a shader that matches it. One row = {op, shape, seed, forward tol, backward tol}.
+//
+// Errors are nncheck::max_rel_err: |got − ref| / (|ref| + 1e-3·max|ref|), worst element (NaN → ∞), except
+// "sinusoidal" (largest absolute error; its values are bounded by 1). The backward error is the worst over
+// every gradient tensor, written once and then accumulated once (checked against 2× the reference). The
+// finite-difference error of the reference must stay under 1e-6 for layers linear in their inputs and 1e-5
+// for the rest (GroupNorm, SiLU). Each runner packs its tensors at odd offsets in one NaN-poisoned buffer
+// and fails when a guard between them was written. The test runs on a validated context (test::GpuTest).
+//
+// Tolerances, per op. The error of a float32 sum of k terms near a zero crossing, measured against a floor
+// of 1e-3·max|ref|, reaches ~k·6e-8·|term|/floor, so the bounds grow with the reduction length:
+//   conv (Cin·K² ≤ 300 terms forward, N·OH·OW ≤ 2400 for dw): 5e-4     linear (≤ 128 terms): 2e-4
+//   GroupNorm (statistics over ≤ 3136 values): 3e-4                      SiLU (exp): 2e-5
+//   bias_add dv, label_embed dtable, upsample dx (sums): 1e-4–2e-4      MSE (a sum, then a quotient): 1e-5
+//   copies (concat, label_embed forward, upsample forward, add's backward): 0 — they are exact
+//   sinusoidal: 6e-4 absolute (≈ 10 ulp of its largest argument, 1000)
+#include "tests/nn_table.hpp"
+
+#include <cstdio>
+
+using namespace nntable;
+
+namespace {
+
+nn::ConvTiles tiles_for(const std::string& op, const engine::Context& ctx) {
+    nn::ConvTiles t = nn::ConvTiles::for_device(ctx);
+    if (op == "conv_plain") {  // no subgroup broadcasts, one pixel per invocation
+        t.subgroup = false;
+        t.tn = 1;
+    } else if (op == "conv_odd") {  // tiles that divide nothing
+        t.wg = 32;
+        t.tm = std::min(5u, ctx.info().subgroup_size);
+        t.tn = 3;
+        t.wg_weight = 32;
+        t.tco = 3;
+        t.tci3 = 2;
+        t.tci1 = 3;
+    }
+    return t;
+}
+
+Errors run_row(engine::Context& ctx, const Row& r) {
+    if (r.op.rfind("conv", 0) == 0) return run_conv(ctx, r, tiles_for(r.op, ctx));
+    if (r.op == "linear") return run_linear(ctx, r);
+    if (r.op.rfind("groupnorm", 0) == 0) return run_groupnorm(ctx, r);
+    if (r.op == "silu") return run_silu(ctx, r);
+    if (r.op == "upsample2") return run_upsample(ctx, r);
+    if (r.op == "concat") return run_concat(ctx, r);
+    if (r.op == "bias_add") return run_bias_add(ctx, r);
+    if (r.op == "add") return run_add(ctx, r);
+    if (r.op == "sinusoidal") return run_sinusoidal(ctx, r);
+    if (r.op == "label_embed") return run_label_embed(ctx, r);
+    if (r.op == "mse") return run_mse(ctx, r);
+    throw std::runtime_error("no runner for op " + r.op);
+}
+
+// clang-format off
+const Row k_table[] = {
+    // conv2d {N, Cin, H, W, Cout, K, stride, bias}
+    {"conv", {1, 3, 9, 9, 5, 3, 1, 1}, 1, 5e-4, 5e-4},
+    {"conv", {3, 5, 7, 7, 12, 3, 1, 1}, 2, 5e-4, 5e-4},
+    {"conv", {17, 3, 9, 9, 5, 3, 1, 0}, 3, 5e-4, 5e-4},
+    {"conv", {3, 5, 9, 9, 12, 3, 2, 1}, 4, 5e-4, 5e-4},
+    {"conv", {2, 12, 14, 14, 5, 3, 2, 1}, 5, 5e-4, 5e-4},
+    {"conv", {3, 12, 7, 7, 5, 1, 1, 1}, 6, 5e-4, 5e-4},
+    {"conv", {1, 5, 9, 9, 3, 1, 2, 1}, 7, 5e-4, 5e-4},
+    {"conv", {2, 1, 28, 28, 16, 3, 1, 1}, 8, 5e-4, 5e-4},
+    {"conv", {2, 16, 28, 28, 1, 3, 1, 1}, 9, 5e-4, 5e-4},
+    {"conv", {3, 33, 28, 28, 17, 3, 1, 1}, 10, 5e-4, 5e-4},
+    {"conv_plain", {3, 5, 9, 9, 12, 3, 1, 1}, 11, 5e-4, 5e-4},
+    {"conv_plain", {3, 5, 9, 9, 12, 3, 2, 0}, 12, 5e-4, 5e-4},
+    {"conv_odd", {3, 12, 9, 9, 17, 3, 1, 1}, 13, 5e-4, 5e-4},
+    {"conv_odd", {3, 12, 14, 14, 7, 3, 2, 1}, 14, 5e-4, 5e-4},
+    {"conv_odd", {17, 7, 7, 7, 12, 1, 1, 1}, 15, 5e-4, 5e-4},
+    // linear {N, In, Out}
+    {"linear", {1, 7, 5}, 20, 2e-4, 2e-4},
+    {"linear", {3, 64, 33}, 21, 2e-4, 2e-4},
+    {"linear", {17, 13, 128}, 22, 2e-4, 2e-4},
+    {"linear", {128, 32, 128}, 23, 2e-4, 2e-4},
+    // GroupNorm {N, C, H, W, G}
+    {"groupnorm", {1, 12, 9, 9, 4}, 30, 3e-4, 3e-4},
+    {"groupnorm", {3, 5, 7, 7, 5}, 31, 3e-4, 3e-4},
+    {"groupnorm", {17, 12, 7, 7, 3}, 32, 3e-4, 3e-4},
+    {"groupnorm", {2, 32, 28, 28, 8}, 33, 3e-4, 3e-4},
+    {"groupnorm", {3, 6, 14, 14, 1}, 34, 3e-4, 3e-4},
+    {"groupnorm_offset", {3, 12, 9, 9, 4}, 35, 3e-4, 3e-4},
+    // elementwise, data movement {N, C, H, W} (concat {N, Ca, Cb, H, W})
+    {"silu", {3, 5, 9, 9}, 40, 2e-5, 2e-5},
+    {"silu", {17, 3, 7, 7}, 41, 2e-5, 2e-5},
+    {"upsample2", {3, 5, 7, 7}, 42, 0, 1e-4},
+    {"upsample2", {1, 12, 14, 14}, 43, 0, 1e-4},
+    {"concat", {3, 5, 12, 7, 7}, 44, 0, 0},
+    {"concat", {17, 3, 5, 9, 9}, 45, 0, 0},
+    {"bias_add", {3, 5, 9, 9}, 46, 1e-6, 2e-4},
+    {"bias_add", {17, 12, 7, 7}, 47, 1e-6, 2e-4},
+    {"bias_add", {1, 3, 28, 28}, 48, 1e-6, 2e-4},
+    {"add", {3, 5, 9, 9}, 49, 1e-6, 0},
+    // conditioning: sinusoidal {N, D, scale·100} (abs error), label embedding {N, D}
+    {"sinusoidal", {1, 4, 100}, 50, 6e-4, 0},
+    {"sinusoidal", {17, 64, 100}, 51, 6e-4, 0},
+    {"sinusoidal", {128, 32, 25}, 52, 6e-4, 0},
+    {"label_embed", {1, 8}, 53, 0, 1e-4},
+    {"label_embed", {17, 12}, 54, 0, 1e-4},
+    {"label_embed", {128, 64}, 55, 0, 1e-4},
+    // loss {N, C, H, W}
+    {"mse", {1, 1, 28, 28}, 60, 1e-5, 1e-6},
+    {"mse", {17, 1, 28, 28}, 61, 1e-5, 1e-6},
+    {"mse", {3, 5, 9, 9}, 62, 1e-5, 1e-6},
+};
+// clang-format on
+
+class NnLayers : public test::GpuTest, public ::testing::WithParamInterface<Row> {};
+
+TEST_P(NnLayers, ShaderMatchesReferenceAndReferenceMatchesFiniteDifferences) {
+    const Row& r = GetParam();
+    Errors e = run_row(ctx, r);
+    std::printf("[nn] %-16s %-22s seed %-3llu fwd %.2e  bwd %.2e  fd %.2e\n", r.op.c_str(), shape_str(r.shape).c_str(),
+                (unsigned long long)r.seed, e.fwd, e.bwd, e.fd);
+    EXPECT_LE(e.fwd, r.fwd_tol) << "forward";
+    EXPECT_LE(e.bwd, r.bwd_tol) << "backward (written, then accumulated)";
+    EXPECT_LE(e.fd, e.fd_tol) << "the reference backward disagrees with finite differences";
+    EXPECT_TRUE(e.guards) << "a kernel wrote outside its output tensors";
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, NnLayers, ::testing::ValuesIn(k_table), [](const auto& info) {
+    std::string s = info.param.op + "_" + shape_str(info.param.shape) + "_s" + std::to_string(info.param.seed);
+    return s;
+});
+
+}  // namespace
