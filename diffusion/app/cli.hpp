@@ -25,5 +25,7 @@ std::unique_ptr<engine::Context> make_context(const GlobalOptions&, bool need_sw
 using Command = std::function<int()>;
 void register_info(CLI::App&, GlobalOptions&, Command&);
 void register_data(CLI::App&, GlobalOptions&, Command&);
+void register_bench(CLI::App&, GlobalOptions&, Command&);
+void register_train(CLI::App&, GlobalOptions&, Command&);
 
 }  // namespace diffuscope::app
