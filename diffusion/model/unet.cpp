@@ -176,9 +176,17 @@ struct UNet::Saved {
 };
 
 UNet::Tensor UNet::alloc(uint64_t count) {
-    uint64_t at = arena_used_;
-    arena_used_ += (count + 3) / 4 * 4;
-    return {View(arena_, uint32_t(at)), count};
+    const uint64_t padded = (count + 3) / 4 * 4;
+    if (padded > chunk_floats_)
+        throw std::runtime_error("UNet: one activation of " + std::to_string(count * 4 >> 20) +
+                                 " MiB exceeds the device's storage-buffer range; use a smaller batch");
+    if (chunk_used_.empty() || chunk_used_.back() + padded > chunk_floats_) chunk_used_.push_back(0);
+    const size_t chunk = chunk_used_.size() - 1;
+    const uint64_t at = chunk_used_[chunk];
+    chunk_used_[chunk] += padded;
+    // While planning (no buffers yet) the view is a placeholder; the second pass lays out the same offsets.
+    static const engine::Buffer none;
+    return {View(chunk < arena_.size() ? arena_[chunk] : none, uint32_t(at)), count};
 }
 
 UNet::UNet(engine::Context& ctx, const UNetConfig& cfg, uint32_t batch, bool training)
@@ -189,9 +197,10 @@ UNet::UNet(engine::Context& ctx, const UNetConfig& cfg, uint32_t batch, bool tra
     params_ = engine::Buffer(ctx, uint64_t(table_.total()) * 4);
     if (training) grads_ = engine::Buffer(ctx, uint64_t(table_.total()) * 4);
 
-    // Plan the arena twice: first to measure, then (with the buffer made) to lay out the same views.
+    // Plan the arena twice: first to measure, then (with the chunks made) to lay out the same views.
+    chunk_floats_ = std::min<uint64_t>(ctx.info().max_storage_buffer_range, 64ull << 20) / 4;
     for (int pass = 0; pass < 2; ++pass) {
-        arena_used_ = 0;
+        chunk_used_.clear();
         s_ = std::make_unique<Saved>();
         Saved& s = *s_;
         const uint64_t N = batch, E = cfg.emb_dim, D = cfg.cond_dim, c0 = cfg.base, c1 = 2 * c0, c2 = 4 * c0;
@@ -267,10 +276,8 @@ UNet::UNet(engine::Context& ctx, const UNetConfig& cfg, uint32_t batch, bool tra
             s.d_gout = alloc(N * c0 * P28);
             s.d_aout = alloc(N * c0 * P28);
         }
-        if (pass == 0) {
-            arena_size_ = arena_used_;
-            arena_ = engine::Buffer(ctx, arena_size_ * 4);
-        }
+        if (pass == 0)
+            for (uint64_t used : chunk_used_) arena_.emplace_back(ctx, std::max<uint64_t>(used, 4) * 4);
     }
 }
 

@@ -90,8 +90,11 @@ private:
     ParamTable table_;
     uint32_t batch_;
     bool training_;
-    engine::Buffer params_, grads_, arena_, grad_arena_;
-    uint64_t arena_used_ = 0, arena_size_ = 0;
+    engine::Buffer params_, grads_;
+    // Saved tensors, in chunks no larger than the device's storage-buffer range (128 MiB on lavapipe).
+    std::vector<engine::Buffer> arena_;
+    std::vector<uint64_t> chunk_used_;  // floats used per chunk while planning
+    uint64_t chunk_floats_ = 0;
 
     Conv2d conv_;
     Linear linear_;
