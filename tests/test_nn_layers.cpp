@@ -27,13 +27,15 @@ namespace {
 
 nn::ConvTiles tiles_for(const std::string& op, const engine::Context& ctx) {
     nn::ConvTiles t = nn::ConvTiles::for_device(ctx);
-    if (op == "conv_plain") {  // no subgroup broadcasts, one pixel per invocation
+    if (op == "conv_plain") {  // no subgroup broadcasts, small tiles
         t.subgroup = false;
-        t.tn = 1;
+        t.tn = 2;
+        t.tmb = 1;
     } else if (op == "conv_odd") {  // tiles that divide nothing
         t.wg = 32;
-        t.tm = std::min(5u, ctx.info().subgroup_size);
-        t.tn = 3;
+        t.tms = std::min(5u, ctx.info().subgroup_size);
+        t.tmb = 3;
+        t.tn = 6;
         t.wg_weight = 32;
         t.tco = 3;
         t.tci3 = 2;

@@ -13,15 +13,17 @@ ConvTiles ConvTiles::for_device(const engine::Context& ctx) {
     ConvTiles t;
     const auto& info = ctx.info();
     t.subgroup = info.subgroup_ballot && info.subgroup_size >= 2;
-    t.tm = t.subgroup ? std::min(8u, info.subgroup_size) : 8u;
+    t.tms = t.subgroup ? std::min(8u, info.subgroup_size) : 8u;
     return t;
 }
 
 Conv2d::Conv2d(engine::Context& ctx) : Conv2d(ctx, ConvTiles::for_device(ctx)) {}
 Conv2d::Conv2d(engine::Context& ctx, const ConvTiles& t) : ctx_(&ctx), tiles_(t) {
-    if (t.subgroup && (t.tm < 1 || t.tm > ctx.info().subgroup_size))
-        throw std::invalid_argument("Conv2d: tm = " + std::to_string(t.tm) + " must be between 1 and the subgroup size " +
+    if (t.subgroup && (t.tms < 1 || t.tms > ctx.info().subgroup_size))
+        throw std::invalid_argument("Conv2d: tms = " + std::to_string(t.tms) + " must be between 1 and the subgroup size " +
                                     std::to_string(ctx.info().subgroup_size));
+    if (t.tn < 2 || t.tn % 2 || t.tmb < 1 || t.wg < 1)
+        throw std::invalid_argument("Conv2d: tiles need tn even and ≥ 2, tmb ≥ 1, wg ≥ 1");
 }
 
 static void check_conv(const char* what, const ConvShape& s) {
@@ -42,11 +44,11 @@ Kernel& Conv2d::pick(std::array<std::unique_ptr<Kernel>, 4>& set, const char* sh
         engine::PipelineDesc d{shader, 4, 0, {}};
         if (kind == 0) {
             d.push_bytes = 12 * 4;
-            d.spec = {tiles_.wg, tiles_.tm, tiles_.tn, s.k, s.stride, tiles_.subgroup ? 1u : 0u};
+            d.spec = {tiles_.wg, tiles_.tmb, tiles_.tn, s.k, s.stride, tiles_.tms, tiles_.subgroup ? 1u : 0u};
         } else if (kind == 1) {
             d.buffers = 3;
             d.push_bytes = 11 * 4;
-            d.spec = {tiles_.wg, tiles_.tm, tiles_.tn, s.k, s.stride, tiles_.subgroup ? 1u : 0u};
+            d.spec = {tiles_.wg, tiles_.tmb, tiles_.tn, s.k, s.stride, tiles_.tms, tiles_.subgroup ? 1u : 0u};
         } else {
             d.push_bytes = 13 * 4;
             d.spec = {tiles_.wg_weight, tiles_.tco, s.k == 3 ? tiles_.tci3 : tiles_.tci1, s.k, s.stride};
@@ -65,10 +67,10 @@ void Conv2d::forward(CommandBuffer& cmd, const ConvShape& s, View x, View w, Vie
     struct {
         uint32_t N, Cin, H, W, Cout, OH, OW, x_off, w_off, b_off, y_off, has_bias;
     } push{s.n, s.cin, s.h, s.w, s.cout, s.oh(), s.ow(), x.offset, w.offset, b ? b.offset : 0, y.offset, b ? 1u : 0u};
-    const uint64_t npix = uint64_t(s.n) * s.oh() * s.ow();
+    const uint64_t slots = uint64_t(s.n) * s.oh() * ((s.ow() + tiles_.tn - 1) / tiles_.tn);  // invocations
     pick(fwd_, "nn/conv2d_forward.comp", s, 0)
-        .dispatch(cmd, {x.buffer, w.buffer, b ? b.buffer : w.buffer, y.buffer}, push, groups_for(npix, tiles_.wg * tiles_.tn),
-                  groups_for(s.cout, tiles_.tm));
+        .dispatch(cmd, {x.buffer, w.buffer, b ? b.buffer : w.buffer, y.buffer}, push, groups_for(slots, tiles_.wg),
+                  groups_for(s.cout, tiles_.tmb * tiles_.tms));
 }
 
 void Conv2d::backward_data(CommandBuffer& cmd, const ConvShape& s, View dy, View w, View dx, bool accumulate) {
@@ -79,10 +81,10 @@ void Conv2d::backward_data(CommandBuffer& cmd, const ConvShape& s, View dy, View
     struct {
         uint32_t N, Cin, H, W, Cout, OH, OW, dy_off, w_off, dx_off, accumulate;
     } push{s.n, s.cin, s.h, s.w, s.cout, s.oh(), s.ow(), dy.offset, w.offset, dx.offset, accumulate ? 1u : 0u};
-    const uint64_t npix = uint64_t(s.n) * s.h * s.w;
+    const uint64_t slots = uint64_t(s.n) * s.h * ((s.w + tiles_.tn - 1) / tiles_.tn);  // invocations
     pick(bwd_data_, "nn/conv2d_backward_data.comp", s, 1)
-        .dispatch(cmd, {dy.buffer, w.buffer, dx.buffer}, push, groups_for(npix, tiles_.wg * tiles_.tn),
-                  groups_for(s.cin, tiles_.tm));
+        .dispatch(cmd, {dy.buffer, w.buffer, dx.buffer}, push, groups_for(slots, tiles_.wg),
+                  groups_for(s.cin, tiles_.tmb * tiles_.tms));
 }
 
 void Conv2d::backward_weight(CommandBuffer& cmd, const ConvShape& s, View x, View dy, View dw, View db, bool accumulate) {

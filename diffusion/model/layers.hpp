@@ -38,8 +38,9 @@ struct ConvShape {
 // Register tiles of the conv kernels; for_device picks them from the subgroup size.
 struct ConvTiles {
     uint32_t wg = 64;             // invocations per workgroup (forward, backward data)
-    uint32_t tm = 8;              // channels per invocation, shared by subgroupBroadcast (≤ subgroup size)
-    uint32_t tn = 4;              // pixels per invocation
+    uint32_t tms = 8;             // channels per subgroupBroadcast block (≤ subgroup size)
+    uint32_t tmb = 2;             // blocks per invocation: an invocation owns tmb·tms channels
+    uint32_t tn = 8;              // consecutive pixels of a row per invocation (even: stride-2 dX needs it)
     bool subgroup = true;         // false: no broadcasts, each invocation loads its weights itself
     uint32_t wg_weight = 64;      // invocations per workgroup of the dW kernel
     uint32_t tco = 4;             // dW tile: output channels per workgroup
