@@ -36,10 +36,9 @@ nn::ConvTiles tiles_for(const std::string& op, const engine::Context& ctx) {
         t.tms = std::min(5u, ctx.info().subgroup_size);
         t.tmb = 3;
         t.tn = 6;
-        t.wg_weight = 32;
+        t.wg_weight = 40;
         t.tco = 3;
-        t.tci3 = 2;
-        t.tci1 = 3;
+        t.tn_weight = 3;
     }
     return t;
 }

@@ -89,6 +89,15 @@ TEST(DISABLED_NnPerf, ConvGflops) {
                 labels.push_back("tmb" + std::to_string(tmb) + "-tn" + std::to_string(tn));
                 configs.push_back({labels.back().c_str(), t});
             }
+        for (uint32_t tco : {8u, 16u, 32u})
+            for (uint32_t tn : {4u, 8u, 16u}) {
+                nn::ConvTiles t = base;
+                t.tco = tco;
+                t.tn_weight = tn;
+                t.wg_weight = tco == 32 ? 16 : 32;
+                labels.push_back("tco" + std::to_string(tco) + "-tnw" + std::to_string(tn));
+                configs.push_back({labels.back().c_str(), t});
+            }
     }
     const nn::ConvShape shapes[] = {
         {64, 32, 28, 28, 32, 3, 1},  // the brief's reference shape

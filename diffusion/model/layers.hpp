@@ -18,6 +18,8 @@
 #include "diffusion/model/kernel.hpp"
 
 #include <array>
+#include <map>
+#include <memory>
 
 namespace diffuscope::nn {
 
@@ -42,9 +44,9 @@ struct ConvTiles {
     uint32_t tmb = 2;             // blocks per invocation: an invocation owns tmb·tms channels
     uint32_t tn = 8;              // consecutive pixels of a row per invocation (even: stride-2 dX needs it)
     bool subgroup = true;         // false: no broadcasts, each invocation loads its weights itself
-    uint32_t wg_weight = 64;      // invocations per workgroup of the dW kernel
-    uint32_t tco = 4;             // dW tile: output channels per workgroup
-    uint32_t tci3 = 1, tci1 = 8;  // dW tile: input channels per workgroup for K = 3 and K = 1
+    uint32_t wg_weight = 32;      // invocations per workgroup of the dW kernel (shared memory: wg·(tco·K²+tco) floats)
+    uint32_t tco = 16;            // dW tile: output channels per workgroup (the dy values shared per step)
+    uint32_t tn_weight = 8;       // dW: consecutive pixels of a row per step
     static ConvTiles for_device(const engine::Context&);
 };
 
@@ -63,10 +65,11 @@ public:
     const ConvTiles& tiles() const { return tiles_; }
 
 private:
-    Kernel& pick(std::array<std::unique_ptr<Kernel>, 4>& set, const char* shader, const ConvShape&, int kind);
+    // The pipeline of `kind` (0 forward, 1 backward data, 2 backward weight) for (K, stride, channel blocks).
+    Kernel& pick(int kind, const ConvShape&, uint32_t tmb);
     engine::Context* ctx_;
     ConvTiles tiles_;
-    std::array<std::unique_ptr<Kernel>, 4> fwd_, bwd_data_, bwd_weight_;  // by (K = 1|3) × (stride 1|2)
+    std::map<std::array<uint32_t, 4>, std::unique_ptr<Kernel>> kernels_;
 };
 
 // ---- linear ------------------------------------------------------------------------------------------
