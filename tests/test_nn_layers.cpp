@@ -39,6 +39,7 @@ nn::ConvTiles tiles_for(const std::string& op, const engine::Context& ctx) {
         t.wg_weight = 40;
         t.tco = 3;
         t.tn_weight = 3;
+        t.cpl1 = 2;
     }
     return t;
 }

@@ -22,9 +22,9 @@ Conv2d::Conv2d(engine::Context& ctx, const ConvTiles& t) : ctx_(&ctx), tiles_(t)
     if (t.subgroup && (t.tms < 1 || t.tms > ctx.info().subgroup_size))
         throw std::invalid_argument("Conv2d: tms = " + std::to_string(t.tms) + " must be between 1 and the subgroup size " +
                                     std::to_string(ctx.info().subgroup_size));
-    if (t.tn < 2 || t.tn % 2 || t.tmb < 1 || t.wg < 1 || t.tco < 1 || t.tn_weight < 1 || t.wg_weight % t.tms)
+    if (t.tn < 2 || t.tn % 2 || t.tmb < 1 || t.wg < 1 || t.tco < 1 || t.tn_weight < 1 || t.cpl1 < 1 || t.wg_weight % t.tms)
         throw std::invalid_argument("Conv2d: tiles need tn even and ≥ 2, tmb, tco, tn_weight ≥ 1, wg_weight a multiple of tms");
-    const uint64_t shared = uint64_t(t.wg_weight) * (t.tco * 9 + t.tco) * 4;
+    const uint64_t shared = uint64_t(t.wg_weight) * (t.tco * std::max(9u, t.cpl1) + t.tco) * 4;
     if (shared > ctx.info().shared_memory_bytes)
         throw std::invalid_argument("Conv2d: the dW tile needs " + std::to_string(shared) + " bytes of shared memory, the device has " +
                                     std::to_string(ctx.info().shared_memory_bytes) + "; lower wg_weight or tco");
@@ -51,7 +51,7 @@ Kernel& Conv2d::pick(int kind, const ConvShape& s, uint32_t tmb) {
         if (kind < 2)
             d.spec = {tiles_.wg, tmb, tiles_.tn, s.k, s.stride, tiles_.tms, sub};
         else
-            d.spec = {tiles_.wg_weight, tiles_.tco, tiles_.tn_weight, s.k, s.stride, tiles_.tms, sub};
+            d.spec = {tiles_.wg_weight, tiles_.tco, tiles_.tn_weight, s.k, s.stride, tiles_.tms, sub, s.k == 1 ? tiles_.cpl1 : 1u};
         k = std::make_unique<Kernel>(*ctx_, d);
     }
     return *k;
@@ -101,8 +101,9 @@ void Conv2d::backward_weight(CommandBuffer& cmd, const ConvShape& s, View x, Vie
         uint32_t N, Cin, H, W, Cout, OH, OW, x_off, dy_off, dw_off, db_off, has_bias, accumulate;
     } push{s.n,       s.cin,     s.h,       s.w, s.cout, s.oh(), s.ow(), x.offset, dy.offset, dw.offset, db ? db.offset : 0,
            db ? 1u : 0u, accumulate ? 1u : 0u};
-    pick(2, s, 0).dispatch(cmd, {x.buffer, dy.buffer, dw.buffer, db ? db.buffer : dw.buffer}, push, groups_for(s.cin, tiles_.tms),
-                  groups_for(s.cout, tiles_.tco));
+    const uint32_t cin_per_group = tiles_.tms * (s.k == 1 ? tiles_.cpl1 : 1u);
+    pick(2, s, 0).dispatch(cmd, {x.buffer, dy.buffer, dw.buffer, db ? db.buffer : dw.buffer}, push,
+                           groups_for(s.cin, cin_per_group), groups_for(s.cout, tiles_.tco));
 }
 
 // ---- linear ------------------------------------------------------------------------------------------

@@ -44,9 +44,10 @@ struct ConvTiles {
     uint32_t tmb = 2;             // blocks per invocation: an invocation owns tmb·tms channels
     uint32_t tn = 8;              // consecutive pixels of a row per invocation (even: stride-2 dX needs it)
     bool subgroup = true;         // false: no broadcasts, each invocation loads its weights itself
-    uint32_t wg_weight = 32;      // invocations per workgroup of the dW kernel (shared memory: wg·(tco·K²+tco) floats)
+    uint32_t wg_weight = 32;      // invocations per workgroup of the dW kernel (shared memory: wg·(cpl·tco·K²+tco) floats)
     uint32_t tco = 16;            // dW tile: output channels per workgroup (the dy values shared per step)
     uint32_t tn_weight = 8;       // dW: consecutive pixels of a row per step
+    uint32_t cpl1 = 8;            // dW: input channels per lane for K = 1 (K = 3 uses 1)
     static ConvTiles for_device(const engine::Context&);
 };
 

@@ -5,13 +5,13 @@
 //   db[co]          = Σ_{n,oy,ox} dy[n,co,oy,ox]
 // dw, db (+)= those sums (`accumulate`).
 //
-// A GEMM whose reduction runs over the N·OH·OW output pixels. Workgroup (x, y) owns the dw tile of TCI input
-// channels × TCO output channels × K·K taps (and db for its TCO channels when x = 0), so no two workgroups
-// write one entry. Inside it:
-// - lane t of a subgroup owns input channel ci0 + t and keeps TCO·K·K accumulators;
+// A GEMM whose reduction runs over the N·OH·OW output pixels. Workgroup (x, y) owns the dw tile of TCI·CPL
+// input channels × TCO output channels × K·K taps (and db for its TCO channels when x = 0), so no two
+// workgroups write one entry. Inside it:
+// - lane t of a subgroup owns input channels ci0 + c·TCI + t (c < CPL) and keeps CPL·TCO·K·K accumulators;
 // - a subgroup walks pixel groups (n, oy, TN consecutive ox) together; per group each lane loads the x row
-//   segments of its channel, the TCO·TN dy values are loaded once per subgroup (spread over the lanes) and
-//   shared by subgroupBroadcast — one load feeds TCI·K·K FMAs;
+//   segments of its channels, the TCO·TN dy values are loaded once per subgroup (spread over the lanes) and
+//   shared by subgroupBroadcast — one dy load feeds TCI·CPL·K·K FMAs (CPL > 1 pays for K = 1);
 // - the WG/TCI subgroups take every (WG/TCI)-th pixel group, then their tiles are summed through shared
 //   memory in a fixed order. Deterministic, no atomics.
 #extension GL_KHR_shader_subgroup_basic : enable
@@ -25,6 +25,7 @@ layout(constant_id = 3) const uint K = 3;
 layout(constant_id = 4) const uint S = 1;
 layout(constant_id = 5) const uint TCI = 8;           // input channels per workgroup = lanes used (≤ subgroup size)
 layout(constant_id = 6) const bool SUBGROUP = true;   // false: each invocation loads all dy values itself
+layout(constant_id = 7) const uint CPL = 1;           // input channels per lane
 
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer DY { float dy[]; };
@@ -41,7 +42,7 @@ const int PAD = int(K / 2);
 const uint RW = S * (TN - 1) + K;              // x values of one row segment
 const uint NV = TCO * TN;                      // dy values per step
 const uint NL = SUBGROUP ? (NV + TCI - 1) / TCI : NV;  // dy values each lane loads
-const uint NACC = TCO * KK + TCO;              // per lane: the dw tile of its channel, and db
+const uint NACC = CPL * TCO * KK + TCO;        // per lane: the dw tile of its channels, and db
 shared float partial[gl_WorkGroupSize.x * NACC];
 
 void main() {
@@ -50,13 +51,15 @@ void main() {
     const uint NSG = SUBGROUP ? gl_NumSubgroups : WG / TCI, sg = SUBGROUP ? gl_SubgroupID : lid / TCI;
     const uint lane = SUBGROUP ? gl_SubgroupInvocationID : lid % TCI;  // lanes ≥ TCI duplicate, never store
     const uint OHW = OH * OW, HW = H * W, GW = (OW + TN - 1) / TN;
-    const uint ci0 = gl_WorkGroupID.x * TCI, co0 = gl_WorkGroupID.y * TCO;
-    const uint ci = min(ci0 + lane % TCI, Cin - 1);  // lanes past Cin compute a real channel, never stored
+    const uint ci0 = gl_WorkGroupID.x * TCI * CPL, co0 = gl_WorkGroupID.y * TCO;
+    uint cis[CPL];  // channels past Cin compute a real channel, never stored
+    [[unroll]] for (uint l = 0; l < CPL; ++l) cis[l] = min(ci0 + l * TCI + lane % TCI, Cin - 1);
 
-    float acc[TCO][KK], accb[TCO];
+    float acc[CPL][TCO][KK], accb[TCO];
     [[unroll]] for (uint c = 0; c < TCO; ++c) {
         accb[c] = 0.0;
-        [[unroll]] for (uint k = 0; k < KK; ++k) acc[c][k] = 0.0;
+        [[unroll]] for (uint l = 0; l < CPL; ++l)
+            [[unroll]] for (uint k = 0; k < KK; ++k) acc[l][c][k] = 0.0;
     }
 
     // Walk the pixel groups q = sg, sg + NSG, … as (n, oy, g) without dividing in the loop.
@@ -78,20 +81,22 @@ void main() {
             [[unroll]] for (uint j = 0; j < TN; ++j) accb[c] += gv[c][j];
 
         const int ix0 = int(ox0 * S) - PAD;
-        const uint xb = x_off + (n * Cin + ci) * HW;
-        [[unroll]] for (uint ky = 0; ky < K; ++ky) {
-            const int iy = int(oy * S) + int(ky) - PAD;
-            const bool row_in = uint(iy) < H;
-            float xr[RW];
-            [[unroll]] for (uint r = 0; r < RW; ++r) {
-                const int ix = ix0 + int(r);
-                xr[r] = 0.0;
-                if (row_in && uint(ix) < W) xr[r] = x[xb + uint(iy) * W + uint(ix)];
+        [[unroll]] for (uint l = 0; l < CPL; ++l) {
+            const uint xb = x_off + (n * Cin + cis[l]) * HW;
+            [[unroll]] for (uint ky = 0; ky < K; ++ky) {
+                const int iy = int(oy * S) + int(ky) - PAD;
+                const bool row_in = uint(iy) < H;
+                float xr[RW];
+                [[unroll]] for (uint r = 0; r < RW; ++r) {
+                    const int ix = ix0 + int(r);
+                    xr[r] = 0.0;
+                    if (row_in && uint(ix) < W) xr[r] = x[xb + uint(iy) * W + uint(ix)];
+                }
+                [[unroll]] for (uint kx = 0; kx < K; ++kx)
+                    [[unroll]] for (uint c = 0; c < TCO; ++c)
+                        [[unroll]] for (uint j = 0; j < TN; ++j)
+                            acc[l][c][ky * K + kx] = fma(gv[c][j], xr[j * S + kx], acc[l][c][ky * K + kx]);
             }
-            [[unroll]] for (uint kx = 0; kx < K; ++kx)
-                [[unroll]] for (uint c = 0; c < TCO; ++c)
-                    [[unroll]] for (uint j = 0; j < TN; ++j)
-                        acc[c][ky * K + kx] = fma(gv[c][j], xr[j * S + kx], acc[c][ky * K + kx]);
         }
 
         g += dg;
@@ -104,8 +109,10 @@ void main() {
     // partial[(e·NSG + sg)·TCI + lane]: sum over the subgroups in order.
     if (lane < TCI) {
         [[unroll]] for (uint c = 0; c < TCO; ++c) {
-            [[unroll]] for (uint k = 0; k < KK; ++k) partial[((c * KK + k) * NSG + sg) * TCI + lane] = acc[c][k];
-            partial[((TCO * KK + c) * NSG + sg) * TCI + lane] = accb[c];
+            [[unroll]] for (uint l = 0; l < CPL; ++l)
+                [[unroll]] for (uint k = 0; k < KK; ++k)
+                    partial[(((l * TCO + c) * KK + k) * NSG + sg) * TCI + lane] = acc[l][c][k];
+            partial[((CPL * TCO * KK + c) * NSG + sg) * TCI + lane] = accb[c];
         }
     }
     barrier();
@@ -115,14 +122,14 @@ void main() {
         const uint e = i / TCI, t = i % TCI;
         float s = 0.0;
         for (uint q = 0; q < NSG; ++q) s += partial[(e * NSG + q) * TCI + t];
-        if (e < TCO * KK) {
-            const uint co = co0 + e / KK, cin = ci0 + t;
+        if (e < CPL * TCO * KK) {
+            const uint l = e / (TCO * KK), co = co0 + (e / KK) % TCO, cin = ci0 + l * TCI + t;
             if (co < Cout && cin < Cin) {
                 const uint d = dw_off + (co * Cin + cin) * KK + e % KK;
                 dw[d] = accumulate != 0 ? dw[d] + s : s;
             }
         } else if (do_bias && t == 0) {
-            const uint co = co0 + (e - TCO * KK);
+            const uint co = co0 + (e - CPL * TCO * KK);
             if (co < Cout) {
                 const uint d = db_off + co;
                 db[d] = accumulate != 0 ? db[d] + s : s;
