@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <functional>
 
 namespace nn = diffuscope::nn;
 
@@ -120,6 +121,66 @@ TEST(DISABLED_NnPerf, ConvGflops) {
             std::printf("\n");
             if (std::getenv("NN_PERF_FIRST")) break;
         }
+    }
+}
+
+}  // namespace
+
+namespace {
+
+// Milliseconds of the other layers at the UNet's widest level (N=64, 32 channels, 28×28), same method.
+TEST(DISABLED_NnPerf, LayerMs) {
+    engine::ContextOptions o;
+    o.quiet = true;
+    engine::Context ctx(o);
+    if (!engine::Timestamps(ctx).supported()) GTEST_SKIP() << "no timestamps";
+    const uint32_t n = 64, c = 32, hw = 28 * 28;
+    const uint64_t cnt = uint64_t(n) * c * hw;
+    engine::Buffer a(ctx, cnt * 4), b(ctx, cnt * 4), y(ctx, 2 * cnt * 4), g(ctx, 2 * cnt * 4), p(ctx, 4096 * 4);
+    engine::one_shot(ctx, [&](engine::CommandBuffer& cmd) {
+        cmd.fill(a, 0x3f800000u);
+        cmd.fill(b, 0x3f000000u);
+        cmd.fill(g, 0x3f000000u);
+        cmd.fill(p, 0x3f800000u);
+    });
+    nn::Layers L(ctx);
+    nn::GroupNormShape gs{n, c, hw, 8};
+    using Rec = std::function<void(engine::CommandBuffer&)>;
+    const std::pair<const char*, Rec> passes[] = {
+        {"group_norm.forward", [&](auto& cmd) { L.group_norm.forward(cmd, gs, a, p, p, y, {p, 100}); }},
+        {"group_norm.backward", [&](auto& cmd) { L.group_norm.backward(cmd, gs, a, p, b, {p, 100}, y, {p, 1000}, {p, 1100}); }},
+        {"silu.forward", [&](auto& cmd) { L.silu.forward(cmd, cnt, a, y); }},
+        {"silu.backward", [&](auto& cmd) { L.silu.backward(cmd, cnt, a, b, y); }},
+        {"bias_add.forward", [&](auto& cmd) { L.bias_add.forward(cmd, n * c, hw, a, p, y); }},
+        {"bias_add.backward", [&](auto& cmd) { L.bias_add.backward(cmd, n * c, hw, a, y, {p, 2048}); }},
+        {"add.forward", [&](auto& cmd) { L.add.forward(cmd, cnt, a, b, y); }},
+        {"concat.forward", [&](auto& cmd) { L.concat.forward(cmd, n, c, c, hw, a, b, y); }},
+        {"concat.backward", [&](auto& cmd) { L.concat.backward(cmd, n, c, c, hw, g, a, b); }},
+        {"upsample2.forward (14→28)", [&](auto& cmd) { L.upsample.forward(cmd, n * c, 14, 14, a, y); }},
+        {"upsample2.backward", [&](auto& cmd) { L.upsample.backward(cmd, n * c, 14, 14, g, a); }},
+        {"mse.forward+backward", [&](auto& cmd) {
+             L.mse.forward(cmd, cnt / c, a, b, {p, 0}, {p, 4000});
+             cmd.barrier();  // WAW on p
+             L.mse.backward(cmd, cnt / c, a, b, y);
+         }},
+    };
+    std::printf("device: %s; N=64, C=32, 28x28 (%.1f M floats)\n", ctx.info().name.c_str(), cnt * 1e-6);
+    for (auto& [name, rec] : passes) {
+        engine::Timestamps ts(ctx);
+        engine::CommandBuffer cmd(ctx);
+        cmd.begin();
+        ts.reset(cmd);
+        for (int r = 0; r < 3; ++r) {
+            ts.begin(cmd, name);
+            rec(cmd);
+            ts.end(cmd);
+            cmd.barrier();  // WAW between repetitions
+        }
+        cmd.end();
+        cmd.submit_and_wait();
+        double best = 1e30;
+        for (auto& t : ts.read()) best = std::min(best, t.ms);
+        std::printf("[perf] %-28s %7.2f ms\n", name, best);
     }
 }
 
