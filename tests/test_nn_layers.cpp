@@ -88,6 +88,7 @@ const Row k_table[] = {
     {"groupnorm", {17, 12, 7, 7, 3}, 32, 3e-4, 3e-4},
     {"groupnorm", {2, 32, 28, 28, 8}, 33, 3e-4, 3e-4},
     {"groupnorm", {3, 6, 14, 14, 1}, 34, 3e-4, 3e-4},
+    {"groupnorm", {3, 12, 7, 7, 1}, 36, 3e-4, 3e-4},  // 12 channels per group: two reduction chunks
     {"groupnorm_offset", {3, 12, 9, 9, 4}, 35, 3e-4, 3e-4},
     // elementwise, data movement {N, C, H, W} (concat {N, Ca, Cb, H, W})
     {"silu", {3, 5, 9, 9}, 40, 2e-5, 2e-5},

@@ -148,7 +148,7 @@ TEST(DISABLED_NnPerf, LayerMs) {
     using Rec = std::function<void(engine::CommandBuffer&)>;
     const std::pair<const char*, Rec> passes[] = {
         {"group_norm.forward", [&](auto& cmd) { L.group_norm.forward(cmd, gs, a, p, p, y, {p, 100}); }},
-        {"group_norm.backward", [&](auto& cmd) { L.group_norm.backward(cmd, gs, a, p, b, {p, 100}, y, {p, 1000}, {p, 1100}); }},
+        {"group_norm.backward", [&](auto& cmd) { L.group_norm.backward(cmd, gs, a, p, b, {p, 100}, y, {p, 1000}, {p, 1100}, g); }},
         {"silu.forward", [&](auto& cmd) { L.silu.forward(cmd, cnt, a, y); }},
         {"silu.backward", [&](auto& cmd) { L.silu.backward(cmd, cnt, a, b, y); }},
         {"bias_add.forward", [&](auto& cmd) { L.bias_add.forward(cmd, n * c, hw, a, p, y); }},

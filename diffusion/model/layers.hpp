@@ -98,15 +98,17 @@ struct GroupNormShape {
     float eps = 1e-5f;
     uint64_t count() const { return uint64_t(n) * c * hw; }
     uint64_t stats_count() const { return 2ull * n * groups; }  // (μ, 1/σ) per (n, group)
+    uint64_t scratch_count() const { return 2ull * n * c; }     // the backward's per-(n, c) sums
 };
 class GroupNorm {
 public:
     explicit GroupNorm(engine::Context&);
     // y = (x − μ)/σ·γ + β per (n, group); writes (μ, 1/σ) to `stats` for the backward.
     void forward(engine::CommandBuffer&, const GroupNormShape&, View x, View gamma, View beta, View y, View stats);
-    // dx (+)= …, dγ (+)= Σ dy·x̂, dβ (+)= Σ dy — two dispatches with a barrier between them.
+    // dx (+)= …, dγ (+)= Σ dy·x̂, dβ (+)= Σ dy. Two dispatches with a barrier between them: the first writes
+    // dx and, into `scratch` (scratch_count() floats), the per-(n, c) sums the second turns into dγ, dβ.
     void backward(engine::CommandBuffer&, const GroupNormShape&, View x, View gamma, View dy, View stats, View dx,
-                  View dgamma, View dbeta, bool accumulate = false);
+                  View dgamma, View dbeta, View scratch, bool accumulate = false);
 
 private:
     Kernel fwd_, bwd_, bwd_params_;
