@@ -256,7 +256,7 @@ NpyTyped<T> read_typed(const std::filesystem::path& path, DType want, const Shap
                                                                 ? " (N: any size)"
                                                                 : ""));
     NpyTyped<T> out{std::move(a.shape), std::vector<T>(a.bytes.size() / sizeof(T))};
-    std::memcpy(out.data.data(), a.bytes.data(), a.bytes.size());
+    if (!a.bytes.empty()) std::memcpy(out.data.data(), a.bytes.data(), a.bytes.size());  // memcpy(nullptr, …, 0) is UB
     return out;
 }
 

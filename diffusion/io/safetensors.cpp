@@ -157,7 +157,7 @@ SafeTensors parse_checked(ByteSpan b, const std::string& name) {
         Tensor t{e.shape, std::vector<float>((e.end - e.begin) / e.dtype_size)};
         const std::byte* src = data.data() + e.begin;
         if (e.dtype == "F32") {
-            std::memcpy(t.data.data(), src, e.end - e.begin);
+            if (!t.data.empty()) std::memcpy(t.data.data(), src, e.end - e.begin);  // memcpy(nullptr, …, 0) is UB
         } else {
             float (*convert)(uint16_t) = e.dtype == "F16" ? f16_to_f32 : bf16_to_f32;
             for (size_t i = 0; i < t.data.size(); ++i)
