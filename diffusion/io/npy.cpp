@@ -43,8 +43,11 @@ struct HeaderParser {
     size_t i = 0;
 
     [[noreturn]] void fail(const std::string& what) const {
+        std::string shown(s.substr(0, 200));  // the header as printable text, for the message
+        for (char& c : shown)
+            if (c < 32 || c > 126) c = '?';
         throw std::runtime_error(name + ": bad .npy header at byte " + std::to_string(file_offset + i) + ": " +
-                                 what + " (header: " + std::string(s.substr(0, 200)) + ")");
+                                 what + " (header: " + shown + ")");
     }
     void skip_space() {
         while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
