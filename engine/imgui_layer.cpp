@@ -93,9 +93,10 @@ void ImGuiLayer::build_fonts_and_theme() {
     if (std::filesystem::exists(options_.font_path)) {
         ImFontConfig cfg;
         cfg.OversampleH = 2;
-        // Latin, Greek (α, β, ε, η, σ), and the few symbols the panels print (√, ≈, →, ·, ², subscripts).
-        static const ImWchar ranges[] = {0x0020, 0x00FF, 0x0370, 0x03FF, 0x2070, 0x209F, 0x2190, 0x21FF,
-                                         0x2200, 0x22FF, 0x00B7, 0x00B7, 0x2022, 0x2026, 0};
+        // Latin, combining marks (x̂), Greek and Greek extended (ᾱ), punctuation (– — …), sub/superscripts,
+        // arrows, mathematical operators (√ ≈ ≤).
+        static const ImWchar ranges[] = {0x0020, 0x00FF, 0x0300, 0x036F, 0x0370, 0x03FF, 0x1F00, 0x1FFF, 0x2010, 0x2027,
+                                         0x2070, 0x209F, 0x2190, 0x21FF, 0x2200, 0x22FF, 0};
         font_loaded_ = io.Fonts->AddFontFromFileTTF(options_.font_path.c_str(), built_px_, &cfg, ranges) != nullptr;
     }
     if (!font_loaded_) {
