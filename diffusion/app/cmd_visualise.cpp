@@ -71,8 +71,9 @@ void register_visualise(CLI::App& app, GlobalOptions& g, Command& run) {
         run = [&g, o] {
             VisSettings s = to_settings(o->vis);
             s.vsync = !o->no_vsync;
-            engine::Window window({"diffuscope", o->width, o->height, s.lecture, true});
+            // The context first: it must outlive the window's surface.
             auto ctx = make_context(g, true, engine::Window::required_instance_extensions());
+            engine::Window window({"diffuscope", o->width, o->height, s.lecture, true});
             window.create_surface(*ctx);
             engine::Swapchain sc(*ctx, window, {s.vsync, 2});
             Visualiser vis(*ctx, sc, s);
