@@ -16,7 +16,10 @@ VkSurfaceFormatKHR choose_format(VkPhysicalDevice pd, VkSurfaceKHR surface) {
         for (const auto& f : formats)
             if (f.format == want && f.colorSpace == VK_COLOR_SPACE_SRGB_NONLINEAR_KHR) return f;
     std::string have;
-    for (const auto& f : formats) have += " " + std::to_string(int(f.format));
+    for (const auto& f : formats) {
+        have += ' ';
+        have += std::to_string(int(f.format));
+    }
     throw std::runtime_error("the window's surface offers no 8-bit UNORM BGRA/RGBA format in the sRGB colour space "
                              "(VkFormat values offered:" + have + ")");
 }

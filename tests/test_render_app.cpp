@@ -149,6 +149,18 @@ TEST(RenderCommand, WritesAFrameWithDigitsAndIsValidationClean) {
     EXPECT_GT(colours.size(), 50u);
 }
 
+TEST(RenderCommand, SameCommandLineSameGrid) {
+    auto dir = temp_dir("render_twice");
+    std::string args = " render --frames 12 --chains 4 --eta 0.5 --seed 9 --steps 30 --out " + (dir / "f.png").string();
+    auto a = run(args + " --grid-out " + (dir / "a.png").string());
+    auto b = run(args + " --grid-out " + (dir / "b.png").string());
+    ASSERT_EQ(a.rc, 0) << a.out;
+    ASSERT_EQ(b.rc, 0) << b.out;
+    Image ga = load_png(dir / "a.png"), gb = load_png(dir / "b.png");
+    ASSERT_FALSE(ga.rgba.empty());
+    EXPECT_EQ(ga.rgba, gb.rgba) << "the offscreen frame must not depend on timing";
+}
+
 TEST(RenderCommand, BadOptionsAreClearErrors) {
     auto r = run("render --steps 500 --T 100 --out /tmp/never.png");
     EXPECT_NE(r.rc, 0);

@@ -37,6 +37,7 @@ void register_render(CLI::App& app, GlobalOptions& g, Command& run) {
                                          "yet; use --mode sample or --mode forward");
             VisSettings s = to_settings(o->vis);
             s.mode = o->mode == "forward" ? VisMode::forward : VisMode::sample;
+            s.budget_ms = 0;  // the work per frame follows --speed and --fps only, so a command line gives one image
             auto ctx = make_context(g);
             engine::Offscreen target(*ctx, {uint32_t(o->width), uint32_t(o->height)});
             Visualiser vis(*ctx, target, s);

@@ -148,8 +148,9 @@ void Visualiser::panels(engine::ImGuiLayer& ui, VkExtent2D extent) {
         std::vector<float> ft(stats_.frame_ms.begin(), stats_.frame_ms.end());
         double p50 = percentile(ft, 0.5), p99 = percentile(ft, 0.99);
         ImGui::Text("%.1f FPS   frame %.1f ms (p50) / %.1f ms (p99)", p50 > 0 ? 1000 / p50 : 0.0, p50, p99);
-        ImGui::Text("%.1f steps/s   %d this frame   %.2f GPU ms/step", stats_.steps_per_second, stats_.steps_last_frame,
-                    stats_.step_gpu_ms);
+        ImGui::Text("%.1f steps/s   %.2f GPU ms/step", stats_.steps_per_second,
+                    stats_.chain_step_gpu_ms * s_.chain.chains);
+        ImGui::Text("this frame: %d chain-steps of %d per step", stats_.chain_steps_last_frame, int(s_.chain.chains));
         for (const auto& p : stats_.passes) ImGui::Text("  %-10s %7.2f ms", p.name.c_str(), p.ms);
         ImGui::TextDisabled("device: %s", ctx_->info().name.c_str());
     }

@@ -47,10 +47,11 @@ HostSchedule make_schedule(const ScheduleSettings& s) {
 }
 
 StandInChain::StandInChain(engine::Context& ctx)
-    : ctx_(&ctx), pipe_(ctx, {"render/standin_oracle.comp", 4, sizeof(Push)}),
+    : ctx_(&ctx), pipe_(ctx, {"render/standin_oracle.comp", 5, sizeof(Push)}),
       x_(ctx, max_chains * pixels * 4), x0_(ctx, max_chains * pixels * 4), pred_(ctx, max_chains * pixels * 4),
-      glyphs_(ctx, 10 * k_variants * pixels * 4), history_(ctx, k_history_bytes) {
-    set_ = pipe_.bind({x_, x0_, pred_, glyphs_});
+      glyphs_(ctx, 10 * k_variants * pixels * 4), glyphs_t_(ctx, 10 * k_variants * pixels * 4),
+      history_(ctx, k_history_bytes) {
+    set_ = pipe_.bind({x_, x0_, pred_, glyphs_, glyphs_t_});
     engine::one_shot(ctx, [&](engine::CommandBuffer& c) {
         c.fill(x_, 0);
         c.fill(x0_, 0);
@@ -60,10 +61,11 @@ StandInChain::StandInChain(engine::Context& ctx)
     });
 }
 
-void StandInChain::dispatch(engine::CommandBuffer& c, uint32_t mode, uint32_t groups, double ab, double ab_next) {
+void StandInChain::dispatch(engine::CommandBuffer& c, uint32_t mode, uint32_t groups, double ab, double ab_next,
+                            uint32_t offset) {
     Push p{mode, k_variants, uint32_t(std::clamp(settings_.label, 0, 9)), uint32_t(settings_.label_mode),
            float(ab), float(ab_next), settings_.eta, settings_.guidance, {settings_.seed, 0x5eedu},
-           uint32_t(steps_done_), uint32_t(settings_.view)};
+           uint32_t(steps_done_), uint32_t(settings_.view), offset};
     c.dispatch(pipe_, set_, p, groups);
 }
 
@@ -72,6 +74,8 @@ void StandInChain::restart(engine::CommandBuffer& c, const ChainSettings& s, con
     settings_.chains = std::clamp(s.chains, 1u, max_chains);
     schedule_ = h;
     steps_done_ = 0;
+    progress_ = 0;
+    schedule_pending_ = false;
     next_ = 1;
     alpha_bar_ = h.step_alpha_bar.front();
     history_capacity_ = uint32_t(k_history_bytes / (VkDeviceSize(settings_.chains) * pixels * 4));
@@ -83,7 +87,13 @@ void StandInChain::restart(engine::CommandBuffer& c, const ChainSettings& s, con
 }
 
 void StandInChain::set_schedule(const HostSchedule& h) {
+    if (progress_ > 0) {  // some chains already took this step: swap when it is complete
+        pending_ = h;
+        schedule_pending_ = true;
+        return;
+    }
     schedule_ = h;
+    schedule_pending_ = false;
     // Continue from the current noise level: the next target is the first level less noisy than now.
     next_ = 0;
     while (next_ < int(h.step_alpha_bar.size()) && h.step_alpha_bar[next_] <= alpha_bar_ * (1 + 1e-9)) ++next_;
@@ -94,10 +104,25 @@ double StandInChain::alpha_bar_next() const {
 }
 
 bool StandInChain::record_step(engine::CommandBuffer& c) {
-    if (done()) return false;
+    bool any = false;
+    while (uint32_t n = record_part(c, settings_.chains)) {
+        any = true;
+        if (progress_ == 0) break;  // one whole step
+        (void)n;
+    }
+    return any;
+}
+
+uint32_t StandInChain::record_part(engine::CommandBuffer& c, uint32_t max_chains) {
+    if (done() || max_chains == 0) return 0;
     double ab = alpha_bar_, ab_next = alpha_bar_next();
+    uint32_t n = std::min(max_chains, settings_.chains - progress_);
     c.barrier();  // RAW/WAR: earlier passes over x (last step, tiles, history copy) → this step
-    dispatch(c, 1, settings_.chains, ab, ab_next);
+    dispatch(c, 1, n, ab, ab_next, progress_);
+    progress_ += n;
+    if (progress_ < settings_.chains) return n;
+    // The step is complete for every chain.
+    progress_ = 0;
     last_sigma_ = float(settings_.eta * std::sqrt((1 - ab_next) / std::max(1 - ab, 1e-12)) *
                         std::sqrt(std::max(1 - ab / ab_next, 0.0)));
     alpha_bar_ = ab_next;
@@ -109,7 +134,8 @@ bool StandInChain::record_step(engine::CommandBuffer& c) {
         c.copy(x_, history_, bytes, 0, history_count_ * bytes);
         ++history_count_;
     }
-    return true;
+    if (schedule_pending_) set_schedule(pending_);
+    return n;
 }
 
 void StandInChain::record_forward(engine::CommandBuffer& c, double ab) {

@@ -53,8 +53,12 @@ public:
     // Swaps the schedule under running chains: they continue from their current noise level ᾱ.
     void set_schedule(const HostSchedule&);
     void set_settings(const ChainSettings& s) { settings_ = s; }  // label, guidance, η, view: from the next step
-    // Records one reverse step ᾱ → ᾱ' (and its copy into the history). False when the chain is done.
+    // Records one whole reverse step ᾱ → ᾱ' for every chain (and its copy into the history). False when done.
     bool record_step(engine::CommandBuffer&);
+    // Records at most `max_chains` chains' share of the current step (a step split across frames: each chain's
+    // update reads only its own x, so the parts are exact). Returns how many chains it stepped (0: done).
+    uint32_t record_part(engine::CommandBuffer&, uint32_t max_chains);
+    uint32_t chains_pending() const { return done() ? 0 : settings_.chains - progress_; }  // in this step
     // Records q_sample of each chain's clean glyph at ᾱ (the forward process view).
     void record_forward(engine::CommandBuffer&, double alpha_bar);
 
@@ -79,19 +83,22 @@ private:
         uint32_t mode, variants, label, label_mode;
         float alpha_bar, alpha_bar_next, eta, guidance;
         uint32_t seed[2];
-        uint32_t step, view;
+        uint32_t step, view, chain_offset;
     };
-    void dispatch(engine::CommandBuffer&, uint32_t mode, uint32_t groups, double ab, double ab_next);
+    void dispatch(engine::CommandBuffer&, uint32_t mode, uint32_t groups, double ab, double ab_next, uint32_t offset = 0);
 
     engine::Context* ctx_;
     engine::ComputePipeline pipe_;
-    engine::Buffer x_, x0_, pred_, glyphs_, history_;
+    engine::Buffer x_, x0_, pred_, glyphs_, glyphs_t_, history_;
     VkDescriptorSet set_;
     ChainSettings settings_;
     HostSchedule schedule_;
     double alpha_bar_ = 0;
     int next_ = 0, steps_done_ = 0;
     uint32_t history_count_ = 0, history_capacity_ = 0;
+    uint32_t progress_ = 0;          // chains already stepped in the current step
+    bool schedule_pending_ = false;  // a new schedule waits for the step in progress to finish
+    HostSchedule pending_;
     float last_sigma_ = 0;
 };
 

@@ -92,27 +92,33 @@ void Visualiser::record_compute(engine::Frame& f) {
     // The previous frame's compute, copies and draws read and wrote the same buffers (RAW/WAR/WAW).
     cmd.barrier();
     ts.begin(cmd, "sampler");
-    int steps = 0;
+    int work = 0;
     if (restart_) {
         chain_->restart(cmd, s_.chain, schedule_);
         restart_ = false;
-        owed_steps_ = 0;
+        owed_ = 0;
         s_.scrub = -1;
     } else if (s_.mode == VisMode::forward) {
         int T = int(schedule_.alpha_bar.size());
         chain_->record_forward(cmd, schedule_.alpha_bar[std::clamp(int(std::lround(s_.forward_t * (T - 1))), 0, T - 1)]);
     } else if (s_.scrub < 0) {
-        int budget = std::max(1, int(s_.budget_ms / std::max(stats_.step_gpu_ms, 1e-3)));
-        int n = std::min(int(owed_steps_), budget);
-        if (step_once_) n = std::max(n, 1);
-        for (; steps < n && chain_->record_step(cmd); ++steps) {}
-        owed_steps_ = std::min(owed_steps_ - n, double(budget));  // never build up more than a frame's worth
-        if (owed_steps_ < 0) owed_steps_ = 0;
+        // Never stutter: this frame's sampler work is what the measured GPU time per chain-step lets fit in the
+        // budget (at least one chain's share, so a slow step still advances); a step may span several frames.
+        int budget = s_.budget_ms <= 0 ? 1 << 20
+                                       : int(std::clamp(s_.budget_ms / std::max(stats_.chain_step_gpu_ms, 1e-4), 1.0, 1e6));
+        int n = std::min(int(owed_), budget);
+        if (step_once_) n = std::max(n, int(chain_->chains_pending()));
+        while (n > work) {
+            uint32_t k = chain_->record_part(cmd, uint32_t(n - work));
+            if (k == 0) break;
+            work += int(k);
+        }
+        owed_ = std::clamp(owed_ - work, 0.0, double(budget));  // never build up more than a frame's worth
     }
     step_once_ = false;
     ts.end(cmd);
-    stats_.steps_last_frame = steps;
-    steps_window_ += steps;
+    stats_.chain_steps_last_frame = work;
+    steps_window_ += work;
     cmd.barrier();  // RAW: the sampler's x_t, x̂₀, prediction → the tile passes
 
     ts.begin(cmd, "tiles");
@@ -142,19 +148,25 @@ void Visualiser::frame(engine::Frame& f, engine::FrameTarget& target, engine::Im
     auto passes = ts.read();  // this slot's previous frame is finished (its fence was waited on)
     if (!passes.empty()) {
         stats_.passes = passes;
+        for (const auto& p : passes) {
+            auto& t = stats_.pass_totals[p.name];
+            t.first += p.ms;
+            ++t.second;
+        }
         for (const auto& p : passes)
-            if (p.name == "sampler" && slot_steps_.size() > f.slot && slot_steps_[f.slot] > 0)
-                stats_.step_gpu_ms = 0.8 * stats_.step_gpu_ms + 0.2 * (p.ms / slot_steps_[f.slot]);
+            if (p.name == "sampler" && slot_work_.size() > f.slot && slot_work_[f.slot] > 0)
+                stats_.chain_step_gpu_ms = 0.8 * stats_.chain_step_gpu_ms + 0.2 * (p.ms / slot_work_[f.slot]);
     }
     stats_.frame_ms.push_back(dt * 1000);
     if (stats_.frame_ms.size() > 600) stats_.frame_ms.pop_front();
     steps_window_s_ += dt;
     if (steps_window_s_ >= 0.5) {
-        stats_.steps_per_second = steps_window_ / steps_window_s_;
+        stats_.steps_per_second = steps_window_ / steps_window_s_ / std::max(1u, s_.chain.chains);
         steps_window_ = 0;
         steps_window_s_ = 0;
     }
-    if (s_.mode == VisMode::sample && s_.playing && s_.scrub < 0 && !chain_->done()) owed_steps_ += s_.speed * dt;
+    if (s_.mode == VisMode::sample && s_.playing && s_.scrub < 0 && !chain_->done())
+        owed_ += double(s_.speed) * dt * s_.chain.chains;
 
     ui.new_frame(f.extent, dt);
     panels(ui, f.extent);
@@ -162,8 +174,8 @@ void Visualiser::frame(engine::Frame& f, engine::FrameTarget& target, engine::Im
     if (s_.help) help_overlay();
 
     record_compute(f);
-    if (slot_steps_.size() < target.frames_in_flight()) slot_steps_.resize(target.frames_in_flight(), 0);
-    slot_steps_[f.slot] = stats_.steps_last_frame;
+    if (slot_work_.size() < target.frames_in_flight()) slot_work_.resize(target.frames_in_flight(), 0);
+    slot_work_[f.slot] = stats_.chain_steps_last_frame;
 
     const float bg = s_.lecture ? 0.0f : 0.08f;
     target.begin_pass(f, {bg, bg, bg, 1});

@@ -12,6 +12,7 @@
 #include "engine/window.hpp"
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -24,7 +25,7 @@ struct VisSettings {
     bool lecture = false;
     bool playing = true;
     float speed = 30;           // sampling steps per second while playing
-    float budget_ms = 8;        // GPU time per frame the sampler may use
+    float budget_ms = 8;        // GPU time per frame the sampler may use; 0 = no limit (offscreen: deterministic)
     bool show_x0 = true, show_pred = true;
     engine::ColourMap x_map = engine::ColourMap::Grey;
     float ui_scale = 1;
@@ -41,8 +42,9 @@ struct VisStats {
     std::deque<float> frame_ms;              // the last few hundred frame intervals
     double steps_per_second = 0;
     std::vector<engine::PassTime> passes;    // of the last finished frame
-    double step_gpu_ms = 1;                  // per sampler step, smoothed
-    int steps_last_frame = 0;
+    std::map<std::string, std::pair<double, int>> pass_totals;  // name → (ms summed, frames): for averages
+    double chain_step_gpu_ms = 0.1;          // one chain's share of a sampler step, smoothed
+    int chain_steps_last_frame = 0;          // the unit of work split across frames
 };
 
 class Visualiser {
@@ -82,8 +84,8 @@ private:
     engine::TilePipelines pipes_;
     engine::TileImage img_x_, img_x0_, img_pred_;
     std::vector<std::unique_ptr<engine::Timestamps>> timestamps_;  // per frame slot
-    std::vector<int> slot_steps_;                                   // sampler steps recorded in each slot's frame
-    double owed_steps_ = 0;
+    std::vector<int> slot_work_;  // chain-steps recorded in each slot's frame (to turn its GPU ms into ms per unit)
+    double owed_ = 0;  // chain-steps the playback speed asks for and the budget has not yet allowed
     bool restart_ = true, step_once_ = false, quit_ = false, screenshot_ = false;
     uint64_t frames_ = 0;
     double steps_window_s_ = 0;

@@ -18,15 +18,19 @@ layout(std430, binding = 0) buffer X { float x[]; };                 // [N, 784]
 layout(std430, binding = 1) writeonly buffer X0 { float x0[]; };     // [N, 784]
 layout(std430, binding = 2) writeonly buffer Pred { float pred[]; }; // [N, 784], the chosen prediction view
 layout(std430, binding = 3) buffer Glyphs { float glyphs[]; };       // [10·M, 784]
+layout(std430, binding = 4) buffer GlyphsT { float glyphs_t[]; };    // [784, 10·M]: lanes = candidates read contiguously
 layout(push_constant) uniform P {
     uint mode, variants, label, label_mode;  // label_mode 0: all `label`, 1: chain k gets k mod 10, 2: unconditional
     float alpha_bar, alpha_bar_next, eta, guidance;
     uvec2 seed;
     uint step, view;                         // view 0 x̂₀, 1 ε̂, 2 v̂, 3 score
+    uint chain_offset;                       // workgroup g works on chain chain_offset + g (a step split in parts)
 };
 const uint D = 784u, MAX_C = 10u * 8u;
 shared float xs_shared[D];
 shared float logit[MAX_C];
+shared float w_all[MAX_C], w_lab[MAX_C];
+shared float softmax[4];  // max and normaliser, over all glyphs and over the label's
 
 uint hash(uint a) { a ^= a >> 16; a *= 0x7feb352du; a ^= a >> 15; a *= 0x846ca68bu; a ^= a >> 16; return a; }
 float h01(uint a) { return float(hash(a) & 0xffffu) / 65535.0; }
@@ -56,10 +60,14 @@ float glyph(uint digit, uint j, uint i) {
 }
 
 void main() {
-    uint k = gl_WorkGroupID.x, t = gl_LocalInvocationID.x;
+    uint k = chain_offset + gl_WorkGroupID.x, t = gl_LocalInvocationID.x;
     uint M = min(variants, 8u), C = 10u * M;
     if (mode == 3u) {
-        for (uint i = t; i < D; i += 256u) glyphs[k * D + i] = glyph(k / M, k % M, i);
+        for (uint i = t; i < D; i += 256u) {
+            float y = glyph(k / M, k % M, i);
+            glyphs[k * D + i] = y;
+            glyphs_t[i * C + k] = y;
+        }
         return;
     }
     uint chain_label = label_mode == 1u ? k % 10u : label;
@@ -80,21 +88,29 @@ void main() {
     float sa = sqrt(alpha_bar), inv2var = 0.5 / max(1.0 - alpha_bar, 1e-12);
     if (t < C) {
         float acc = 0.0;
-        for (uint i = 0u; i < D; ++i) { float r = xs_shared[i] - sa * glyphs[t * D + i]; acc += r * r; }
+        for (uint i = 0u; i < D; ++i) { float r = xs_shared[i] - sa * glyphs_t[i * C + t]; acc += r * r; }
         logit[t] = -acc * inv2var;
     }
     barrier();
-    // Softmax weights, max-subtracted (the logits are −O(784/(1−ᾱ)) and underflow otherwise).
-    float m_all = -1e30, m_lab = -1e30;
-    for (uint c = 0u; c < C; ++c) {
-        m_all = max(m_all, logit[c]);
-        if (c / M == chain_label) m_lab = max(m_lab, logit[c]);
+    // Softmax weights, max-subtracted (the logits are −O(784/(1−ᾱ)) and underflow otherwise), once per chain.
+    if (t == 0u) {
+        float m_all = -1e30, m_lab = -1e30, z_all = 0.0, z_lab = 0.0;
+        for (uint c = 0u; c < C; ++c) {
+            m_all = max(m_all, logit[c]);
+            if (c / M == chain_label) m_lab = max(m_lab, logit[c]);
+        }
+        for (uint c = 0u; c < C; ++c) {
+            z_all += exp(logit[c] - m_all);
+            if (c / M == chain_label) z_lab += exp(logit[c] - m_lab);
+        }
+        softmax[0] = m_all; softmax[1] = z_all; softmax[2] = m_lab; softmax[3] = z_lab;
     }
-    float z_all = 0.0, z_lab = 0.0;
-    for (uint c = 0u; c < C; ++c) {
-        z_all += exp(logit[c] - m_all);
-        if (c / M == chain_label) z_lab += exp(logit[c] - m_lab);
+    barrier();
+    if (t < C) {
+        w_all[t] = exp(logit[t] - softmax[0]) / softmax[1];
+        w_lab[t] = t / M == chain_label ? exp(logit[t] - softmax[2]) / softmax[3] : 0.0;
     }
+    barrier();
     float wg = label_mode == 2u ? 0.0 : guidance;
     float sigma = eta * sqrt((1.0 - alpha_bar_next) / max(1.0 - alpha_bar, 1e-12)) *
                   sqrt(max(1.0 - alpha_bar / alpha_bar_next, 0.0));
@@ -103,9 +119,10 @@ void main() {
     for (uint i = t; i < D; i += 256u) {
         float xu = 0.0, xc = 0.0;
         for (uint c = 0u; c < C; ++c) {
+            if (w_all[c] + w_lab[c] < 1e-8) continue;  // a glyph the chain is nowhere near (uniform branch)
             float y = glyphs[c * D + i];
-            xu += exp(logit[c] - m_all) / z_all * y;
-            if (c / M == chain_label) xc += exp(logit[c] - m_lab) / z_lab * y;
+            xu += w_all[c] * y;
+            xc += w_lab[c] * y;
         }
         float x0h = xu + wg * (xc - xu);
         float eps = (xs_shared[i] - sa * x0h) * inv_sd;
