@@ -55,6 +55,7 @@ Window::Window(const WindowOptions& o) {
     glfwWindowHint(GLFW_CLIENT_API, GLFW_NO_API);
     glfwWindowHint(GLFW_VISIBLE, o.visible ? GLFW_TRUE : GLFW_FALSE);
     glfwWindowHint(GLFW_SCALE_TO_MONITOR, GLFW_TRUE);
+    glfwWindowHint(GLFW_AUTO_ICONIFY, GLFW_FALSE);  // a lecturer switching to slides keeps the fullscreen view
     window_ = glfwCreateWindow(o.width, o.height, o.title.c_str(), nullptr, nullptr);
     if (!window_) {
         release_glfw();
