@@ -116,14 +116,14 @@ Errors run_groupnorm(engine::Context& ctx, const Row& r) {
 
     test::Arena a;
     for (auto [nm, k] : {std::pair{"x", cnt}, {"gamma", size_t(c)}, {"beta", size_t(c)}, {"y", cnt}, {"stats", gs.stats_count()},
-                         {"dy", cnt}, {"dx", cnt}, {"dgamma", size_t(c)}, {"dbeta", size_t(c)}})
+                         {"dy", cnt}, {"dx", cnt}, {"dgamma", size_t(c)}, {"dbeta", size_t(c)}, {"scratch", gs.scratch_count()}})
         a.add(nm, k);
     a.allocate(ctx);
     a.put("x", x); a.put("gamma", gamma); a.put("beta", beta); a.put("dy", dy);
     nn::GroupNorm gn(ctx);
     auto backward = [&](CommandBuffer& cmd, bool acc) {
         gn.backward(cmd, gs, a.view("x"), a.view("gamma"), a.view("dy"), a.view("stats"), a.view("dx"), a.view("dgamma"),
-                    a.view("dbeta"), acc);
+                    a.view("dbeta"), a.view("scratch"), acc);
     };
     run(ctx, [&](CommandBuffer& cmd) {
         gn.forward(cmd, gs, a.view("x"), a.view("gamma"), a.view("beta"), a.view("y"), a.view("stats"));

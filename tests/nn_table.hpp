@@ -36,6 +36,11 @@ inline std::string shape_str(const std::vector<uint32_t>& s) {
     return o.str();
 }
 
+// How gtest (and so ctest's test list) prints a row.
+inline void PrintTo(const Row& r, std::ostream* os) {
+    *os << r.op << " " << shape_str(r.shape) << " seed " << r.seed << " tol " << r.fwd_tol << "/" << r.bwd_tol;
+}
+
 inline std::vector<double> scaled(std::span<const double> v, double k) {
     std::vector<double> out(v.begin(), v.end());
     for (auto& x : out) x *= k;

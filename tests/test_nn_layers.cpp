@@ -27,17 +27,19 @@ namespace {
 
 nn::ConvTiles tiles_for(const std::string& op, const engine::Context& ctx) {
     nn::ConvTiles t = nn::ConvTiles::for_device(ctx);
-    if (op == "conv_plain") {  // no subgroup broadcasts, one pixel per invocation
+    if (op == "conv_plain") {  // no subgroup broadcasts, small tiles
         t.subgroup = false;
-        t.tn = 1;
+        t.tn = 2;
+        t.tmb = 1;
     } else if (op == "conv_odd") {  // tiles that divide nothing
         t.wg = 32;
-        t.tm = std::min(5u, ctx.info().subgroup_size);
-        t.tn = 3;
-        t.wg_weight = 32;
+        t.tms = std::min(5u, ctx.info().subgroup_size);
+        t.tmb = 3;
+        t.tn = 6;
+        t.wg_weight = 40;
         t.tco = 3;
-        t.tci3 = 2;
-        t.tci1 = 3;
+        t.tn_weight = 3;
+        t.cpl1 = 2;
     }
     return t;
 }
@@ -86,6 +88,7 @@ const Row k_table[] = {
     {"groupnorm", {17, 12, 7, 7, 3}, 32, 3e-4, 3e-4},
     {"groupnorm", {2, 32, 28, 28, 8}, 33, 3e-4, 3e-4},
     {"groupnorm", {3, 6, 14, 14, 1}, 34, 3e-4, 3e-4},
+    {"groupnorm", {3, 12, 7, 7, 1}, 36, 3e-4, 3e-4},  // 12 channels per group: two reduction chunks
     {"groupnorm_offset", {3, 12, 9, 9, 4}, 35, 3e-4, 3e-4},
     // elementwise, data movement {N, C, H, W} (concat {N, Ca, Cb, H, W})
     {"silu", {3, 5, 9, 9}, 40, 2e-5, 2e-5},

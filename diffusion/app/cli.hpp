@@ -27,5 +27,7 @@ void register_info(CLI::App&, GlobalOptions&, Command&);
 void register_data(CLI::App&, GlobalOptions&, Command&);
 void register_bench(CLI::App&, GlobalOptions&, Command&);
 void register_train(CLI::App&, GlobalOptions&, Command&);
+void register_render(CLI::App&, GlobalOptions&, Command&);
+void register_visualise(CLI::App&, GlobalOptions&, Command&);
 
 }  // namespace diffuscope::app

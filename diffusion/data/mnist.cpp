@@ -108,7 +108,7 @@ IdxImages parse_idx_images(ByteSpan file, const std::string& name) {
                         std::to_string(out.cols) + " overflow; the file has " + std::to_string(b.size()) + " bytes");
     check_payload_size(b, where, 16, *pixels, what);
     auto px = b.subspan(16);
-    out.pixels.resize(px.size());
+    out.pixels.resize(px.size());  // never empty: count, rows and cols are all > 0
     std::memcpy(out.pixels.data(), px.data(), px.size());
     return out;
 }

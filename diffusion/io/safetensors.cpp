@@ -157,7 +157,7 @@ SafeTensors parse_checked(ByteSpan b, const std::string& name) {
         Tensor t{e.shape, std::vector<float>((e.end - e.begin) / e.dtype_size)};
         const std::byte* src = data.data() + e.begin;
         if (e.dtype == "F32") {
-            std::memcpy(t.data.data(), src, e.end - e.begin);
+            if (!t.data.empty()) std::memcpy(t.data.data(), src, e.end - e.begin);  // memcpy(nullptr, …, 0) is UB
         } else {
             float (*convert)(uint16_t) = e.dtype == "F16" ? f16_to_f32 : bf16_to_f32;
             for (size_t i = 0; i < t.data.size(); ++i)
@@ -209,13 +209,7 @@ Bytes encode_safetensors(const SafeTensors& st) {
 }
 
 void write_safetensors(const std::filesystem::path& path, const SafeTensors& st) {
-    Bytes file;
-    try {
-        file = encode_safetensors(st);
-    } catch (const std::runtime_error& e) {
-        throw std::runtime_error(path.string() + ": " + e.what());
-    }
-    write_file_atomically(path, file);
+    write_encoded_atomically(path, [&] { return encode_safetensors(st); });
 }
 
 const Tensor& require(const SafeTensors& st, const std::string& name, std::span<const int64_t> expected_shape) {

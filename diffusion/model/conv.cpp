@@ -13,15 +13,21 @@ ConvTiles ConvTiles::for_device(const engine::Context& ctx) {
     ConvTiles t;
     const auto& info = ctx.info();
     t.subgroup = info.subgroup_ballot && info.subgroup_size >= 2;
-    t.tm = t.subgroup ? std::min(8u, info.subgroup_size) : 8u;
+    t.tms = t.subgroup ? std::min(8u, info.subgroup_size) : 8u;
     return t;
 }
 
 Conv2d::Conv2d(engine::Context& ctx) : Conv2d(ctx, ConvTiles::for_device(ctx)) {}
 Conv2d::Conv2d(engine::Context& ctx, const ConvTiles& t) : ctx_(&ctx), tiles_(t) {
-    if (t.subgroup && (t.tm < 1 || t.tm > ctx.info().subgroup_size))
-        throw std::invalid_argument("Conv2d: tm = " + std::to_string(t.tm) + " must be between 1 and the subgroup size " +
+    if (t.subgroup && (t.tms < 1 || t.tms > ctx.info().subgroup_size))
+        throw std::invalid_argument("Conv2d: tms = " + std::to_string(t.tms) + " must be between 1 and the subgroup size " +
                                     std::to_string(ctx.info().subgroup_size));
+    if (t.tn < 2 || t.tn % 2 || t.tmb < 1 || t.wg < 1 || t.tco < 1 || t.tn_weight < 1 || t.cpl1 < 1 || t.wg_weight % t.tms)
+        throw std::invalid_argument("Conv2d: tiles need tn even and ≥ 2, tmb, tco, tn_weight ≥ 1, wg_weight a multiple of tms");
+    const uint64_t shared = uint64_t(t.wg_weight) * (t.tco * std::max(9u, t.cpl1) + t.tco) * 4;
+    if (shared > ctx.info().shared_memory_bytes)
+        throw std::invalid_argument("Conv2d: the dW tile needs " + std::to_string(shared) + " bytes of shared memory, the device has " +
+                                    std::to_string(ctx.info().shared_memory_bytes) + "; lower wg_weight or tco");
 }
 
 static void check_conv(const char* what, const ConvShape& s) {
@@ -35,25 +41,25 @@ static void check_conv(const char* what, const ConvShape& s) {
         throw std::invalid_argument(std::string(what) + ": stride " + std::to_string(s.stride) + " (1 or 2 supported)");
 }
 
-// kind 0 = forward, 1 = backward data, 2 = backward weight; the variant index is (K == 3)·2 + (stride == 2).
-Kernel& Conv2d::pick(std::array<std::unique_ptr<Kernel>, 4>& set, const char* shader, const ConvShape& s, int kind) {
-    auto& k = set[(s.k == 3 ? 2 : 0) + (s.stride == 2 ? 1 : 0)];
+Kernel& Conv2d::pick(int kind, const ConvShape& s, uint32_t tmb) {
+    auto& k = kernels_[{uint32_t(kind), s.k, s.stride, tmb}];
     if (!k) {
-        engine::PipelineDesc d{shader, 4, 0, {}};
-        if (kind == 0) {
-            d.push_bytes = 12 * 4;
-            d.spec = {tiles_.wg, tiles_.tm, tiles_.tn, s.k, s.stride, tiles_.subgroup ? 1u : 0u};
-        } else if (kind == 1) {
-            d.buffers = 3;
-            d.push_bytes = 11 * 4;
-            d.spec = {tiles_.wg, tiles_.tm, tiles_.tn, s.k, s.stride, tiles_.subgroup ? 1u : 0u};
-        } else {
-            d.push_bytes = 13 * 4;
-            d.spec = {tiles_.wg_weight, tiles_.tco, s.k == 3 ? tiles_.tci3 : tiles_.tci1, s.k, s.stride};
-        }
+        static const char* const shader[3] = {"nn/conv2d_forward.comp", "nn/conv2d_backward_data.comp",
+                                              "nn/conv2d_backward_weight.comp"};
+        const uint32_t sub = tiles_.subgroup ? 1u : 0u;
+        engine::PipelineDesc d{shader[kind], kind == 1 ? 3u : 4u, kind == 0 ? 12u * 4 : kind == 1 ? 11u * 4 : 13u * 4, {}};
+        if (kind < 2)
+            d.spec = {tiles_.wg, tmb, tiles_.tn, s.k, s.stride, tiles_.tms, sub};
+        else
+            d.spec = {tiles_.wg_weight, tiles_.tco, tiles_.tn_weight, s.k, s.stride, tiles_.tms, sub, s.k == 1 ? tiles_.cpl1 : 1u};
         k = std::make_unique<Kernel>(*ctx_, d);
     }
     return *k;
+}
+
+// Channel blocks per invocation: fewer when the layer has fewer channels (the last conv has one).
+static uint32_t blocks_for(uint32_t channels, const ConvTiles& t) {
+    return std::min(t.tmb, (channels + t.tms - 1) / t.tms);
 }
 
 void Conv2d::forward(CommandBuffer& cmd, const ConvShape& s, View x, View w, View b, View y) {
@@ -65,10 +71,10 @@ void Conv2d::forward(CommandBuffer& cmd, const ConvShape& s, View x, View w, Vie
     struct {
         uint32_t N, Cin, H, W, Cout, OH, OW, x_off, w_off, b_off, y_off, has_bias;
     } push{s.n, s.cin, s.h, s.w, s.cout, s.oh(), s.ow(), x.offset, w.offset, b ? b.offset : 0, y.offset, b ? 1u : 0u};
-    const uint64_t npix = uint64_t(s.n) * s.oh() * s.ow();
-    pick(fwd_, "nn/conv2d_forward.comp", s, 0)
-        .dispatch(cmd, {x.buffer, w.buffer, b ? b.buffer : w.buffer, y.buffer}, push, groups_for(npix, tiles_.wg * tiles_.tn),
-                  groups_for(s.cout, tiles_.tm));
+    const uint64_t slots = uint64_t(s.n) * s.oh() * ((s.ow() + tiles_.tn - 1) / tiles_.tn);  // invocations
+    const uint32_t tmb = blocks_for(s.cout, tiles_);
+    pick(0, s, tmb).dispatch(cmd, {x.buffer, w.buffer, b ? b.buffer : w.buffer, y.buffer}, push,
+                             groups_for(slots, tiles_.wg), groups_for(s.cout, tmb * tiles_.tms));
 }
 
 void Conv2d::backward_data(CommandBuffer& cmd, const ConvShape& s, View dy, View w, View dx, bool accumulate) {
@@ -79,10 +85,10 @@ void Conv2d::backward_data(CommandBuffer& cmd, const ConvShape& s, View dy, View
     struct {
         uint32_t N, Cin, H, W, Cout, OH, OW, dy_off, w_off, dx_off, accumulate;
     } push{s.n, s.cin, s.h, s.w, s.cout, s.oh(), s.ow(), dy.offset, w.offset, dx.offset, accumulate ? 1u : 0u};
-    const uint64_t npix = uint64_t(s.n) * s.h * s.w;
-    pick(bwd_data_, "nn/conv2d_backward_data.comp", s, 1)
-        .dispatch(cmd, {dy.buffer, w.buffer, dx.buffer}, push, groups_for(npix, tiles_.wg * tiles_.tn),
-                  groups_for(s.cin, tiles_.tm));
+    const uint64_t slots = uint64_t(s.n) * s.h * ((s.w + tiles_.tn - 1) / tiles_.tn);  // invocations
+    const uint32_t tmb = blocks_for(s.cin, tiles_);
+    pick(1, s, tmb).dispatch(cmd, {dy.buffer, w.buffer, dx.buffer}, push, groups_for(slots, tiles_.wg),
+                             groups_for(s.cin, tmb * tiles_.tms));
 }
 
 void Conv2d::backward_weight(CommandBuffer& cmd, const ConvShape& s, View x, View dy, View dw, View db, bool accumulate) {
@@ -95,10 +101,9 @@ void Conv2d::backward_weight(CommandBuffer& cmd, const ConvShape& s, View x, Vie
         uint32_t N, Cin, H, W, Cout, OH, OW, x_off, dy_off, dw_off, db_off, has_bias, accumulate;
     } push{s.n,       s.cin,     s.h,       s.w, s.cout, s.oh(), s.ow(), x.offset, dy.offset, dw.offset, db ? db.offset : 0,
            db ? 1u : 0u, accumulate ? 1u : 0u};
-    const uint32_t tci = s.k == 3 ? tiles_.tci3 : tiles_.tci1;
-    pick(bwd_weight_, "nn/conv2d_backward_weight.comp", s, 2)
-        .dispatch(cmd, {x.buffer, dy.buffer, dw.buffer, db ? db.buffer : dw.buffer}, push, groups_for(s.cin, tci),
-                  groups_for(s.cout, tiles_.tco));
+    const uint32_t cin_per_group = tiles_.tms * (s.k == 1 ? tiles_.cpl1 : 1u);
+    pick(2, s, 0).dispatch(cmd, {x.buffer, dy.buffer, dw.buffer, db ? db.buffer : dw.buffer}, push,
+                           groups_for(s.cin, cin_per_group), groups_for(s.cout, tiles_.tco));
 }
 
 // ---- linear ------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ struct View {
     uint32_t offset = 0;  // in floats (or int32 for labels)
     View() = default;
     View(const engine::Buffer& b, uint32_t off = 0) : buffer(&b), offset(off) {}  // NOLINT: implicit on purpose
+    View(const engine::Buffer&&, uint32_t = 0) = delete;                            // a temporary would dangle
     explicit operator bool() const { return buffer != nullptr; }
     View at(uint32_t more) const { return View(*buffer, offset + more); }
 };

@@ -20,8 +20,8 @@ static uint32_t u32(uint64_t v, const char* what) {
 
 GroupNorm::GroupNorm(engine::Context& ctx)
     : fwd_(ctx, {"nn/groupnorm_forward.comp", 5, 10 * 4, {k_norm_wg}}),
-      bwd_(ctx, {"nn/groupnorm_backward.comp", 5, 10 * 4, {k_norm_wg}}),
-      bwd_params_(ctx, {"nn/groupnorm_backward_params.comp", 5, 10 * 4, {k_norm_wg}}) {}
+      bwd_(ctx, {"nn/groupnorm_backward.comp", 6, 11 * 4, {k_norm_wg}}),
+      bwd_params_(ctx, {"nn/groupnorm_backward_params.comp", 3, 6 * 4}) {}
 
 static void check_gn(const char* what, const GroupNormShape& s) {
     check_dim(what, "N", s.n);
@@ -49,7 +49,7 @@ void GroupNorm::forward(CommandBuffer& cmd, const GroupNormShape& s, View x, Vie
 }
 
 void GroupNorm::backward(CommandBuffer& cmd, const GroupNormShape& s, View x, View gamma, View dy, View stats, View dx,
-                         View dgamma, View dbeta, bool accumulate) {
+                         View dgamma, View dbeta, View scratch, bool accumulate) {
     check_gn("group_norm.backward", s);
     check_view("group_norm.backward: x", x, s.count());
     check_view("group_norm.backward: gamma", gamma, s.c);
@@ -58,17 +58,17 @@ void GroupNorm::backward(CommandBuffer& cmd, const GroupNormShape& s, View x, Vi
     check_view("group_norm.backward: dx", dx, s.count());
     check_view("group_norm.backward: dgamma", dgamma, s.c);
     check_view("group_norm.backward: dbeta", dbeta, s.c);
+    check_view("group_norm.backward: scratch", scratch, s.scratch_count());
     struct {
-        uint32_t N, C, HW, G, x_off, gamma_off, dy_off, stats_off, dx_off, accumulate;
-    } pd{s.n, s.c, s.hw, s.groups, x.offset, gamma.offset, dy.offset, stats.offset, dx.offset, accumulate ? 1u : 0u};
-    bwd_.dispatch(cmd, {x.buffer, gamma.buffer, dy.buffer, stats.buffer, dx.buffer}, pd, s.n * s.groups);
-    // The two dispatches write disjoint ranges, but when dx and dγ/dβ share a buffer its whole-buffer
-    // bindings make them a write-after-write for synchronization validation.
-    cmd.barrier();
+        uint32_t N, C, HW, G, x_off, gamma_off, dy_off, stats_off, dx_off, partial_off, accumulate;
+    } pd{s.n, s.c, s.hw, s.groups, x.offset, gamma.offset, dy.offset, stats.offset, dx.offset, scratch.offset,
+         accumulate ? 1u : 0u};
+    bwd_.dispatch(cmd, {x.buffer, gamma.buffer, dy.buffer, stats.buffer, dx.buffer, scratch.buffer}, pd, s.n * s.groups);
+    cmd.barrier();  // RAW: dγ, dβ are sums of the per-(n, c) partials just written
     struct {
-        uint32_t N, C, HW, G, x_off, dy_off, stats_off, dgamma_off, dbeta_off, accumulate;
-    } pp{s.n, s.c, s.hw, s.groups, x.offset, dy.offset, stats.offset, dgamma.offset, dbeta.offset, accumulate ? 1u : 0u};
-    bwd_params_.dispatch(cmd, {x.buffer, dy.buffer, stats.buffer, dgamma.buffer, dbeta.buffer}, pp, s.c);
+        uint32_t N, C, partial_off, dgamma_off, dbeta_off, accumulate;
+    } pp{s.n, s.c, scratch.offset, dgamma.offset, dbeta.offset, accumulate ? 1u : 0u};
+    bwd_params_.dispatch(cmd, {scratch.buffer, dgamma.buffer, dbeta.buffer}, pp, groups_for(s.c, 64));
 }
 
 // ---- SiLU, upsampling, concat, bias add, add ---------------------------------------------------------

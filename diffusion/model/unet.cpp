@@ -173,6 +173,7 @@ struct UNet::Saved {
     // gradients
     Tensor d_c_act, d_c, d_t1a, d_t1, d_h_in, d_s0, d_ds0, d_s1, d_ds1, d_m0, d_m1, d_upm, d_cat1, d_u1, d_upu,
         d_cat0, d_u0, d_gout, d_aout;
+    Tensor gn_scratch;  // GroupNorm backward's per-(n, c) sums, reused by every norm (barriers between)
 };
 
 UNet::Tensor UNet::alloc(uint64_t count) {
@@ -275,6 +276,7 @@ UNet::UNet(engine::Context& ctx, const UNetConfig& cfg, uint32_t batch, bool tra
             s.d_u0 = alloc(N * c0 * P28);
             s.d_gout = alloc(N * c0 * P28);
             s.d_aout = alloc(N * c0 * P28);
+            s.gn_scratch = alloc(2 * N * (c2 + c1));
         }
         if (pass == 0)
             for (uint64_t used : chunk_used_) arena_.emplace_back(ctx, std::max<uint64_t>(used, 4) * 4);
@@ -397,7 +399,7 @@ void UNet::block_backward(engine::CommandBuffer& cmd, Block& b, View dout, View 
     silu_.backward(cmd, b.g2.count, b.g2.v, b.da2.v, b.dg2.v);
     cmd.barrier();
     norm_.backward(cmd, {N, sp.cout, hw, cfg_.groups}, b.h1.v, p(n + ".norm2.weight"), b.dg2.v, b.stats2, b.dh1.v,
-                   g(n + ".norm2.weight"), g(n + ".norm2.bias"));
+                   g(n + ".norm2.weight"), g(n + ".norm2.bias"), s.gn_scratch.v);
     cmd.barrier();
     // h1 + pvec: dh1 passes through unchanged (written in place), dpvec = Σ_hw dh1.
     bias_.backward(cmd, N * sp.cout, hw, b.dh1.v, b.dh1.v, b.dpvec.v);
@@ -414,7 +416,7 @@ void UNet::block_backward(engine::CommandBuffer& cmd, Block& b, View dout, View 
     silu_.backward(cmd, b.g1.count, b.g1.v, b.da1.v, b.dg1.v);
     cmd.barrier();
     norm_.backward(cmd, {N, sp.cin, hw, cfg_.groups}, b.x, p(n + ".norm1.weight"), b.dg1.v, b.stats1, dx,
-                   g(n + ".norm1.weight"), g(n + ".norm1.bias"), accumulate_dx);
+                   g(n + ".norm1.weight"), g(n + ".norm1.bias"), s.gn_scratch.v, accumulate_dx);
     cmd.barrier();  // WAW: the skip path adds into dx too
     if (sp.cin != sp.cout) {
         ConvShape cs{N, sp.cin, sp.res, sp.res, sp.cout, 1, 1};
@@ -444,7 +446,7 @@ void UNet::record_backward(engine::CommandBuffer& cmd, View dout, View dx) {
     silu_.backward(cmd, s.gout.count, s.gout.v, s.d_aout.v, s.d_gout.v);
     cmd.barrier();
     norm_.backward(cmd, {N, c0, 784, cfg_.groups}, B[5].out.v, p("norm_out.weight"), s.d_gout.v, s.stats_out,
-                   s.d_u0.v, g("norm_out.weight"), g("norm_out.bias"));
+                   s.d_u0.v, g("norm_out.weight"), g("norm_out.bias"), s.gn_scratch.v);
     cmd.barrier();
     block_backward(cmd, B[5], s.d_u0.v, s.d_cat0.v, false, /*first_cond=*/true);
     concat_.backward(cmd, N, c1, c0, 784, s.d_cat0.v, s.d_upu.v, s.d_s0.v);

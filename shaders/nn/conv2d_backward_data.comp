@@ -6,19 +6,22 @@
 //   over the taps where both divisions are exact and land inside dy (a transposed convolution).
 // dx (+)= that sum: `accumulate` adds to what dx holds (a tensor read by two layers sums their gradients).
 //
-// The same implicit GEMM as the forward with the roles of Cin and Cout swapped: an invocation owns TM input
-// channels × TN input pixels; lane t loads w[co, ci0+t, ky, kx] and subgroupBroadcast shares it.
-// Workgroup (x, y) = (block of WG·TN input pixels, block of TM input channels).
+// The forward's tiling with Cin and Cout swapped: an invocation owns TMB·TMS input channels × TN consecutive
+// input pixels of one row; lane t loads w[co, ci0 + b·TMS + t, ky, kx] and subgroupBroadcast shares it; for
+// each (co, ky) the invocation loads the dy row segment its TN pixels read once. TN is even and the first
+// pixel ix0 a multiple of TN, so for S = 2 which (pixel, kx) pairs divide exactly is known at compile time.
+// Workgroup (x, y) = (WG invocations over (n, iy, ix/TN), block of TMB·TMS input channels).
 #extension GL_KHR_shader_subgroup_basic : enable
 #extension GL_KHR_shader_subgroup_ballot : enable
 #extension GL_EXT_control_flow_attributes : enable
 
 layout(local_size_x_id = 0) in;
-layout(constant_id = 1) const uint TM = 8;            // input channels per invocation (≤ subgroup size)
-layout(constant_id = 2) const uint TN = 4;            // input pixels per invocation
+layout(constant_id = 1) const uint TMB = 2;           // channel blocks per invocation
+layout(constant_id = 2) const uint TN = 8;            // consecutive input pixels per invocation (even)
 layout(constant_id = 3) const uint K = 3;
 layout(constant_id = 4) const uint S = 1;
-layout(constant_id = 5) const bool SUBGROUP = true;
+layout(constant_id = 5) const uint TMS = 8;           // channels per block (≤ subgroup size when SUBGROUP)
+layout(constant_id = 6) const bool SUBGROUP = true;
 
 layout(std430, binding = 0) readonly buffer DY { float dy[]; };
 layout(std430, binding = 1) readonly buffer Wt { float w[]; };
@@ -31,29 +34,25 @@ layout(push_constant) uniform Push {
 
 const uint KK = K * K;
 const int PAD = int(K / 2);
+const uint TM = TMB * TMS;
+// Pixel t, tap kx reads dy column ix0/S + (t + P − kx)/S when S divides t + P − kx (≥ −P ≥ −1).
+const int JMIN = -PAD / int(S);                 // −1 for S = 1, K = 3; else 0
+const int JMAX = (int(TN) - 1 + PAD) / int(S);
+const uint RW = uint(JMAX - JMIN + 1);          // dy values of one row segment
 
 void main() {
-    const uint lid = gl_LocalInvocationID.x, WG = gl_WorkGroupSize.x;
-    const uint OHW = OH * OW, HW = H * W, npix = N * HW;
+    const uint OHW = OH * OW, HW = H * W, GW = (W + TN - 1) / TN;
+    uint p = gl_WorkGroupID.x * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
+    const bool live = p < N * H * GW;
+    p = live ? p : 0;
+    const uint g = p % GW, row = p / GW, iy = row % H, n = row / H, ix0 = g * TN;
+    const uint dyb = dy_off + n * Cout * OHW;
+    const int ox0 = int(ix0 / S);
     const uint ci0 = gl_WorkGroupID.y * TM;
 
-    uint dybase[TN], dxbase[TN];
-    int ty0[TN], tx0[TN];  // iy + P, ix + P: the tap ky reads dy row (ty0 − ky)/S
-    bool live[TN];
-    [[unroll]] for (uint j = 0; j < TN; ++j) {
-        uint p = (gl_WorkGroupID.x * TN + j) * WG + lid;
-        live[j] = p < npix;
-        p = live[j] ? p : 0;
-        uint n = p / HW, r = p - n * HW;
-        uint iy = r / W, ix = r - iy * W;
-        dybase[j] = dy_off + n * Cout * OHW;
-        dxbase[j] = dx_off + n * Cin * HW + r;
-        ty0[j] = int(iy) + PAD;
-        tx0[j] = int(ix) + PAD;
-    }
-
-    const uint lane = SUBGROUP ? gl_SubgroupInvocationID % TM : 0;
-    const uint wcol = w_off + min(ci0 + lane, Cin - 1) * KK;
+    const uint lane = SUBGROUP ? gl_SubgroupInvocationID % TMS : 0;
+    uint wcol[TMB];
+    [[unroll]] for (uint bb = 0; bb < TMB; ++bb) wcol[bb] = w_off + min(ci0 + bb * TMS + lane, Cin - 1) * KK;
 
     float acc[TM][TN];
     [[unroll]] for (uint t = 0; t < TM; ++t)
@@ -61,32 +60,43 @@ void main() {
 
     for (uint co = 0; co < Cout; ++co) {
         [[unroll]] for (uint ky = 0; ky < K; ++ky) {
+            // dy row (iy + P − ky)/S, when exact and inside
+            const int ty = int(iy) + PAD - int(ky);
+            const int oy = ty / int(S);
+            const bool row_in = live && ty >= 0 && oy * int(S) == ty && oy < int(OH);
+            const uint dyrow = dyb + co * OHW + uint(oy) * OW;
+            float gr[RW];
+            [[unroll]] for (uint r = 0; r < RW; ++r) {
+                const int ox = ox0 + JMIN + int(r);
+                gr[r] = 0.0;
+                if (row_in && uint(ox) < OW) gr[r] = dy[dyrow + uint(ox)];
+            }
             [[unroll]] for (uint kx = 0; kx < K; ++kx) {
-                float gv[TN];
-                [[unroll]] for (uint j = 0; j < TN; ++j) {
-                    int ty = ty0[j] - int(ky), tx = tx0[j] - int(kx);
-                    uint oy = uint(ty) / S, ox = uint(tx) / S;
-                    gv[j] = 0.0;
-                    // ty, tx ≥ 0 (uint casts of negatives are huge), exact division, inside dy
-                    if (ty >= 0 && tx >= 0 && uint(ty) == oy * S && uint(tx) == ox * S && oy < OH && ox < OW)
-                        gv[j] = dy[dybase[j] + co * OHW + oy * OW + ox];
-                }
                 const uint k = co * Cin * KK + ky * K + kx;
-                const float wl = w[wcol + k];
-                [[unroll]] for (uint t = 0; t < TM; ++t) {
-                    float wt = SUBGROUP ? subgroupBroadcast(wl, t) : w[w_off + min(ci0 + t, Cin - 1) * KK + k];
-                    [[unroll]] for (uint j = 0; j < TN; ++j) acc[t][j] = fma(wt, gv[j], acc[t][j]);
+                [[unroll]] for (uint bb = 0; bb < TMB; ++bb) {
+                    const float wl = w[wcol[bb] + k];
+                    [[unroll]] for (uint t = 0; t < TMS; ++t) {
+                        const float wt = SUBGROUP ? subgroupBroadcast(wl, t)
+                                                  : w[w_off + min(ci0 + bb * TMS + t, Cin - 1) * KK + k];
+                        [[unroll]] for (uint j = 0; j < TN; ++j) {
+                            const int num = int(j) + PAD - int(kx);
+                            if (S == 2 && (num & 1) != 0) continue;  // compile-time: no exact division
+                            acc[bb * TMS + t][j] = fma(wt, gr[num / int(S) - JMIN], acc[bb * TMS + t][j]);
+                        }
+                    }
                 }
             }
         }
     }
 
+    if (!live) return;
+    const uint xb = dx_off + n * Cin * HW + iy * W + ix0;
     [[unroll]] for (uint t = 0; t < TM; ++t) {
         const uint ci = ci0 + t;
         if (ci >= Cin) break;
         [[unroll]] for (uint j = 0; j < TN; ++j) {
-            if (!live[j]) continue;
-            const uint i = dxbase[j] + ci * HW;
+            if (ix0 + j >= W) continue;
+            const uint i = xb + ci * HW + j;
             dx[i] = accumulate != 0 ? dx[i] + acc[t][j] : acc[t][j];
         }
     }

@@ -5,17 +5,27 @@
 //   db[co]          = Σ_{n,oy,ox} dy[n,co,oy,ox]
 // dw, db (+)= those sums (`accumulate`).
 //
-// A GEMM whose reduction runs over the N·OH·OW output pixels. Workgroup (x, y) owns the dw tile of TCI input
-// channels × TCO output channels × K·K taps (and db for its TCO channels when x = 0). Its invocations split
-// the pixels (p = lid, lid+WG, …) and each keeps TCO·TCI·K·K accumulators; the WG partial tiles are then
-// summed through shared memory in a fixed order. Deterministic, no atomics.
+// A GEMM whose reduction runs over the N·OH·OW output pixels. Workgroup (x, y) owns the dw tile of TCI·CPL
+// input channels × TCO output channels × K·K taps (and db for its TCO channels when x = 0), so no two
+// workgroups write one entry. Inside it:
+// - lane t of a subgroup owns input channels ci0 + c·TCI + t (c < CPL) and keeps CPL·TCO·K·K accumulators;
+// - a subgroup walks pixel groups (n, oy, TN consecutive ox) together; per group each lane loads the x row
+//   segments of its channels, the TCO·TN dy values are loaded once per subgroup (spread over the lanes) and
+//   shared by subgroupBroadcast — one dy load feeds TCI·CPL·K·K FMAs (CPL > 1 pays for K = 1);
+// - the WG/TCI subgroups take every (WG/TCI)-th pixel group, then their tiles are summed through shared
+//   memory in a fixed order. Deterministic, no atomics.
+#extension GL_KHR_shader_subgroup_basic : enable
+#extension GL_KHR_shader_subgroup_ballot : enable
 #extension GL_EXT_control_flow_attributes : enable
 
-layout(local_size_x_id = 0) in;
-layout(constant_id = 1) const uint TCO = 4;  // output channels per workgroup
-layout(constant_id = 2) const uint TCI = 1;  // input channels per workgroup
+layout(local_size_x_id = 0) in;                       // WG, a multiple of the subgroup size and of TCI
+layout(constant_id = 1) const uint TCO = 16;          // output channels per workgroup
+layout(constant_id = 2) const uint TN = 8;            // consecutive output pixels per step
 layout(constant_id = 3) const uint K = 3;
 layout(constant_id = 4) const uint S = 1;
+layout(constant_id = 5) const uint TCI = 8;           // input channels per workgroup = lanes used (≤ subgroup size)
+layout(constant_id = 6) const bool SUBGROUP = true;   // false: each invocation loads all dy values itself
+layout(constant_id = 7) const uint CPL = 1;           // input channels per lane
 
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer DY { float dy[]; };
@@ -29,73 +39,100 @@ layout(push_constant) uniform Push {
 
 const uint KK = K * K;
 const int PAD = int(K / 2);
-const uint COLS = TCI * KK;           // dw columns (ci, ky, kx) of the tile
-const uint NACC = TCO * COLS + TCO;   // dw tile + db
-shared float partial[NACC * gl_WorkGroupSize.x];
+const uint RW = S * (TN - 1) + K;              // x values of one row segment
+const uint NV = TCO * TN;                      // dy values per step
+const uint NL = SUBGROUP ? (NV + TCI - 1) / TCI : NV;  // dy values each lane loads
+const uint NACC = CPL * TCO * KK + TCO;        // per lane: the dw tile of its channels, and db
+shared float partial[gl_WorkGroupSize.x * NACC];
 
 void main() {
     const uint lid = gl_LocalInvocationID.x, WG = gl_WorkGroupSize.x;
-    const uint OHW = OH * OW, HW = H * W;
-    const uint ci0 = gl_WorkGroupID.x * TCI, co0 = gl_WorkGroupID.y * TCO;
-    const bool do_bias = has_bias != 0 && gl_WorkGroupID.x == 0;
+    // Without subgroup operations, TCI consecutive invocations play a subgroup (each loads all dy itself).
+    const uint NSG = SUBGROUP ? gl_NumSubgroups : WG / TCI, sg = SUBGROUP ? gl_SubgroupID : lid / TCI;
+    const uint lane = SUBGROUP ? gl_SubgroupInvocationID : lid % TCI;  // lanes ≥ TCI duplicate, never store
+    const uint OHW = OH * OW, HW = H * W, GW = (OW + TN - 1) / TN;
+    const uint ci0 = gl_WorkGroupID.x * TCI * CPL, co0 = gl_WorkGroupID.y * TCO;
+    uint cis[CPL];  // channels past Cin compute a real channel, never stored
+    [[unroll]] for (uint l = 0; l < CPL; ++l) cis[l] = min(ci0 + l * TCI + lane % TCI, Cin - 1);
 
-    float acc[TCO][COLS], accb[TCO];
-    [[unroll]] for (uint t = 0; t < TCO; ++t) {
-        accb[t] = 0.0;
-        [[unroll]] for (uint c = 0; c < COLS; ++c) acc[t][c] = 0.0;
+    float acc[CPL][TCO][KK], accb[TCO];
+    [[unroll]] for (uint c = 0; c < TCO; ++c) {
+        accb[c] = 0.0;
+        [[unroll]] for (uint l = 0; l < CPL; ++l)
+            [[unroll]] for (uint k = 0; k < KK; ++k) acc[l][c][k] = 0.0;
     }
 
-    // Walk the pixels p = lid + i·WG as (n, oy, ox), advancing by WG without dividing in the loop.
-    uint n = lid / OHW, oy = (lid % OHW) / OW, ox = lid % OW;
-    const uint dn = WG / OHW, doy = (WG % OHW) / OW, dox = WG % OW;
-    while (n < N) {
-        float g[TCO];
-        [[unroll]] for (uint t = 0; t < TCO; ++t) {
-            g[t] = 0.0;
-            if (co0 + t < Cout) g[t] = dy[dy_off + (n * Cout + co0 + t) * OHW + oy * OW + ox];
-            accb[t] += g[t];
+    // Walk the pixel groups q = sg, sg + NSG, … as (n, oy, g) without dividing in the loop.
+    uint g = sg % GW, oy = (sg / GW) % OH, n = sg / (GW * OH);
+    const uint dg = NSG % GW, doy = (NSG / GW) % OH, dn = NSG / (GW * OH);
+    while (n < N) {  // uniform within a subgroup
+        const uint ox0 = g * TN;
+        // dy[n, co0 + c, oy, ox0 + j] for value v = c·TN + j; with subgroups, lane t loads v = t + TCI·s.
+        float dyl[NL];
+        [[unroll]] for (uint s = 0; s < NL; ++s) {
+            const uint v = SUBGROUP ? lane + TCI * s : s, c = v / TN, j = v % TN;
+            dyl[s] = 0.0;
+            if (v < NV && co0 + c < Cout && ox0 + j < OW) dyl[s] = dy[dy_off + ((n * Cout + co0 + c) * OH + oy) * OW + ox0 + j];
         }
-        const int iy0 = int(oy * S) - PAD, ix0 = int(ox * S) - PAD;
-        [[unroll]] for (uint c = 0; c < TCI; ++c) {
-            const uint ci = min(ci0 + c, Cin - 1);  // channels past Cin compute a real column, never stored
-            const uint xb = x_off + (n * Cin + ci) * HW;
+        float gv[TCO][TN];
+        [[unroll]] for (uint v = 0; v < NV; ++v)
+            gv[v / TN][v % TN] = SUBGROUP ? subgroupBroadcast(dyl[v / TCI], v % TCI) : dyl[v];
+        [[unroll]] for (uint c = 0; c < TCO; ++c)
+            [[unroll]] for (uint j = 0; j < TN; ++j) accb[c] += gv[c][j];
+
+        const int ix0 = int(ox0 * S) - PAD;
+        [[unroll]] for (uint l = 0; l < CPL; ++l) {
+            const uint xb = x_off + (n * Cin + cis[l]) * HW;
             [[unroll]] for (uint ky = 0; ky < K; ++ky) {
-                [[unroll]] for (uint kx = 0; kx < K; ++kx) {
-                    int iy = iy0 + int(ky), ix = ix0 + int(kx);
-                    float xv = 0.0;
-                    if (uint(iy) < H && uint(ix) < W) xv = x[xb + uint(iy) * W + uint(ix)];
-                    [[unroll]] for (uint t = 0; t < TCO; ++t)
-                        acc[t][c * KK + ky * K + kx] = fma(g[t], xv, acc[t][c * KK + ky * K + kx]);
+                const int iy = int(oy * S) + int(ky) - PAD;
+                const bool row_in = uint(iy) < H;
+                float xr[RW];
+                [[unroll]] for (uint r = 0; r < RW; ++r) {
+                    const int ix = ix0 + int(r);
+                    xr[r] = 0.0;
+                    if (row_in && uint(ix) < W) xr[r] = x[xb + uint(iy) * W + uint(ix)];
                 }
+                [[unroll]] for (uint kx = 0; kx < K; ++kx)
+                    [[unroll]] for (uint c = 0; c < TCO; ++c)
+                        [[unroll]] for (uint j = 0; j < TN; ++j)
+                            acc[l][c][ky * K + kx] = fma(gv[c][j], xr[j * S + kx], acc[l][c][ky * K + kx]);
             }
         }
-        ox += dox;
-        if (ox >= OW) { ox -= OW; oy += 1; }
+
+        g += dg;
+        if (g >= GW) { g -= GW; oy += 1; }
         oy += doy;
         if (oy >= OH) { oy -= OH; n += 1; }
         n += dn;
     }
 
-    [[unroll]] for (uint t = 0; t < TCO; ++t) {
-        [[unroll]] for (uint c = 0; c < COLS; ++c) partial[(t * COLS + c) * WG + lid] = acc[t][c];
-        partial[(TCO * COLS + t) * WG + lid] = accb[t];
+    // partial[(e·NSG + sg)·TCI + lane]: sum over the subgroups in order.
+    if (lane < TCI) {
+        [[unroll]] for (uint c = 0; c < TCO; ++c) {
+            [[unroll]] for (uint l = 0; l < CPL; ++l)
+                [[unroll]] for (uint k = 0; k < KK; ++k)
+                    partial[(((l * TCO + c) * KK + k) * NSG + sg) * TCI + lane] = acc[l][c][k];
+            partial[((CPL * TCO * KK + c) * NSG + sg) * TCI + lane] = accb[c];
+        }
     }
     barrier();
 
-    for (uint e = lid; e < NACC; e += WG) {
+    const bool do_bias = has_bias != 0 && gl_WorkGroupID.x == 0;
+    for (uint i = lid; i < NACC * TCI; i += WG) {
+        const uint e = i / TCI, t = i % TCI;
         float s = 0.0;
-        for (uint i = 0; i < WG; ++i) s += partial[e * WG + i];
-        if (e < TCO * COLS) {
-            const uint t = e / COLS, col = e % COLS, ci = ci0 + col / KK, co = co0 + t;
-            if (co < Cout && ci < Cin) {
-                const uint i = dw_off + (co * Cin + ci) * KK + col % KK;
-                dw[i] = accumulate != 0 ? dw[i] + s : s;
+        for (uint q = 0; q < NSG; ++q) s += partial[(e * NSG + q) * TCI + t];
+        if (e < CPL * TCO * KK) {
+            const uint l = e / (TCO * KK), co = co0 + (e / KK) % TCO, cin = ci0 + l * TCI + t;
+            if (co < Cout && cin < Cin) {
+                const uint d = dw_off + (co * Cin + cin) * KK + e % KK;
+                dw[d] = accumulate != 0 ? dw[d] + s : s;
             }
-        } else if (do_bias) {
-            const uint co = co0 + (e - TCO * COLS);
+        } else if (do_bias && t == 0) {
+            const uint co = co0 + (e - CPL * TCO * KK);
             if (co < Cout) {
-                const uint i = db_off + co;
-                db[i] = accumulate != 0 ? db[i] + s : s;
+                const uint d = db_off + co;
+                db[d] = accumulate != 0 ? db[d] + s : s;
             }
         }
     }

@@ -3,21 +3,25 @@
 //   y[n,co,oy,ox] = b[co] + Σ_{ci<Cin} Σ_{ky,kx<K} w[co,ci,ky,kx] · x[n, ci, oy·S+ky−P, ox·S+kx−P]
 // taps outside the image read 0; OH = (H + 2P − K)/S + 1, likewise OW.
 //
-// Implicit GEMM, y[co, pixel] = Σ_k w[co, k] · im2col(x)[k, pixel] with k = (ci,ky,kx), pixel = (n,oy,ox).
-// Register tiling: an invocation owns TM output channels × TN pixels (TM·TN accumulators). Lane t of a
-// subgroup loads the weight of channel co0 + t and subgroupBroadcast hands it to every lane, so one load
-// per lane feeds TM·TN FMAs; an invocation's TN pixels are WG apart, so a subgroup reads consecutive x.
-// Workgroup (x, y) = (block of WG·TN pixels, block of TM channels).
+// Implicit GEMM, y[co, pixel] = Σ_k w[co, k] · im2col(x)[k, pixel] with k = (ci,ky,kx), pixel = (n,oy,ox),
+// register-tiled so that every float loaded feeds many FMAs (on lavapipe a load costs ~20× an FMA):
+// - an invocation owns TM = TMB·TMS output channels × TN consecutive pixels of one output row;
+// - weights: lane t of a subgroup loads w[co0 + b·TMS + t, ci, ky, kx] and subgroupBroadcast hands it to
+//   every lane (one load per lane per TMS channels);
+// - inputs: for each (ci, ky) the invocation loads the row segment x[.., iy, ix0 … ix0 + S(TN−1) + K − 1]
+//   once and reads all K taps of its TN pixels from it.
+// Workgroup (x, y) = (WG invocations over (n, oy, ox/TN), block of TM channels).
 #extension GL_KHR_shader_subgroup_basic : enable
 #extension GL_KHR_shader_subgroup_ballot : enable
 #extension GL_EXT_control_flow_attributes : enable
 
 layout(local_size_x_id = 0) in;
-layout(constant_id = 1) const uint TM = 8;            // output channels per invocation (≤ subgroup size)
-layout(constant_id = 2) const uint TN = 4;            // pixels per invocation
+layout(constant_id = 1) const uint TMB = 2;           // channel blocks per invocation
+layout(constant_id = 2) const uint TN = 4;            // consecutive output pixels per invocation
 layout(constant_id = 3) const uint K = 3;
 layout(constant_id = 4) const uint S = 1;
-layout(constant_id = 5) const bool SUBGROUP = true;   // false: each invocation loads its TM weights itself
+layout(constant_id = 5) const uint TMS = 8;           // channels per block (≤ subgroup size when SUBGROUP)
+layout(constant_id = 6) const bool SUBGROUP = true;   // false: each invocation loads its TM weights itself
 
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer Wt { float w[]; };
@@ -31,31 +35,23 @@ layout(push_constant) uniform Push {
 
 const uint KK = K * K;
 const int PAD = int(K / 2);
+const uint TM = TMB * TMS;
+const uint RW = S * (TN - 1) + K;  // x values of one row segment
 
 void main() {
-    const uint lid = gl_LocalInvocationID.x, WG = gl_WorkGroupSize.x;
-    const uint OHW = OH * OW, HW = H * W, npix = N * OHW;
+    const uint OHW = OH * OW, HW = H * W, GW = (OW + TN - 1) / TN;
+    uint p = gl_WorkGroupID.x * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
+    const bool live = p < N * OH * GW;
+    p = live ? p : 0;  // dead lanes still compute (they take part in the broadcasts), never store
+    const uint g = p % GW, row = p / GW, oy = row % OH, n = row / OH, ox0 = g * TN;
+    const int iy0 = int(oy * S) - PAD, ix0 = int(ox0 * S) - PAD;
+    const uint xb = x_off + n * Cin * HW;
     const uint co0 = gl_WorkGroupID.y * TM;
 
-    // This invocation's pixels: where their receptive fields start in x, where they go in y.
-    uint xbase[TN], ybase[TN];
-    int iy0[TN], ix0[TN];
-    bool live[TN];
-    [[unroll]] for (uint j = 0; j < TN; ++j) {
-        uint p = (gl_WorkGroupID.x * TN + j) * WG + lid;
-        live[j] = p < npix;
-        p = live[j] ? p : 0;  // dead lanes still compute (they take part in the broadcasts), never store
-        uint n = p / OHW, r = p - n * OHW;
-        uint oy = r / OW, ox = r - oy * OW;
-        xbase[j] = x_off + n * Cin * HW;
-        ybase[j] = y_off + n * Cout * OHW + r;
-        iy0[j] = int(oy * S) - PAD;
-        ix0[j] = int(ox * S) - PAD;
-    }
-
-    // The weight row this lane loads (lanes ≥ TM duplicate; channels past Cout load a real row and are dropped).
-    const uint lane = SUBGROUP ? gl_SubgroupInvocationID % TM : 0;
-    const uint wrow = w_off + min(co0 + lane, Cout - 1) * Cin * KK;
+    // The weight rows this lane loads (channels past Cout load a real row and are dropped).
+    const uint lane = SUBGROUP ? gl_SubgroupInvocationID % TMS : 0;
+    uint wrow[TMB];
+    [[unroll]] for (uint bb = 0; bb < TMB; ++bb) wrow[bb] = w_off + min(co0 + bb * TMS + lane, Cout - 1) * Cin * KK;
 
     float acc[TM][TN];
     [[unroll]] for (uint t = 0; t < TM; ++t)
@@ -63,28 +59,37 @@ void main() {
 
     for (uint ci = 0; ci < Cin; ++ci) {
         [[unroll]] for (uint ky = 0; ky < K; ++ky) {
+            const int iy = iy0 + int(ky);
+            const bool row_in = live && uint(iy) < H;
+            const uint xrow = xb + ci * HW + uint(iy) * W;
+            float xr[RW];
+            [[unroll]] for (uint r = 0; r < RW; ++r) {
+                const int ix = ix0 + int(r);
+                xr[r] = 0.0;
+                if (row_in && uint(ix) < W) xr[r] = x[xrow + uint(ix)];
+            }
             [[unroll]] for (uint kx = 0; kx < K; ++kx) {
-                float xv[TN];
-                [[unroll]] for (uint j = 0; j < TN; ++j) {
-                    int iy = iy0[j] + int(ky), ix = ix0[j] + int(kx);
-                    xv[j] = 0.0;
-                    if (uint(iy) < H && uint(ix) < W) xv[j] = x[xbase[j] + ci * HW + uint(iy) * W + uint(ix)];
-                }
                 const uint k = ci * KK + ky * K + kx;
-                const float wl = w[wrow + k];
-                [[unroll]] for (uint t = 0; t < TM; ++t) {
-                    float wt = SUBGROUP ? subgroupBroadcast(wl, t) : w[w_off + min(co0 + t, Cout - 1) * Cin * KK + k];
-                    [[unroll]] for (uint j = 0; j < TN; ++j) acc[t][j] = fma(wt, xv[j], acc[t][j]);
+                [[unroll]] for (uint bb = 0; bb < TMB; ++bb) {
+                    const float wl = w[wrow[bb] + k];
+                    [[unroll]] for (uint t = 0; t < TMS; ++t) {
+                        const float wt = SUBGROUP ? subgroupBroadcast(wl, t)
+                                                  : w[w_off + min(co0 + bb * TMS + t, Cout - 1) * Cin * KK + k];
+                        [[unroll]] for (uint j = 0; j < TN; ++j)
+                            acc[bb * TMS + t][j] = fma(wt, xr[j * S + kx], acc[bb * TMS + t][j]);
+                    }
                 }
             }
         }
     }
 
+    if (!live) return;
+    const uint yb = y_off + n * Cout * OHW + oy * OW + ox0;
     [[unroll]] for (uint t = 0; t < TM; ++t) {
         const uint co = co0 + t;
         if (co >= Cout) break;
         const float bias = has_bias != 0 ? b[b_off + co] : 0.0;
         [[unroll]] for (uint j = 0; j < TN; ++j)
-            if (live[j]) y[ybase[j] + co * OHW] = acc[t][j] + bias;
+            if (ox0 + j < OW) y[yb + co * OHW + j] = acc[t][j] + bias;
     }
 }

@@ -3,52 +3,74 @@
 // x̂ = (x − μ)·r and u = dy·γ[c] = ∂L/∂x̂:
 //   ∂x̂_j/∂x_i = r·(δ_ij − 1/m − x̂_i x̂_j/m)    (μ's path gives −1/m, σ²'s gives −x̂_i x̂_j/m)
 //   dx_i = Σ_j u_j ∂x̂_j/∂x_i = r·(u_i − mean(u) − x̂_i·mean(u·x̂))
-// dx (+)= that (`accumulate`). One workgroup per (n, g): one pass for Σu and Σu·x̂, one to write dx.
-// μ and r come from the forward's `stats`.
-layout(local_size_x_id = 0) in;
+// dx (+)= that (`accumulate`). One workgroup per (n, g), μ and r from the forward's `stats`.
+// Pass 1 sums, per channel c of the group, Σ_hw dy and Σ_hw dy·x̂; then mean(u) = Σ_c γ[c]·Σdy / m and
+// mean(u·x̂) = Σ_c γ[c]·Σdy·x̂ / m. Those per-(n, c) sums are also written to `partial` [N, C, 2] =
+// (Σ dy·x̂, Σ dy), from which groupnorm_backward_params.comp gets dγ and dβ without reading x again.
+// Pass 2 writes dx.
+layout(local_size_x_id = 0) in;   // a power of two
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer Gamma { float gamma[]; };
 layout(std430, binding = 2) readonly buffer DY { float dy[]; };
 layout(std430, binding = 3) readonly buffer Stats { float stats[]; };
 layout(std430, binding = 4) buffer DX { float dx[]; };
+layout(std430, binding = 5) writeonly buffer Partial { float partial[]; };
 layout(push_constant) uniform Push {
     uint N, C, HW, G;
-    uint x_off, gamma_off, dy_off, stats_off, dx_off;
+    uint x_off, gamma_off, dy_off, stats_off, dx_off, partial_off;
     uint accumulate;
 };
-shared float red_a[gl_WorkGroupSize.x], red_b[gl_WorkGroupSize.x];
-#include "nn/reduce.glsl"
+const uint CH = 8;  // channels reduced together (one tree for 2·CH sums)
+shared float red[2 * CH * gl_WorkGroupSize.x];
 
 void main() {
     const uint lid = gl_LocalInvocationID.x, WG = gl_WorkGroupSize.x;
-    const uint ng = gl_WorkGroupID.x, g = ng % G, Cg = C / G, m = Cg * HW;
-    const uint base = (ng / G * C + g * Cg) * HW;
+    const uint ng = gl_WorkGroupID.x, n = ng / G, g = ng % G, Cg = C / G, m = Cg * HW;
+    const uint base = (n * C + g * Cg) * HW;
     const float mean = stats[stats_off + 2 * ng], rstd = stats[stats_off + 2 * ng + 1];
-    const uint c0 = g * Cg + lid / HW, hw0 = lid % HW, dc = WG / HW, dhw = WG % HW;
 
-    float su = 0.0, sux = 0.0;
-    uint c = c0, hw = hw0;
-    for (uint i = lid; i < m; i += WG) {
-        const float u = dy[dy_off + base + i] * gamma[gamma_off + c];
-        su += u;
-        sux = fma(u, (x[x_off + base + i] - mean) * rstd, sux);
-        hw += dhw;
-        if (hw >= HW) { hw -= HW; c += 1; }
-        c += dc;
+    float sum_u = 0.0, sum_ux = 0.0;  // Σ over the group of u and u·x̂ (uniform)
+    for (uint c0 = 0; c0 < Cg; c0 += CH) {
+        const uint nc = min(CH, Cg - c0);
+        for (uint cl = 0; cl < nc; ++cl) {
+            const uint cb = base + (c0 + cl) * HW;
+            float sd = 0.0, sdx = 0.0;
+            for (uint i = lid; i < HW; i += WG) {
+                const float d = dy[dy_off + cb + i];
+                sd += d;
+                sdx = fma(d, (x[x_off + cb + i] - mean) * rstd, sdx);
+            }
+            red[(2 * cl) * WG + lid] = sd;
+            red[(2 * cl + 1) * WG + lid] = sdx;
+        }
+        barrier();
+        for (uint stride = WG / 2; stride > 0; stride >>= 1) {  // fixed-order tree over the 2·nc rows
+            if (lid < stride)
+                for (uint r = 0; r < 2 * nc; ++r) red[r * WG + lid] += red[r * WG + lid + stride];
+            barrier();
+        }
+        for (uint cl = 0; cl < nc; ++cl) {
+            const uint c = g * Cg + c0 + cl;
+            const float sd = red[(2 * cl) * WG], sdx = red[(2 * cl + 1) * WG], gam = gamma[gamma_off + c];
+            sum_u += gam * sd;
+            sum_ux += gam * sdx;
+            if (lid == 0) {
+                partial[partial_off + 2 * (n * C + c)] = sdx;
+                partial[partial_off + 2 * (n * C + c) + 1] = sd;
+            }
+        }
+        barrier();  // WAR: the next chunk overwrites red
     }
-    const vec2 s = workgroup_sum2(su, sux);
-    const float mean_u = s.x / float(m), mean_ux = s.y / float(m);
+    const float mean_u = sum_u / float(m), mean_ux = sum_ux / float(m);
 
-    c = c0;
-    hw = hw0;
-    for (uint i = lid; i < m; i += WG) {
-        const float u = dy[dy_off + base + i] * gamma[gamma_off + c];
-        const float xhat = (x[x_off + base + i] - mean) * rstd;
-        const float v = rstd * (u - mean_u - xhat * mean_ux);
-        const uint d = dx_off + base + i;
-        dx[d] = accumulate != 0 ? dx[d] + v : v;
-        hw += dhw;
-        if (hw >= HW) { hw -= HW; c += 1; }
-        c += dc;
+    for (uint cl = 0; cl < Cg; ++cl) {
+        const uint cb = base + cl * HW;
+        const float gam = gamma[gamma_off + g * Cg + cl];
+        for (uint i = lid; i < HW; i += WG) {
+            const float xhat = (x[x_off + cb + i] - mean) * rstd;
+            const float v = rstd * (dy[dy_off + cb + i] * gam - mean_u - xhat * mean_ux);
+            const uint d = dx_off + cb + i;
+            dx[d] = accumulate != 0 ? dx[d] + v : v;
+        }
     }
 }

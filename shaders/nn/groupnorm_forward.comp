@@ -39,14 +39,11 @@ void main() {
         stats[stats_off + 2 * ng] = mean;
         stats[stats_off + 2 * ng + 1] = rstd;
     }
-    // Walk i = lid, lid+WG, … as (channel c, pixel hw) without dividing in the loop.
-    uint c = g * Cg + lid / HW, hw = lid % HW;
-    const uint dc = WG / HW, dhw = WG % HW;
-    for (uint i = lid; i < m; i += WG) {
-        const float a = rstd * gamma[gamma_off + c];
-        y[y_off + base + i] = (x[x_off + base + i] - mean) * a + beta[beta_off + c];
-        hw += dhw;
-        if (hw >= HW) { hw -= HW; c += 1; }
-        c += dc;
+    // y = x·a + s with a = r·γ[c], s = β[c] − μ·a: one multiply-add and one load per element, channel by
+    // channel so γ and β are read once per channel.
+    for (uint cl = 0; cl < Cg; ++cl) {
+        const uint c = g * Cg + cl, cb = base + cl * HW;
+        const float a = rstd * gamma[gamma_off + c], sh = beta[beta_off + c] - mean * a;
+        for (uint i = lid; i < HW; i += WG) y[y_off + cb + i] = fma(x[x_off + cb + i], a, sh);
     }
 }

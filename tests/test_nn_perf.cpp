@@ -1,0 +1,187 @@
+// Conv throughput with GPU timestamps, for the record (not a pass/fail check; disabled by default):
+//   ./tests/diffuscope_tests --gtest_also_run_disabled_tests --gtest_filter='*NnPerf*'
+// Runs on its own context without validation. Prints GFLOP/s (GPU timestamps) and the process CPU time
+// per pass (lavapipe's threads; on a machine shared with other jobs it shows the work the pass cost) of forward, backward-data and backward-weight
+// for N=64, 32→32 channels, 28×28 (the UNet's widest level at batch 64), and a few other UNet shapes.
+#include "diffusion/model/layers.hpp"
+#include "engine/timestamps.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <functional>
+
+namespace nn = diffuscope::nn;
+
+namespace {
+
+struct Timing {
+    double ms[3];      // GPU timestamps, best of reps: forward, backward data, backward weight
+    double cpu_ms[3];  // process CPU time per rep (all of lavapipe's threads), to see through a loaded machine
+};
+
+double cpu_now_ms() {
+    timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec * 1e-6;
+}
+
+Timing time_conv(engine::Context& ctx, nn::Conv2d& conv, const nn::ConvShape& s, int reps) {
+    engine::Buffer x(ctx, s.x_count() * 4), w(ctx, s.w_count() * 4), b(ctx, s.cout * 4), y(ctx, s.y_count() * 4),
+        dx(ctx, s.x_count() * 4), dw(ctx, s.w_count() * 4), db(ctx, s.cout * 4);
+    engine::one_shot(ctx, [&](engine::CommandBuffer& cmd) {
+        cmd.fill(x, 0x3f800000u);  // 1.0f: the contents do not matter for timing, only that they are finite
+        cmd.fill(w, 0x3c23d70au);  // 0.01f
+        cmd.fill(b, 0);
+        cmd.fill(y, 0x3f800000u);
+    });
+    Timing t{};
+    for (int pass = 0; pass < 3; ++pass) {
+        engine::Timestamps ts(ctx);
+        engine::CommandBuffer cmd(ctx);
+        cmd.begin();
+        ts.reset(cmd);
+        for (int r = 0; r < reps; ++r) {
+            ts.begin(cmd, "pass");
+            if (pass == 0) conv.forward(cmd, s, x, w, b, y);
+            if (pass == 1) conv.backward_data(cmd, s, y, w, dx);
+            if (pass == 2) conv.backward_weight(cmd, s, x, y, dw, db);
+            ts.end(cmd);
+            cmd.barrier();  // WAW between repetitions
+        }
+        cmd.end();
+        cmd.submit_and_wait();  // warm-up: lavapipe finishes compiling a pipeline on its first run
+        const double c0 = cpu_now_ms();
+        cmd.submit_and_wait();
+        t.cpu_ms[pass] = (cpu_now_ms() - c0) / reps;
+        t.ms[pass] = 1e30;
+        for (auto& p : ts.read()) t.ms[pass] = std::min(t.ms[pass], p.ms);
+    }
+    return t;
+}
+
+TEST(DISABLED_NnPerf, ConvGflops) {
+    engine::ContextOptions o;
+    o.quiet = true;
+    if (const char* d = std::getenv("DIFFUSCOPE_TEST_DEVICE")) o.device_index = std::atoi(d);
+    engine::Context ctx(o);
+    if (!engine::Timestamps(ctx).supported()) GTEST_SKIP() << "no timestamps";
+    std::printf("device: %s\n", ctx.info().name.c_str());
+    const int reps = std::getenv("NN_PERF_REPS") ? std::atoi(std::getenv("NN_PERF_REPS")) : 3;
+
+    struct Config {
+        const char* name;
+        nn::ConvTiles t;
+    };
+    std::vector<Config> configs;
+    nn::ConvTiles base = nn::ConvTiles::for_device(ctx);
+    configs.push_back({"default", base});
+    std::vector<std::string> labels;  // owned names for the sweep
+    labels.reserve(64);
+    if (std::getenv("NN_PERF_SWEEP")) {
+        for (uint32_t tmb : {1u, 2u, 4u})
+            for (uint32_t tn : {2u, 4u, 8u}) {
+                nn::ConvTiles t = base;
+                t.tmb = tmb;
+                t.tn = tn;
+                labels.push_back("tmb" + std::to_string(tmb) + "-tn" + std::to_string(tn));
+                configs.push_back({labels.back().c_str(), t});
+            }
+        for (uint32_t tco : {8u, 16u, 32u})
+            for (uint32_t tn : {4u, 8u, 16u}) {
+                nn::ConvTiles t = base;
+                t.tco = tco;
+                t.tn_weight = tn;
+                t.wg_weight = tco == 32 ? 16 : 32;
+                labels.push_back("tco" + std::to_string(tco) + "-tnw" + std::to_string(tn));
+                configs.push_back({labels.back().c_str(), t});
+            }
+    }
+    const nn::ConvShape shapes[] = {
+        {64, 32, 28, 28, 32, 3, 1},  // the brief's reference shape
+        {64, 64, 14, 14, 64, 3, 1},
+        {64, 64, 7, 7, 64, 3, 1},
+        {64, 32, 28, 28, 64, 3, 2},  // downsampling
+        {64, 96, 14, 14, 32, 1, 1},  // a 1×1 skip projection
+    };
+    for (auto& c : configs) {
+        nn::Conv2d conv(ctx, c.t);
+        for (const auto& s : shapes) {
+            Timing t = time_conv(ctx, conv, s, reps);
+            const double gf = s.flops() * 1e-9;
+            std::printf("[perf] %-11s N=%u %3u->%-3u %2ux%-2u K=%u s=%u %.3f GFLOP |", c.name, s.n, s.cin, s.cout, s.h,
+                        s.w, s.k, s.stride, gf);
+            const char* names[3] = {"fwd", "dX", "dW+db"};
+            for (int p = 0; p < 3; ++p)
+                std::printf(" %s %6.1f ms %5.2f GFLOP/s (cpu %6.1f ms) |", names[p], t.ms[p], gf / (t.ms[p] * 1e-3),
+                            t.cpu_ms[p]);
+            std::printf("\n");
+            if (std::getenv("NN_PERF_FIRST")) break;
+        }
+    }
+}
+
+}  // namespace
+
+namespace {
+
+// Milliseconds of the other layers at the UNet's widest level (N=64, 32 channels, 28×28), same method.
+TEST(DISABLED_NnPerf, LayerMs) {
+    engine::ContextOptions o;
+    o.quiet = true;
+    engine::Context ctx(o);
+    if (!engine::Timestamps(ctx).supported()) GTEST_SKIP() << "no timestamps";
+    const uint32_t n = 64, c = 32, hw = 28 * 28;
+    const uint64_t cnt = uint64_t(n) * c * hw;
+    engine::Buffer a(ctx, cnt * 4), b(ctx, cnt * 4), y(ctx, 2 * cnt * 4), g(ctx, 2 * cnt * 4), p(ctx, 4096 * 4);
+    engine::one_shot(ctx, [&](engine::CommandBuffer& cmd) {
+        cmd.fill(a, 0x3f800000u);
+        cmd.fill(b, 0x3f000000u);
+        cmd.fill(g, 0x3f000000u);
+        cmd.fill(p, 0x3f800000u);
+    });
+    nn::Layers L(ctx);
+    nn::GroupNormShape gs{n, c, hw, 8};
+    using Rec = std::function<void(engine::CommandBuffer&)>;
+    const std::pair<const char*, Rec> passes[] = {
+        {"group_norm.forward", [&](auto& cmd) { L.group_norm.forward(cmd, gs, a, p, p, y, {p, 100}); }},
+        {"group_norm.backward", [&](auto& cmd) { L.group_norm.backward(cmd, gs, a, p, b, {p, 100}, y, {p, 1000}, {p, 1100}, g); }},
+        {"silu.forward", [&](auto& cmd) { L.silu.forward(cmd, cnt, a, y); }},
+        {"silu.backward", [&](auto& cmd) { L.silu.backward(cmd, cnt, a, b, y); }},
+        {"bias_add.forward", [&](auto& cmd) { L.bias_add.forward(cmd, n * c, hw, a, p, y); }},
+        {"bias_add.backward", [&](auto& cmd) { L.bias_add.backward(cmd, n * c, hw, a, y, {p, 2048}); }},
+        {"add.forward", [&](auto& cmd) { L.add.forward(cmd, cnt, a, b, y); }},
+        {"concat.forward", [&](auto& cmd) { L.concat.forward(cmd, n, c, c, hw, a, b, y); }},
+        {"concat.backward", [&](auto& cmd) { L.concat.backward(cmd, n, c, c, hw, g, a, b); }},
+        {"upsample2.forward (14→28)", [&](auto& cmd) { L.upsample.forward(cmd, n * c, 14, 14, a, y); }},
+        {"upsample2.backward", [&](auto& cmd) { L.upsample.backward(cmd, n * c, 14, 14, g, a); }},
+        {"mse.forward+backward", [&](auto& cmd) {
+             L.mse.forward(cmd, cnt / c, a, b, {p, 0}, {p, 4000});
+             cmd.barrier();  // WAW on p
+             L.mse.backward(cmd, cnt / c, a, b, y);
+         }},
+    };
+    std::printf("device: %s; N=64, C=32, 28x28 (%.1f M floats)\n", ctx.info().name.c_str(), cnt * 1e-6);
+    for (auto& [name, rec] : passes) {
+        engine::Timestamps ts(ctx);
+        engine::CommandBuffer cmd(ctx);
+        cmd.begin();
+        ts.reset(cmd);
+        for (int r = 0; r < 3; ++r) {
+            ts.begin(cmd, name);
+            rec(cmd);
+            ts.end(cmd);
+            cmd.barrier();  // WAW between repetitions
+        }
+        cmd.end();
+        cmd.submit_and_wait();
+        double best = 1e30;
+        for (auto& t : ts.read()) best = std::min(best, t.ms);
+        std::printf("[perf] %-28s %7.2f ms\n", name, best);
+    }
+}
+
+}  // namespace
