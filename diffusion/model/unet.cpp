@@ -197,6 +197,13 @@ UNet::UNet(engine::Context& ctx, const UNetConfig& cfg, uint32_t batch, bool tra
     if (batch == 0) throw std::invalid_argument("UNet: batch is 0");
     params_ = engine::Buffer(ctx, uint64_t(table_.total()) * 4);
     if (training) grads_ = engine::Buffer(ctx, uint64_t(table_.total()) * 4);
+    // The 16-byte padding between tensors is never written by a layer, yet the gradient norm and AdamW run
+    // over the whole flat buffer: it must start (and stay) zero, or fresh memory's garbage leaks into the
+    // clip scale and a resumed run diverges from a straight one.
+    engine::one_shot(ctx, [&](engine::CommandBuffer& cmd) {
+        cmd.fill(params_, 0);
+        if (training) cmd.fill(grads_, 0);
+    });
 
     // Plan the arena twice: first to measure, then (with the chunks made) to lay out the same views.
     chunk_floats_ = std::min<uint64_t>(ctx.info().max_storage_buffer_range, 64ull << 20) / 4;
