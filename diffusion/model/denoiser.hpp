@@ -4,7 +4,8 @@
 //
 // Contract:
 //   inputs   x      [batch, dim] float32   x_t (images flattened: dim = 1·28·28; 2-D toys: dim = 2)
-//            level  [batch] NoiseLevel      λ, ᾱ, √ᾱ, √(1−ᾱ) of each sample's x_t
+//            level  [batch] float32         λ = log(ᾱ/(1−ᾱ)), the log-SNR of each sample's x_t (docs/model.md);
+//                                           ᾱ = σ(λ) and 1 − ᾱ = σ(−λ) if a model needs them
 //            label  [batch] int32           0–9, or null_label (10) = unconditional
 //   output   out    [batch, dim] float32   ε̂, x̂₀ or v = √ᾱ ε − √(1−ᾱ) x₀, as `prediction` declares
 // Two phases: `bind(io)` allocates what the model needs for these buffers and this batch (descriptor sets,
@@ -24,12 +25,6 @@ namespace diffuscope {
 
 enum class Prediction : uint32_t { eps = 0, x0 = 1, v = 2 };
 inline const char* prediction_name(Prediction p) { return p == Prediction::eps ? "eps" : p == Prediction::x0 ? "x0" : "v"; }
-
-// std430 twin of `struct NoiseLevel` in shaders/diffusion/denoiser_io.glsl.
-struct NoiseLevel {
-    float log_snr, alpha_bar, sqrt_alpha_bar, sqrt_one_minus_alpha_bar;
-};
-static_assert(sizeof(NoiseLevel) == 16);
 
 inline constexpr int32_t null_label = 10;
 

@@ -62,7 +62,7 @@ Chain::Chain(engine::Context& ctx, const ChainConfig& cfg, const ScheduleBuffer&
     x0_tmp_ = Buffer(ctx, floats(heun ? nd : 1));
     score_tmp_ = Buffer(ctx, floats(heun ? nd : 1));
     model_x_ = Buffer(ctx, floats(bd));
-    model_level_ = Buffer(ctx, model_batch_ * sizeof(NoiseLevel));
+    model_level_ = Buffer(ctx, model_batch_ * sizeof(float));
     model_label_ = Buffer(ctx, model_batch_ * sizeof(int32_t));
     model_out_ = Buffer(ctx, floats(bd));
     labels_ = Buffer(ctx, cfg.batch * sizeof(int32_t));

@@ -13,7 +13,7 @@ struct QSampleIo {
     const engine::Buffer* x0 = nullptr;         // [n, dim] float
     engine::Buffer* xt = nullptr;               // [n, dim] float
     engine::Buffer* eps = nullptr;              // [n, dim] float: the ε that was drawn
-    engine::Buffer* level = nullptr;            // [n] NoiseLevel
+    engine::Buffer* level = nullptr;            // [n] float: λ, the model's conditioning
     uint32_t n = 0, dim = 0;
     uint64_t seed = 0;
     uint32_t first_index = 0;  // RNG stream of sample 0

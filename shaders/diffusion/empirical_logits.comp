@@ -15,7 +15,7 @@ layout(std430, binding = 0) readonly buffer Images { uint images[]; };        //
 layout(std430, binding = 1) readonly buffer Norms { float half_norm[]; };     // [M] ½‖x₀ⁱ‖²
 layout(std430, binding = 2) readonly buffer Classes { uint class_start[]; };  // [11]: class c is [start[c], start[c+1])
 layout(std430, binding = 3) readonly buffer X { float xs[]; };                // [batch, dim]
-layout(std430, binding = 4) readonly buffer Lv { NoiseLevel levels[]; };
+layout(std430, binding = 4) readonly buffer Lv { float log_snr[]; };
 layout(std430, binding = 5) readonly buffer Lb { int labels[]; };
 layout(std430, binding = 6) writeonly buffer Logits { float logits[]; };      // [batch, M]
 layout(push_constant) uniform P { uint batch, count, dim; };
@@ -57,8 +57,8 @@ void main() {
         if (n >= batch) break;
         uvec2 r = query_range(n);
         if (i < r.x || i >= r.y) continue;
-        NoiseLevel L = levels[n];
-        float om = max(1.0 - L.alpha_bar, 1e-10);  // the clean level: a finite, one-hot softmax (nearest image)
-        logits[n * count + i] = (L.sqrt_alpha_bar * acc[q] - L.alpha_bar * half_norm[i]) / om;
+        float ab = alpha_bar_of(log_snr[n]);
+        float om = max(one_minus_alpha_bar_of(log_snr[n]), 1e-10);  // clean level: finite, one-hot (nearest image)
+        logits[n * count + i] = (sqrt(ab) * acc[q] - ab * half_norm[i]) / om;
     }
 }

@@ -21,7 +21,7 @@ struct Component {
 layout(local_size_x = 64) in;
 layout(std430, binding = 0) readonly buffer Comps { Component comps[]; };
 layout(std430, binding = 1) readonly buffer X { vec2 xs[]; };
-layout(std430, binding = 2) readonly buffer Lv { NoiseLevel levels[]; };
+layout(std430, binding = 2) readonly buffer Lv { float log_snr[]; };
 layout(std430, binding = 3) readonly buffer Lb { int labels[]; };
 layout(std430, binding = 4) writeonly buffer Out { vec2 outs[]; };
 layout(push_constant) uniform P { uint batch, n_components, prediction; };
@@ -30,8 +30,7 @@ void main() {
     uint s = gl_GlobalInvocationID.x;
     if (s >= batch) return;
     vec2 x = xs[s];
-    NoiseLevel L = levels[s];
-    float ab = L.alpha_bar, a = L.sqrt_alpha_bar, b = L.sqrt_one_minus_alpha_bar, om = b * b;
+    float ab = alpha_bar_of(log_snr[s]), om = one_minus_alpha_bar_of(log_snr[s]), a = sqrt(ab), b = sqrt(om);
     int want = labels[s];
     vec2 score = vec2(0.0), x0 = vec2(0.0);
     float m = -3.4e38, sum = 0.0;

@@ -1,6 +1,6 @@
 #version 450
 // shaders/diffusion/prepare_model_input.comp — the model's batch for this step: x (or Heun's predictor) at
-// level timesteps[step + level_offset], each sample's NoiseLevel, and its label. With classifier-free
+// level timesteps[step + level_offset], each sample's log-SNR λ, and its label. With classifier-free
 // guidance the batch is doubled: samples N…2N−1 repeat x with the null label, so ε̂_label and ε̂_null come
 // from one forward (Ho & Salimans 2022).
 #include "diffusion/chain.glsl"
@@ -13,7 +13,7 @@ layout(std430, binding = 2) readonly buffer State { ChainState st; };
 layout(std430, binding = 3) readonly buffer Src { float src[]; };        // [n, dim]
 layout(std430, binding = 4) readonly buffer Labels { int labels[]; };    // [n]
 layout(std430, binding = 5) writeonly buffer MX { float model_x[]; };   // [batch, dim]
-layout(std430, binding = 6) writeonly buffer ML { NoiseLevel model_level[]; };
+layout(std430, binding = 6) writeonly buffer ML { float model_log_snr[]; };
 layout(std430, binding = 7) writeonly buffer MLb { int model_label[]; };
 layout(push_constant) uniform P { uint n, dim, batch, level_offset; };
 
@@ -23,8 +23,7 @@ void main() {
     uint b = idx / dim, i = idx - b * dim, s = b < n ? b : b - n;
     model_x[idx] = src[s * dim + i];
     if (i == 0u) {
-        Level L = levels[timesteps[min(st.step + level_offset, st.n_steps)]];
-        model_level[b] = NoiseLevel(L.log_snr, L.alpha_bar, L.sqrt_alpha_bar, L.sqrt_one_minus_alpha_bar);
+        model_log_snr[b] = levels[timesteps[min(st.step + level_offset, st.n_steps)]].log_snr;
         model_label[b] = b < n ? labels[s] : NULL_LABEL;
     }
 }
