@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
 
     Command run;
     register_info(app, g, run);
+    register_bench(app, g, run);
+    register_data(app, g, run);
 
     try {
         app.parse(argc, argv);
