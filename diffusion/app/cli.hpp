@@ -26,5 +26,7 @@ using Command = std::function<int()>;
 void register_info(CLI::App&, GlobalOptions&, Command&);
 void register_bench(CLI::App&, GlobalOptions&, Command&);
 void register_data(CLI::App&, GlobalOptions&, Command&);
+void register_sample(CLI::App&, GlobalOptions&, Command&);
+void register_sample2d(CLI::App&, GlobalOptions&, Command&);
 
 }  // namespace diffuscope::app

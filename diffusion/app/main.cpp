@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
     register_info(app, g, run);
     register_bench(app, g, run);
     register_data(app, g, run);
+    register_sample(app, g, run);
+    register_sample2d(app, g, run);
 
     try {
         app.parse(argc, argv);

@@ -4,8 +4,9 @@
 // visualiser and `diffuscope sample --oracle` work before anything is trained — and it shows memorisation: its
 // samples are training images. As a Denoiser it predicts x₀.
 //
-// GPU: the images live on the device as uint8 (sorted by class), three passes per evaluation:
-// empirical_logits.comp (a GEMM: batch × images × pixels), empirical_softmax.comp, empirical_mean.comp.
+// GPU: the images live on the device as uint8 (sorted by class; once image-major, once pixel-major so both GEMMs
+// read contiguous words), three passes per evaluation: empirical_logits.comp (batch × images × pixels),
+// empirical_softmax.comp, empirical_mean.comp (batch × pixels × images). Needs subgroup shuffles in groups of 8.
 #pragma once
 #include "diffusion/model/denoiser.hpp"
 #include "engine/pipeline.hpp"
@@ -30,12 +31,10 @@ public:
 
 private:
     engine::Context* ctx_;
-    uint32_t count_, dim_, words_, max_batch_;
+    uint32_t count_, dim_, words_, m4_, max_batch_;
     std::array<uint32_t, 11> class_start_{};
-    engine::Buffer images_, half_norm_, classes_, logits_;
+    engine::Buffer images_, images_t_, half_norm_, classes_, logits_;
     std::unique_ptr<engine::ComputePipeline> logits_pass_, softmax_pass_, mean_pass_;
 };
-
-inline constexpr uint32_t empirical_queries_per_group = 8;
 
 }  // namespace diffuscope::oracle

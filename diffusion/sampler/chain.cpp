@@ -141,25 +141,33 @@ void Chain::record_init(CommandBuffer& cmd) {
 void Chain::record_denoise(CommandBuffer& cmd, At at) {
     const uint32_t off = at == At::predictor ? 1 : 0;
     struct { uint32_t n, dim, batch, level_offset; } pp{cfg_.batch, cfg_.dim, model_batch_, off};
+    if (profiler_) profiler_->begin(cmd, "sampler");
     cmd.dispatch(prepare_, prepare_set_[off], pp, groups_for(uint64_t(model_batch_) * cfg_.dim, 64));
     cmd.barrier();  // RAW: the model reads its batch, levels, labels
+    if (profiler_) profiler_->end(cmd), profiler_->begin(cmd, "model");
     model_forward_(cmd);
     cmd.barrier();  // RAW: denoise reads the model's output
+    if (profiler_) profiler_->end(cmd), profiler_->begin(cmd, "sampler");
     struct { uint32_t n, dim, prediction, guided, level_offset; } dp{cfg_.batch, cfg_.dim, uint32_t(model_.prediction),
                                                                       cfg_.guided ? 1u : 0u, off};
     cmd.dispatch(denoise_, denoise_set_[off], dp, groups_for(cfg_.batch, 64));
     cmd.barrier();  // RAW: the update reads ε̂, x̂₀
+    if (profiler_) profiler_->end(cmd);
 }
 
 void Chain::record_update(CommandBuffer& cmd, uint32_t stage) {
     struct { uint32_t n, dim, stage, pad; } push{cfg_.batch, cfg_.dim, stage, 0};
+    if (profiler_) profiler_->begin(cmd, "sampler");
     cmd.dispatch(step_, step_set_, push, groups_for(uint64_t(cfg_.batch) * cfg_.dim, 256));
     cmd.barrier();  // RAW/WAR: the next pass reads x (or x̃), and advance overwrites the step every pass read
+    if (profiler_) profiler_->end(cmd);
 }
 
 void Chain::record_advance(CommandBuffer& cmd) {
+    if (profiler_) profiler_->begin(cmd, "sampler");
     cmd.dispatch(advance_, advance_set_, static_cast<const void*>(nullptr), 0u, 1u);
     cmd.barrier();  // RAW: the next step reads the new step index
+    if (profiler_) profiler_->end(cmd);
 }
 
 void Chain::run(const std::function<void(uint32_t, uint32_t)>& progress, uint32_t per_submit) {

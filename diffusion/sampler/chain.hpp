@@ -14,6 +14,7 @@
 #include "diffusion/model/denoiser.hpp"
 #include "diffusion/schedule_gpu.hpp"
 #include "engine/pipeline.hpp"
+#include "engine/timestamps.hpp"
 
 #include <memory>
 #include <optional>
@@ -89,6 +90,9 @@ public:
     uint32_t trajectory_slots_used() const;           // slots a full run fills
     uint32_t trajectory_step(uint32_t slot) const;    // steps done when that slot was written
     ChainState state() const;                          // downloads the state (step counter)
+    // With a profiler, recorded steps wrap their passes in timestamps named "model" and "sampler" (prepare,
+    // denoise, update, advance); the caller resets and reads it around each submit.
+    void set_profiler(engine::Timestamps* ts) { profiler_ = ts; }
 
     const engine::Buffer& x() const { return x_; }
     const engine::Buffer& x0_hat() const { return x0_hat_; }
@@ -114,6 +118,7 @@ private:
     engine::Buffer model_x_, model_level_, model_label_, model_out_;
     engine::Buffer labels_, timesteps_, state_, params_;
     engine::ComputePipeline prepare_, denoise_, step_, advance_, init_;
+    engine::Timestamps* profiler_ = nullptr;
     VkDescriptorSet prepare_set_[2], denoise_set_[2], step_set_, advance_set_, init_set_;
 };
 

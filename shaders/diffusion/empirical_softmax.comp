@@ -1,7 +1,8 @@
 #version 450
 // shaders/diffusion/empirical_softmax.comp — pass 2: per query n, over its class range, the stable softmax
 //   w_{n,i} = exp(ℓ_{n,i} − max_j ℓ_{n,j}) / Σ_j exp(ℓ_{n,j} − max_j ℓ_{n,j})
-// written over the logits in place. One workgroup per query: a max reduction, then a sum reduction.
+// written over the logits in place, and w = 0 outside the range (the weighted mean sums over the union of its
+// queries' ranges). One workgroup per query: a max reduction, then a sum reduction.
 #include "diffusion/denoiser_io.glsl"
 
 layout(local_size_x = 256) in;
@@ -37,5 +38,5 @@ void main() {
         barrier();
     }
     float inv = 1.0 / red[0];
-    for (uint i = r.x + lid; i < r.y; i += 256u) logits[base + i] = exp(logits[base + i] - m) * inv;
+    for (uint i = lid; i < count; i += 256u) logits[base + i] = i >= r.x && i < r.y ? exp(logits[base + i] - m) * inv : 0.0;
 }
