@@ -24,6 +24,7 @@ struct SampleArgs {
     bool oracle = false;
     std::string data_dir, label = "all", out, png, gif;
     uint32_t count = 16, batch = 64;
+    size_t heldout_per_class = 100;
     int gif_frames = 60;
 };
 
@@ -43,7 +44,7 @@ int run_sample(const GlobalOptions& g, const SampleArgs& a) {
     const auto setup = make_sampling(a.common);  // schedule spec, timesteps, options: validated before any work
 
     const std::filesystem::path dir = a.data_dir.empty() ? data::default_data_dir() : std::filesystem::path(a.data_dir);
-    const data::Mnist train = data::split_mnist(data::load_mnist_dir(dir)).train;
+    const data::Mnist train = data::split_mnist(data::load_mnist_dir(dir), a.heldout_per_class).train;
     if (train.rows * train.cols != 784)
         throw std::runtime_error("sample: " + dir.string() + " holds " + std::to_string(train.rows) + "×" +
                                  std::to_string(train.cols) + " images; the sampler expects 28×28");
@@ -69,7 +70,7 @@ int run_sample(const GlobalOptions& g, const SampleArgs& a) {
         SamplerOptions o = setup.options;
         o.first_index = first;
         chain.reset(setup.timesteps, lb, o);
-        run_chain(*ctx, chain, progress, timer, first);
+        run_chain(*ctx, chain, progress, timer, first, n);
         auto x = chain.x().download_as<float>(size_t(n) * dim);
         for (size_t i = 0; i < x.size(); ++i) images[size_t(first) * dim + i] = std::clamp(0.5f * (x[i] + 1), 0.0f, 1.0f);
         if (frames) {
@@ -114,6 +115,9 @@ void register_sample(CLI::App& app, GlobalOptions& g, Command& run) {
                   "Use the empirical optimal denoiser of the MNIST training set as the model: exact for the training "
                   "set, needs no network — and its samples are training images (memorisation)");
     cmd->add_option("--data", a->data_dir, "MNIST folder (IDX files); default: $DIFFUSCOPE_DATA, else data/mnist");
+    cmd->add_option("--heldout-per-class", a->heldout_per_class,
+                    "Examples of each digit held out of the oracle's training set (the fixed split of `diffuscope data`)")
+        ->capture_default_str();
     cmd->add_option("--label", a->label, "Digit 0–9, 'all' (cycles 0–9) or 'none' (unconditional)")->capture_default_str();
     cmd->add_option("--count", a->count, "Number of samples")->capture_default_str();
     cmd->add_option("--batch", a->batch, "Samples per GPU batch (does not change the result)")->capture_default_str();

@@ -21,14 +21,16 @@ struct Sample2dArgs {
     uint32_t count = 4096;
 };
 
-// 512×512 RGB: the true density in grey (log-scaled counts of 200k true samples), the samples as coloured dots.
+// 512×512 RGB: the true density in grey (log-scaled counts of 200k true samples; of the one label when all
+// samples share it), the samples as coloured dots.
 io::Image scatter(const data::Gmm& g, const std::vector<float>& pts, const std::vector<int32_t>& labels) {
     const int W = 512;
     const float lo = -1.5f, hi = 1.5f;
     auto px = [&](float v) { return int((v - lo) / (hi - lo) * W); };
     io::Image img(W, W, 3, 16);
     std::vector<uint32_t> density(size_t(W) * W, 0);
-    auto truth = data::sample_toy2d(g, 200000, 12345);
+    const bool one = std::all_of(labels.begin(), labels.end(), [&](int32_t l) { return l == labels[0]; });
+    auto truth = data::sample_toy2d(g, 200000, 12345, one ? labels[0] : null_label);
     for (size_t i = 0; i + 1 < truth.size(); i += 2) {
         int x = px(truth[i]), y = W - 1 - px(truth[i + 1]);
         if (x >= 0 && x < W && y >= 0 && y < W) ++density[size_t(y) * W + x];
@@ -74,7 +76,7 @@ int run_sample2d(const GlobalOptions& g, const Sample2dArgs& a) {
     chain.reset(setup.timesteps, labels, setup.options);
     Progress progress("sample2d", a.count, uint32_t(setup.timesteps.size()), g.quiet);
     StepTimer timer(*ctx, a.common.timing);
-    run_chain(*ctx, chain, progress, timer, 0);
+    run_chain(*ctx, chain, progress, timer, 0, a.count);
     progress.done();
     timer.report("2-D mixture oracle \"" + a.toy + "\"", a.count, guided);
     auto pts = chain.x().download_as<float>(size_t(a.count) * 2);

@@ -146,8 +146,8 @@ void StepTimer::report(const std::string& model, uint32_t batch, bool guided) co
     std::printf("%s\n", j.dump().c_str());
 }
 
-void run_chain(engine::Context& ctx, Chain& chain, Progress& progress, StepTimer& timer, uint32_t first) {
-    const uint32_t S = chain.steps(), B = chain.config().batch;
+void run_chain(engine::Context& ctx, Chain& chain, Progress& progress, StepTimer& timer, uint32_t first, uint32_t n) {
+    const uint32_t S = chain.steps();
     engine::CommandBuffer cmd(ctx);
     cmd.begin(true);
     chain.record_init(cmd);
@@ -166,7 +166,7 @@ void run_chain(engine::Context& ctx, Chain& chain, Progress& progress, StepTimer
         cmd.submit_and_wait();
         if (timer.enabled()) timer.add(timer.timestamps()->read());
         done += k;
-        progress.update(first, B, done);
+        progress.update(first, n, done);
     }
     chain.set_profiler(nullptr);
 }

@@ -69,6 +69,6 @@ private:
 };
 
 // init + every step of the chain's current reset, in small submits (one per step when timing).
-void run_chain(engine::Context&, Chain&, Progress&, StepTimer&, uint32_t first_sample);
+void run_chain(engine::Context&, Chain&, Progress&, StepTimer&, uint32_t first_sample, uint32_t samples_in_batch);
 
 }  // namespace diffuscope::app

@@ -113,6 +113,11 @@ Gmm toy2d(const std::string& name) {
 
 std::vector<float> sample_toy2d(const Gmm& g, uint32_t n, uint64_t seed, int32_t label) {
     std::vector<double> w;
+    bool any = false;
+    for (const auto& c : g.components) any = any || c.label == label;
+    if (label != 10 && !any)
+        throw std::invalid_argument("toy \"" + g.name + "\" has no label " + std::to_string(label) + " (it has 0–" +
+                                    std::to_string(g.n_labels - 1) + ")");
     for (const auto& c : g.components) w.push_back(label == 10 || c.label == label ? std::exp(double(c.log_weight)) : 0.0);
     std::mt19937_64 gen(seed);
     std::discrete_distribution<size_t> pick(w.begin(), w.end());
