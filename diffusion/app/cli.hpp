@@ -24,6 +24,8 @@ std::unique_ptr<engine::Context> make_context(const GlobalOptions&, bool need_sw
 // command after parsing and gives the exit code.
 using Command = std::function<int()>;
 void register_info(CLI::App&, GlobalOptions&, Command&);
+void register_render(CLI::App&, GlobalOptions&, Command&);
+void register_visualise(CLI::App&, GlobalOptions&, Command&);
 void register_bench(CLI::App&, GlobalOptions&, Command&);
 void register_data(CLI::App&, GlobalOptions&, Command&);
 void register_sample(CLI::App&, GlobalOptions&, Command&);

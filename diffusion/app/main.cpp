@@ -20,26 +20,28 @@ int main(int argc, char** argv) {
     register_info(app, g, run);
     register_bench(app, g, run);
     register_data(app, g, run);
+    register_render(app, g, run);
+    register_visualise(app, g, run);
     register_sample(app, g, run);
     register_sample2d(app, g, run);
 
+    // No subcommand named: the visualiser (`diffuscope --lecture` = `diffuscope visualise --lecture`).
+    std::vector<char*> args(argv, argv + argc);
+    bool named = false, help = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        help |= a == "-h" || a == "--help" || a == "--help-all";
+        for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; }))
+            named |= sub->check_name(a);
+    }
+    char visualise[] = "visualise";
+    if (!named && !help) args.insert(args.begin() + 1, visualise);
     try {
-        app.parse(argc, argv);
+        app.parse(int(args.size()), args.data());
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
     }
-    if (!run) {
-        // No subcommand: the visualiser. Until it is built, a bare run shows `info`.
-        std::fprintf(stderr, "diffuscope: the visualiser is not available in this build yet; showing `info`.\n");
-        std::vector<char*> args(argv, argv + argc);
-        char info[] = "info";
-        args.push_back(info);
-        try {
-            app.parse(int(args.size()), args.data());
-        } catch (const CLI::ParseError& e) {
-            return app.exit(e);
-        }
-    }
+    if (!run) return app.exit(CLI::CallForHelp());
     int rc = 0;
     try {
         rc = run();

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <span>
+#include <stdexcept>
 
 namespace diffuscope::io {
 
@@ -15,5 +16,18 @@ namespace diffuscope::io {
 // On any failure the temporary file is removed, `path` is left as it was, and std::runtime_error says
 // which step failed and why.
 void write_file_atomically(const std::filesystem::path& path, std::span<const std::byte> bytes);
+
+// How every format's write_xxx(path, …) is built: encode in memory, then write atomically. An encoding
+// error (a std::runtime_error from `encode`) comes back prefixed with the path, and nothing is written.
+template <class Encode>
+void write_encoded_atomically(const std::filesystem::path& path, Encode&& encode) {
+    Bytes bytes;
+    try {
+        bytes = encode();
+    } catch (const std::runtime_error& e) {
+        throw std::runtime_error(path.string() + ": " + e.what());
+    }
+    write_file_atomically(path, bytes);
+}
 
 }  // namespace diffuscope::io

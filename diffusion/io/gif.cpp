@@ -165,13 +165,7 @@ Bytes encode_gif(std::span<const GifFrame> frames, uint16_t loop_count) {
 }
 
 void write_gif(const std::filesystem::path& path, std::span<const GifFrame> frames, uint16_t loop_count) {
-    Bytes file;
-    try {
-        file = encode_gif(frames, loop_count);
-    } catch (const std::runtime_error& e) {
-        throw std::runtime_error(path.string() + ": " + e.what());
-    }
-    write_file_atomically(path, file);
+    write_encoded_atomically(path, [&] { return encode_gif(frames, loop_count); });
 }
 
 }  // namespace diffuscope::io

@@ -19,8 +19,9 @@ Bytes gunzip(ByteSpan in, const std::string& name, size_t max_bytes) {
 
     Bytes out;
     size_t consumed = 0;  // compressed bytes handed to zlib so far
-    auto fail = [&](const std::string& what) {
-        throw std::runtime_error(name + ": " + what + " at compressed byte " + std::to_string(consumed - z.avail_in));
+    auto fail = [&](const std::string& what, const std::string& more = "") {
+        throw std::runtime_error(name + ": " + what + " at compressed byte " + std::to_string(consumed - z.avail_in) +
+                                 more);
     };
     z.next_in = reinterpret_cast<Bytef*>(const_cast<std::byte*>(in.data()));
     // zlib counts in uInt (32 bits): feed the input in slices.
@@ -53,7 +54,7 @@ Bytes gunzip(ByteSpan in, const std::string& name, size_t max_bytes) {
             continue;
         }
         if (rc == Z_BUF_ERROR && z.avail_in == 0 && consumed == in.size())
-            fail("truncated gzip stream: the compressed data ends before the end of the stream");
+            fail("truncated gzip stream", ": the file ends before the compressed data does (an interrupted download?)");
         if (rc != Z_OK && rc != Z_BUF_ERROR)
             fail(std::string("corrupt gzip data (") + (z.msg ? z.msg : "zlib error " + std::to_string(rc)) + ")");
     }

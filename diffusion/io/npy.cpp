@@ -11,23 +11,18 @@
 
 namespace diffuscope::io {
 
-const char* dtype_name(DType t) {
-    switch (t) {
-        case DType::f32: return "float32";
-        case DType::i32: return "int32";
-        case DType::u8: return "uint8";
-    }
-    return "?";
-}
-const char* dtype_descr(DType t) {
-    switch (t) {
-        case DType::f32: return "<f4";
-        case DType::i32: return "<i4";
-        case DType::u8: return "|u1";
-    }
-    return "?";
-}
-size_t dtype_size(DType t) { return t == DType::u8 ? 1 : 4; }
+namespace {
+struct DTypeInfo {
+    const char* name;
+    const char* descr;
+    size_t size;
+};
+constexpr DTypeInfo kDTypes[] = {{"float32", "<f4", 4}, {"int32", "<i4", 4}, {"uint8", "|u1", 1}};  // by DType
+}  // namespace
+
+const char* dtype_name(DType t) { return kDTypes[size_t(t)].name; }
+const char* dtype_descr(DType t) { return kDTypes[size_t(t)].descr; }
+size_t dtype_size(DType t) { return kDTypes[size_t(t)].size; }
 
 namespace {
 
@@ -43,8 +38,11 @@ struct HeaderParser {
     size_t i = 0;
 
     [[noreturn]] void fail(const std::string& what) const {
+        std::string shown(s.substr(0, 200));  // the header as printable text, for the message
+        for (char& c : shown)
+            if (c < 32 || c > 126) c = '?';
         throw std::runtime_error(name + ": bad .npy header at byte " + std::to_string(file_offset + i) + ": " +
-                                 what + " (header: " + std::string(s.substr(0, 200)) + ")");
+                                 what + " (header: " + shown + ")");
     }
     void skip_space() {
         while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
@@ -231,13 +229,7 @@ Bytes encode_npy(DType t, std::span<const int64_t> shape, ByteSpan data) {
 }
 
 void write_npy(const std::filesystem::path& path, DType t, std::span<const int64_t> shape, ByteSpan data) {
-    Bytes file;
-    try {
-        file = encode_npy(t, shape, data);
-    } catch (const std::runtime_error& e) {
-        throw std::runtime_error(path.string() + ": " + e.what());
-    }
-    write_file_atomically(path, file);
+    write_encoded_atomically(path, [&] { return encode_npy(t, shape, data); });
 }
 
 namespace {

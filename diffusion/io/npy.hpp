@@ -14,7 +14,7 @@
 
 namespace diffuscope::io {
 
-enum class DType { f32, i32, u8 };
+enum class DType { f32, i32, u8 };  // the order of kDTypes in npy.cpp
 const char* dtype_name(DType);   // "float32"
 const char* dtype_descr(DType);  // "<f4"
 size_t dtype_size(DType);

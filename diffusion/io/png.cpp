@@ -29,13 +29,7 @@ Bytes encode_png(const Image& img) {
 }
 
 void write_png(const std::filesystem::path& path, const Image& img) {
-    Bytes file;
-    try {
-        file = encode_png(img);
-    } catch (const std::runtime_error& e) {
-        throw std::runtime_error(path.string() + ": " + e.what());
-    }
-    write_file_atomically(path, file);
+    write_encoded_atomically(path, [&] { return encode_png(img); });
 }
 
 }  // namespace diffuscope::io

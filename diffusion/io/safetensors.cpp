@@ -209,13 +209,7 @@ Bytes encode_safetensors(const SafeTensors& st) {
 }
 
 void write_safetensors(const std::filesystem::path& path, const SafeTensors& st) {
-    Bytes file;
-    try {
-        file = encode_safetensors(st);
-    } catch (const std::runtime_error& e) {
-        throw std::runtime_error(path.string() + ": " + e.what());
-    }
-    write_file_atomically(path, file);
+    write_encoded_atomically(path, [&] { return encode_safetensors(st); });
 }
 
 const Tensor& require(const SafeTensors& st, const std::string& name, std::span<const int64_t> expected_shape) {

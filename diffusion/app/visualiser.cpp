@@ -1,0 +1,189 @@
+#include "diffusion/app/visualiser.hpp"
+
+#define GLFW_INCLUDE_NONE
+#include <GLFW/glfw3.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace diffuscope::app {
+
+static constexpr uint32_t k_max_grid_pixels = 9 * 29 * 9 * 29;  // 64 chains as 8×8 tiles of 28 px + gaps
+
+Visualiser::Visualiser(engine::Context& ctx, engine::FrameTarget& target, VisSettings s)
+    : ctx_(&ctx), s_(std::move(s)), schedule_(make_schedule(s_.schedule)), chain_(std::make_unique<StandInChain>(ctx)),
+      pipes_(ctx, target.render_pass()), img_x_(ctx, pipes_, k_max_grid_pixels), img_x0_(ctx, pipes_, k_max_grid_pixels),
+      img_pred_(ctx, pipes_, k_max_grid_pixels) {
+    for (uint32_t i = 0; i < target.frames_in_flight(); ++i) timestamps_.push_back(std::make_unique<engine::Timestamps>(ctx, 8));
+}
+
+Visualiser::~Visualiser() = default;
+
+engine::ImGuiOptions Visualiser::ui_options(float dpi) const {
+    engine::ImGuiOptions o;
+    o.font_px = s_.lecture ? 26 : 16;
+    o.ui_scale = s_.ui_scale;
+    o.dpi_scale = dpi;
+    o.high_contrast = s_.lecture;
+    return o;
+}
+
+const char* key_help_text() {
+    return "space   play / pause\n"
+           "→       one step (paused) / scrub forward\n"
+           "←       scrub back along the chain\n"
+           "0 – 9   label\n"
+           "S       next schedule preset\n"
+           "F       sample ↔ forward process\n"
+           "R       restart the chains\n"
+           "P       screenshot (PNG)\n"
+           "F11     lecture mode (fullscreen, large, high contrast)\n"
+           "? / H   this help      Esc  close it      Q  quit";
+}
+
+void Visualiser::handle_keys(const std::vector<engine::KeyEvent>& keys, engine::Window* window) {
+    if (keys.empty()) return;
+    if (ImGui::GetCurrentContext() && ImGui::GetIO().WantTextInput) return;  // typing into a field
+    for (const auto& k : keys) {
+        switch (k.key) {
+            case GLFW_KEY_SPACE: s_.playing = !s_.playing; break;
+            case GLFW_KEY_RIGHT:
+                if (s_.scrub >= 0) s_.scrub = std::min(s_.scrub + 1, int(chain_->history_frames()) - 1);
+                else step_once_ = true;
+                break;
+            case GLFW_KEY_LEFT:
+                s_.playing = false;
+                s_.scrub = std::max(0, (s_.scrub < 0 ? int(chain_->history_frames()) - 1 : s_.scrub) - 1);
+                break;
+            case GLFW_KEY_S:
+                s_.schedule.preset = Preset((int(s_.schedule.preset) + 1) % 3);
+                schedule_changed();
+                break;
+            case GLFW_KEY_F: s_.mode = s_.mode == VisMode::sample ? VisMode::forward : VisMode::sample; break;
+            case GLFW_KEY_R: restart_next_frame(); break;
+            case GLFW_KEY_P: screenshot_ = true; break;
+            case GLFW_KEY_H: s_.help = !s_.help; break;
+            case GLFW_KEY_SLASH: if (k.mods & GLFW_MOD_SHIFT) s_.help = !s_.help; break;
+            case GLFW_KEY_ESCAPE: s_.help = false; break;
+            case GLFW_KEY_Q: quit_ = true; break;
+            case GLFW_KEY_F11:
+                s_.lecture = !s_.lecture;
+                if (window) window->set_fullscreen(s_.lecture);
+                break;
+            default:
+                if (k.key >= GLFW_KEY_0 && k.key <= GLFW_KEY_9) {
+                    s_.chain.label = k.key - GLFW_KEY_0;
+                    s_.chain.label_mode = LabelMode::fixed;
+                    chain_->set_settings(s_.chain);
+                }
+        }
+    }
+}
+
+void Visualiser::schedule_changed() {
+    schedule_ = make_schedule(s_.schedule);
+    chain_->set_schedule(schedule_);
+}
+
+void Visualiser::record_compute(engine::Frame& f) {
+    engine::CommandBuffer& cmd = *f.cmd;
+    auto& ts = *timestamps_[f.slot];
+    ts.reset(cmd);
+    // The previous frame's compute, copies and draws read and wrote the same buffers (RAW/WAR/WAW).
+    cmd.barrier();
+    ts.begin(cmd, "sampler");
+    int work = 0;
+    if (restart_) {
+        chain_->restart(cmd, s_.chain, schedule_);
+        restart_ = false;
+        owed_ = 0;
+        s_.scrub = -1;
+    } else if (s_.mode == VisMode::forward) {
+        int T = int(schedule_.alpha_bar.size());
+        chain_->record_forward(cmd, schedule_.alpha_bar[std::clamp(int(std::lround(s_.forward_t * (T - 1))), 0, T - 1)]);
+    } else if (s_.scrub < 0) {
+        // Never stutter: this frame's sampler work is what the measured GPU time per chain-step lets fit in the
+        // budget (at least one chain's share, so a slow step still advances); a step may span several frames.
+        int budget = s_.budget_ms <= 0 ? 1 << 20
+                                       : int(std::clamp(s_.budget_ms / std::max(stats_.chain_step_gpu_ms, 1e-4), 1.0, 1e6));
+        int n = std::min(int(owed_), budget);
+        if (step_once_) n = std::max(n, int(chain_->chains_pending()));
+        while (n > work) {
+            uint32_t k = chain_->record_part(cmd, uint32_t(n - work));
+            if (k == 0) break;
+            work += int(k);
+        }
+        owed_ = std::clamp(owed_ - work, 0.0, double(budget));  // never build up more than a frame's worth
+    }
+    step_once_ = false;
+    ts.end(cmd);
+    stats_.chain_steps_last_frame = work;
+    steps_window_ += work;
+    cmd.barrier();  // RAW: the sampler's x_t, x̂₀, prediction → the tile passes
+
+    ts.begin(cmd, "tiles");
+    const uint32_t n = s_.chain.chains, cols = uint32_t(std::ceil(std::sqrt(double(n))));
+    engine::TileLayout l;
+    l.count = n;
+    l.cols = cols;
+    l.map = s_.x_map;
+    l.lo = -1;
+    l.hi = 1;
+    if (s_.scrub >= 0) img_x_.record(cmd, chain_->history(), chain_->history_offset(uint32_t(s_.scrub)), l);
+    else img_x_.record(cmd, chain_->x_t(), 0, l);
+    l.map = engine::ColourMap::Grey;
+    img_x0_.record(cmd, chain_->x0_hat(), 0, l);
+    bool signed_view = s_.mode == VisMode::forward || s_.chain.view != PredictionView::x0;
+    l.map = signed_view ? engine::ColourMap::Diverging : engine::ColourMap::Grey;
+    float range = s_.chain.view == PredictionView::score ? float(1 / std::sqrt(std::max(1 - chain_->alpha_bar(), 1e-4)))
+                                                          : 2.5f;
+    l.lo = signed_view ? -range : -1;
+    l.hi = signed_view ? range : 1;
+    img_pred_.record(cmd, chain_->prediction(), 0, l);
+    ts.end(cmd);
+}
+
+void Visualiser::frame(engine::Frame& f, engine::FrameTarget& target, engine::ImGuiLayer& ui, float dt) {
+    auto& ts = *timestamps_[f.slot];
+    auto passes = ts.read();  // this slot's previous frame is finished (its fence was waited on)
+    if (!passes.empty()) {
+        stats_.passes = passes;
+        for (const auto& p : passes) {
+            auto& t = stats_.pass_totals[p.name];
+            t.first += p.ms;
+            ++t.second;
+        }
+        for (const auto& p : passes)
+            if (p.name == "sampler" && slot_work_.size() > f.slot && slot_work_[f.slot] > 0)
+                stats_.chain_step_gpu_ms = 0.8 * stats_.chain_step_gpu_ms + 0.2 * (p.ms / slot_work_[f.slot]);
+    }
+    stats_.frame_ms.push_back(dt * 1000);
+    if (stats_.frame_ms.size() > 600) stats_.frame_ms.pop_front();
+    steps_window_s_ += dt;
+    if (steps_window_s_ >= 0.5) {
+        stats_.steps_per_second = steps_window_ / steps_window_s_ / std::max(1u, s_.chain.chains);
+        steps_window_ = 0;
+        steps_window_s_ = 0;
+    }
+    if (s_.mode == VisMode::sample && s_.playing && s_.scrub < 0 && !chain_->done())
+        owed_ += double(s_.speed) * dt * s_.chain.chains;
+
+    ui.new_frame(f.extent, dt);
+    panels(ui, f.extent);
+    canvas(ui, f.extent);
+    if (s_.help) help_overlay();
+
+    record_compute(f);
+    if (slot_work_.size() < target.frames_in_flight()) slot_work_.resize(target.frames_in_flight(), 0);
+    slot_work_[f.slot] = stats_.chain_steps_last_frame;
+
+    const float bg = s_.lecture ? 0.0f : 0.08f;
+    target.begin_pass(f, {bg, bg, bg, 1});
+    ts.begin(*f.cmd, "draw + ui");
+    ui.render(f.cmd->handle(), f.extent);
+    ts.end(*f.cmd);
+    target.end_pass(f);
+    ++frames_;
+}
+
+}  // namespace diffuscope::app

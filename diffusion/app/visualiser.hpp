@@ -1,0 +1,97 @@
+// diffusion/app/visualiser.hpp — the visualiser's state and its frame, shared by the window (`diffuscope`) and
+// the offscreen renderer (`diffuscope render`), so both draw the very same frame from the same settings.
+//
+// A frame: [sampler steps, as many as the GPU-time budget allows] → barrier → [tile passes: x_t, x̂₀, the
+// prediction] → render pass [ImGui panels, the grids drawn as custom draws inside the canvas window].
+#pragma once
+#include "diffusion/app/vis_standin.hpp"
+#include "engine/frame_target.hpp"
+#include "engine/imgui_layer.hpp"
+#include "engine/renderer.hpp"
+#include "engine/timestamps.hpp"
+#include "engine/window.hpp"
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <vector>
+
+namespace diffuscope::app {
+
+enum class VisMode : int { sample = 0, forward = 1 };
+
+struct VisSettings {
+    VisMode mode = VisMode::sample;
+    bool lecture = false;
+    bool playing = true;
+    float speed = 30;           // sampling steps per second while playing
+    float budget_ms = 8;        // GPU time per frame the sampler may use; 0 = no limit (offscreen: deterministic)
+    bool show_x0 = true, show_pred = true;
+    engine::ColourMap x_map = engine::ColourMap::Grey;
+    float ui_scale = 1;
+    bool vsync = true;
+    bool help = false;
+    float forward_t = 0.5f;     // forward mode: τ ∈ [0, 1] → t = τ(T−1)
+    int scrub = -1;             // timeline position shown; −1 = live
+    ScheduleSettings schedule;
+    ChainSettings chain;
+};
+
+// What the overlay shows about speed (host frame interval, steps, GPU passes).
+struct VisStats {
+    std::deque<float> frame_ms;              // the last few hundred frame intervals
+    double steps_per_second = 0;
+    std::vector<engine::PassTime> passes;    // of the last finished frame
+    std::map<std::string, std::pair<double, int>> pass_totals;  // name → (ms summed, frames): for averages
+    double chain_step_gpu_ms = 0.1;          // one chain's share of a sampler step, smoothed
+    int chain_steps_last_frame = 0;          // the unit of work split across frames
+};
+
+class Visualiser {
+public:
+    Visualiser(engine::Context&, engine::FrameTarget&, VisSettings);
+    ~Visualiser();
+
+    // Applies key presses (lecture shortcuts); `window` for fullscreen (may be null).
+    void handle_keys(const std::vector<engine::KeyEvent>&, engine::Window* window);
+    // Builds the UI and records the frame into `f` (between target.begin() and target.submit()).
+    void frame(engine::Frame& f, engine::FrameTarget& target, engine::ImGuiLayer& ui, float dt);
+
+    VisSettings& settings() { return s_; }
+    const VisStats& stats() const { return stats_; }
+    const StandInChain& chain() const { return *chain_; }
+    bool quit_requested() const { return quit_; }
+    bool screenshot_requested() { bool r = screenshot_; screenshot_ = false; return r; }
+    engine::ImGuiOptions ui_options(float dpi) const;
+    // The x_t grid of the last frame, one pixel per image pixel (after the frame's submission finished).
+    std::vector<uint8_t> grid_rgba() const { return img_x_.download_rgba(); }
+    uint32_t grid_width() const { return img_x_.width(); }
+    uint32_t grid_height() const { return img_x_.height(); }
+
+private:
+    void panels(engine::ImGuiLayer&, VkExtent2D);
+    void canvas(engine::ImGuiLayer&, VkExtent2D);
+    void help_overlay();
+    void restart_next_frame() { restart_ = true; }
+    void schedule_changed();
+    void record_compute(engine::Frame&);
+
+    engine::Context* ctx_;
+    VisSettings s_;
+    VisStats stats_;
+    HostSchedule schedule_;
+    std::unique_ptr<StandInChain> chain_;
+    engine::TilePipelines pipes_;
+    engine::TileImage img_x_, img_x0_, img_pred_;
+    std::vector<std::unique_ptr<engine::Timestamps>> timestamps_;  // per frame slot
+    std::vector<int> slot_work_;  // chain-steps recorded in each slot's frame (to turn its GPU ms into ms per unit)
+    double owed_ = 0;  // chain-steps the playback speed asks for and the budget has not yet allowed
+    bool restart_ = true, step_once_ = false, quit_ = false, screenshot_ = false;
+    uint64_t frames_ = 0;
+    double steps_window_s_ = 0;
+    int steps_window_ = 0;
+};
+
+const char* key_help_text();
+
+}  // namespace diffuscope::app

@@ -1,0 +1,7 @@
+// Push constants of render/quad.vert + render/image.frag (one block, both stages).
+layout(push_constant) uniform P {
+    vec4 rect;          // x, y, w, h of the quad in framebuffer pixels (y down)
+    vec2 target;        // framebuffer size in pixels
+    uint image_w, image_h;  // the packed RGBA8 image's size
+    float opacity;
+};
