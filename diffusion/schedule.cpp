@@ -256,6 +256,14 @@ std::vector<uint32_t> respace(uint32_t T, uint32_t S, Spacing spacing) {
     return ts;
 }
 
+Respaced respace(const ScheduleSpec& spec, uint32_t S, Spacing spacing) {
+    Respaced r{respace(spec.timesteps, S, spacing), {}};
+    auto levels = compute_levels(spec);
+    for (uint32_t t : r.timesteps) r.alpha_bar.push_back(levels[t].alpha_bar);
+    r.alpha_bar.push_back(1.0);
+    return r;
+}
+
 Spacing spacing_from_name(const std::string& n) {
     if (n == "linspace") return Spacing::linspace;
     if (n == "leading") return Spacing::leading;

@@ -147,6 +147,13 @@ enum class Spacing {
     trailing,  // round(T − i·T/S) − 1, i = 0 … S−1: always includes T−1 (Lin et al. 2023, Table 2)
 };
 std::vector<uint32_t> respace(uint32_t T, uint32_t S, Spacing);
+// The same with each timestep's ᾱ (from the double twin), plus the clean sentinel's ᾱ = 1 at the end: the
+// S + 1 noise levels a sampler walks through.
+struct Respaced {
+    std::vector<uint32_t> timesteps;  // S, descending
+    std::vector<double> alpha_bar;    // S + 1
+};
+Respaced respace(const ScheduleSpec&, uint32_t S, Spacing);
 Spacing spacing_from_name(const std::string&);
 
 }  // namespace diffuscope

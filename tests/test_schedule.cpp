@@ -8,8 +8,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 
 using namespace diffuscope;
 
@@ -138,9 +136,6 @@ static void expect_matches_twin(ScheduleBuffer& sb, const ScheduleSpec& spec, co
             if (t) worst_post = std::max(worst_post, rel(g.posterior_variance, w.posterior_variance));
         }
     }
-    if (std::getenv("DIFFUSCOPE_PRINT"))
-        std::printf("%-28s ab %.2e lam %.2e beta %.2e post %.2e\n", what.c_str(), worst_ab, worst_lambda, worst_beta,
-                    worst_post);
     EXPECT_LT(worst_ab, tol_ab) << what;
     EXPECT_LT(worst_lambda, tol_ab) << what;
     EXPECT_LT(worst_beta, tol_beta) << what;
@@ -362,6 +357,11 @@ TEST(Schedule, RespacingMatchesThePapers) {
             EXPECT_EQ(respace(T, T, sp).front(), T - 1);
         }
     }
+    auto lv = respace(preset(SchedulePreset::cosine, 1000), 4, Spacing::trailing);
+    EXPECT_EQ(lv.timesteps, (std::vector<uint32_t>{999, 749, 499, 249}));
+    ASSERT_EQ(lv.alpha_bar.size(), 5u);
+    EXPECT_NEAR(lv.alpha_bar[2], ref::cosine_alpha_bar(500 / 1000.0), 1e-12);
+    EXPECT_EQ(lv.alpha_bar[4], 1.0);
     EXPECT_THROW(respace(100, 101, Spacing::trailing), std::invalid_argument);
     EXPECT_THROW(respace(100, 0, Spacing::trailing), std::invalid_argument);
 }
