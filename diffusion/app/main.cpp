@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
     register_train(app, g, run);
     register_render(app, g, run);
     register_visualise(app, g, run);
+    register_sample(app, g, run);
+    register_sample2d(app, g, run);
 
     // No subcommand named: the visualiser (`diffuscope --lecture` = `diffuscope visualise --lecture`).
     std::vector<char*> args(argv, argv + argc);
