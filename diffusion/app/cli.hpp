@@ -29,8 +29,6 @@ void register_bench(CLI::App&, GlobalOptions&, Command&);
 void register_train(CLI::App&, GlobalOptions&, Command&);
 void register_render(CLI::App&, GlobalOptions&, Command&);
 void register_visualise(CLI::App&, GlobalOptions&, Command&);
-void register_bench(CLI::App&, GlobalOptions&, Command&);
-void register_data(CLI::App&, GlobalOptions&, Command&);
 void register_sample(CLI::App&, GlobalOptions&, Command&);
 void register_sample2d(CLI::App&, GlobalOptions&, Command&);
 
