@@ -1,5 +1,6 @@
-// `diffuscope sample`: digits from noise, headless. The model is the empirical optimal denoiser of the MNIST
-// training split (--oracle) until a trained UNet exists. Writes out.npy (float32 [N,1,28,28] in [0, 1]),
+// `diffuscope sample`: digits from noise, headless. The model is a trained UNet (--weights W.safetensors: the
+// plain weights `train` exports, or a training checkpoint, whose EMA weights are used) or the empirical optimal
+// denoiser of the MNIST training split (--oracle). Writes out.npy (float32 [N,1,28,28] in [0, 1]),
 // out.labels.npy (int32 [N]), and optionally a labelled PNG grid and a GIF of the chains from noise to digit.
 // Samples are made in batches; sample k always uses RNG stream k, so the same seed gives the same bytes for
 // any --batch.
@@ -9,11 +10,14 @@
 #include "diffusion/io/gif.hpp"
 #include "diffusion/io/npy.hpp"
 #include "diffusion/io/png.hpp"
+#include "diffusion/model/unet_denoiser.hpp"
 #include "diffusion/oracle/empirical_oracle.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <memory>
+#include <optional>
 
 namespace diffuscope::app {
 
@@ -22,7 +26,7 @@ namespace {
 struct SampleArgs {
     SamplingArgs common;
     bool oracle = false;
-    std::string data_dir, label = "all", out, png, gif;
+    std::string weights, data_dir, label = "all", out, png, gif;
     uint32_t count = 16, batch = 64;
     size_t heldout_per_class = 100;
     int gif_frames = 60;
@@ -35,29 +39,49 @@ std::filesystem::path labels_path(const std::filesystem::path& out) {
 }
 
 int run_sample(const GlobalOptions& g, const SampleArgs& a) {
-    if (!a.oracle)
-        throw std::invalid_argument("sample: no trained model is available yet; pass --oracle to sample with the "
-                                    "empirical optimal denoiser of the MNIST training set");
+    if (a.oracle == !a.weights.empty())
+        throw std::invalid_argument(a.oracle ? "sample: pass --weights or --oracle, not both"
+                                             : "sample: no model; pass --weights W.safetensors (a trained UNet, e.g. from "
+                                               "`diffuscope train`) or --oracle (the empirical optimal denoiser of the "
+                                               "MNIST training set)");
     if (a.out.empty()) throw std::invalid_argument("sample: --out FILE.npy is required");
     if (a.count == 0 || a.batch == 0) throw std::invalid_argument("sample: --count and --batch must be positive");
     const std::vector<int32_t> labels = parse_labels(a.label, a.count);
     const auto setup = make_sampling(a.common);  // schedule spec, timesteps, options: validated before any work
 
-    const std::filesystem::path dir = a.data_dir.empty() ? data::default_data_dir() : std::filesystem::path(a.data_dir);
-    const data::Mnist train = data::split_mnist(data::load_mnist_dir(dir), a.heldout_per_class).train;
-    if (train.rows * train.cols != 784)
-        throw std::runtime_error("sample: " + dir.string() + " holds " + std::to_string(train.rows) + "×" +
-                                 std::to_string(train.cols) + " images; the sampler expects 28×28");
+    const uint32_t B = std::min(a.batch, a.count), dim = 784;
+    const bool guided = setup.guided(labels);
+    std::optional<nn::Weights> weights;
+    data::Mnist train;
+    if (!a.weights.empty()) {
+        weights = nn::load_weights(a.weights);  // before the GPU: a bad file fails fast, naming the tensor
+    } else {
+        const std::filesystem::path dir = a.data_dir.empty() ? data::default_data_dir() : std::filesystem::path(a.data_dir);
+        train = data::split_mnist(data::load_mnist_dir(dir), a.heldout_per_class).train;
+        if (train.rows * train.cols != 784)
+            throw std::runtime_error("sample: " + dir.string() + " holds " + std::to_string(train.rows) + "×" +
+                                     std::to_string(train.cols) + " images; the sampler expects 28×28");
+    }
     auto ctx = make_context(g);
     ScheduleBuffer schedule(*ctx);
     for (const auto& w : schedule.set(setup.spec).warnings) std::fprintf(stderr, "sample: schedule: %s\n", w.c_str());
 
-    const uint32_t B = std::min(a.batch, a.count), dim = 784;
-    const bool guided = setup.guided(labels);
-    oracle::EmpiricalOracle orc(*ctx, train.pixels, train.labels, dim, guided ? 2 * B : B);
+    std::unique_ptr<oracle::EmpiricalOracle> orc;
+    Denoiser model;
+    std::string model_name;
+    if (weights) {
+        model = nn::unet_denoiser(*ctx, *weights, "unet " + a.weights);
+        const auto& c = weights->config;
+        model_name = "UNet base " + std::to_string(c.base) + ", " + prediction_name(model.prediction) + "-prediction (" +
+                     a.weights + ")";
+    } else {
+        orc = std::make_unique<oracle::EmpiricalOracle>(*ctx, train.pixels, train.labels, dim, guided ? 2 * B : B);
+        model = orc->denoiser();
+        model_name = "empirical oracle (" + std::to_string(train.count) + " training images)";
+    }
     const uint32_t frames = a.gif.empty() ? 0 : uint32_t(std::clamp(a.gif_frames, 2, 1000));
     ChainConfig cfg{setup.sampler, B, dim, guided, uint32_t(setup.timesteps.size()), frames};
-    Chain chain(*ctx, cfg, schedule, orc.denoiser());
+    Chain chain(*ctx, cfg, schedule, model);
 
     std::vector<float> images(size_t(a.count) * dim);
     std::vector<std::vector<float>> traj;  // [slot][sample·dim], for the GIF
@@ -83,7 +107,7 @@ int run_sample(const GlobalOptions& g, const SampleArgs& a) {
         }
     }
     progress.done();
-    timer.report("empirical oracle (" + std::to_string(train.count) + " training images)", B, guided);
+    timer.report(model_name, B, guided);
 
     const std::vector<int64_t> shape = {int64_t(a.count), 1, 28, 28}, lshape = {int64_t(a.count)};
     io::write_npy_f32(a.out, shape, images);
@@ -111,6 +135,9 @@ int run_sample(const GlobalOptions& g, const SampleArgs& a) {
 void register_sample(CLI::App& app, GlobalOptions& g, Command& run) {
     auto a = std::make_shared<SampleArgs>();
     auto* cmd = app.add_subcommand("sample", "Sample digits from noise (headless): .npy, labels, PNG grid, GIF of the chains");
+    cmd->add_option("--weights", a->weights,
+                    "A trained UNet (.safetensors from `diffuscope train`: exported EMA weights or a checkpoint, whose "
+                    "EMA weights are used)");
     cmd->add_flag("--oracle", a->oracle,
                   "Use the empirical optimal denoiser of the MNIST training set as the model: exact for the training "
                   "set, needs no network — and its samples are training images (memorisation)");
