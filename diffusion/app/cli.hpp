@@ -31,5 +31,6 @@ void register_render(CLI::App&, GlobalOptions&, Command&);
 void register_visualise(CLI::App&, GlobalOptions&, Command&);
 void register_sample(CLI::App&, GlobalOptions&, Command&);
 void register_sample2d(CLI::App&, GlobalOptions&, Command&);
+void register_forward(CLI::App&, GlobalOptions&, Command&);
 
 }  // namespace diffuscope::app

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
     register_visualise(app, g, run);
     register_sample(app, g, run);
     register_sample2d(app, g, run);
+    register_forward(app, g, run);
 
     // No subcommand named: the visualiser (`diffuscope --lecture` = `diffuscope visualise --lecture`).
     std::vector<char*> args(argv, argv + argc);
