@@ -4,7 +4,8 @@ Loads and saves the same safetensors files as `diffuscope train` (names, shapes,
 trained at scale in PyTorch can be watched in diffuscope, and diffuscope's hand-derived gradients can be checked
 against autograd. Needs only torch (Debian: python3-torch) and the standard library.
 
-    python3 python/diffuscope_ref.py --check-forward weights.safetensors x.npy level.npy label.npy out.npy
+    /usr/bin/python3 python/diffuscope_ref.py            # the parameter list with shapes (default config)
+    /usr/bin/python3 python/check_forward.py --help      # compare with `diffuscope forward` (outputs, gradients)
 """
 import json
 import math
@@ -20,13 +21,15 @@ LEVEL_MIN, LEVEL_MAX = -20.0, 20.0   # log-SNR is clamped to this range before t
 
 
 def level_embedding(level, dim):
-    """Sinusoidal embedding of the noise level λ = log-SNR = log(ᾱ/(1−ᾱ)).
-    u = 25·(clamp(λ, −20, 20) + 20) ∈ [0, 1000]; f_k = exp(−ln(1000)·k/(dim/2)), k = 0..dim/2−1;
-    e = [sin(u·f_0..), cos(u·f_0..)]."""
+    """Sinusoidal embedding of the noise level λ = log-SNR = log(ᾱ/(1−ᾱ)), exactly as the GPU computes it
+    (shaders/nn/noise_level.comp, shaders/nn/sinusoidal_embed.comp):
+    u = (clamp(λ, −20, 20) + 20)/40 ∈ [0, 1] (NaN → −20); f_k = 1000^(k/(half−1)), k = 0..half−1, half = dim/2;
+    e = [sin(u·f_0), …, sin(u·f_{half−1}), cos(u·f_0), …, cos(u·f_{half−1})]."""
     half = dim // 2
-    u = 25.0 * (level.clamp(LEVEL_MIN, LEVEL_MAX) + 20.0)
-    k = torch.arange(half, dtype=torch.float32, device=level.device)
-    f = torch.exp(-math.log(1000.0) * k / half)
+    lam = torch.nan_to_num(level, nan=LEVEL_MIN).clamp(LEVEL_MIN, LEVEL_MAX)
+    u = (lam - LEVEL_MIN) / (LEVEL_MAX - LEVEL_MIN)
+    k = torch.arange(half, dtype=level.dtype, device=level.device)
+    f = torch.exp2(math.log2(1000.0) * k / (half - 1))
     a = u[:, None] * f[None, :]
     return torch.cat([torch.sin(a), torch.cos(a)], dim=1)
 
