@@ -96,7 +96,8 @@ def main():
         print(f"  {'FAIL' if not e <= a.tol else 'ok  '} {name:40s} {e:.3e}")
     if len(results) > 10:
         print(f"  … {len(results) - 10} more, all ≤ {results[10][1]:.3e}")
-    print(f"worst: {results[0][0]} {results[0][1]:.3e} — {'FAILED' if bad else 'passed'}")
+    verdict = f"FAILED ({len(bad)} of {len(results)} tensors)" if bad else "passed"
+    print(f"worst: {results[0][0]} {results[0][1]:.3e} — {verdict}")
     return 1 if bad else 0
 
 
