@@ -41,6 +41,7 @@ void selftest_action(long frame, engine::Window& w, Visualiser& vis, std::vector
         case 20: w.set_size(900, 600); break;
         case 30: key(GLFW_KEY_S); key(GLFW_KEY_SLASH, GLFW_MOD_SHIFT); break;            // schedule preset, help
         case 35: key(GLFW_KEY_ESCAPE); key(GLFW_KEY_F); break;                          // close help, forward view
+        case 38: key(GLFW_KEY_F); break;                                                // 2-D field view
         case 40: key(GLFW_KEY_F); key(GLFW_KEY_LEFT); key(GLFW_KEY_LEFT); break;        // sample view, scrub back
         case 45: key(GLFW_KEY_RIGHT); break;
         case 50: w.iconify(); break;

@@ -100,7 +100,7 @@ void Field2d::draw(VkCommandBuffer cb, VkExtent2D target, engine::Rect r, const 
     std::copy(dom, dom + 4, st.domain);
     if (trail_slots_) {
         st.mode = engine::ArrowStyle::Segment;
-        const float c[4] = {0.35f, 0.6f, 1.0f, 0.18f};
+        const float c[4] = {0.35f, 0.6f, 1.0f, 0.35f};
         std::copy(c, c + 4, st.colour);
         st.thickness = 1.0f;
         arrows_pipe_.draw(cb, target, r, trails_, n_ * trail_slots_, st);

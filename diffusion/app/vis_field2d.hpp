@@ -25,7 +25,7 @@ struct Field2dSettings {
 
 class Field2d {
 public:
-    static constexpr float lo = -2.0f, hi = 2.0f;  // the domain shown (data live within ±1.3)
+    static constexpr float lo = -1.6f, hi = 1.6f;  // the domain shown (data live within ±1.3)
     Field2d(engine::Context&, VkRenderPass);
 
     // New particles x_T ~ N(0, I) under `schedule` (the visualiser's schedule spec) and `s`.
