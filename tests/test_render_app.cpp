@@ -315,3 +315,19 @@ TEST(VisualiserWindow, XvfbSelftestKeysResizeLectureScreenshotIsValidationClean)
     for (size_t i = 0; i < w.rgba.size(); i += 4) lit += w.rgba[i + 1] > 128;
     EXPECT_GT(lit, w.rgba.size() / 4 / 100) << "the screenshot is (almost) empty";
 }
+
+TEST(RenderCommand, Field2dWithoutMnistOpensWithTheReasonAndIsValidationClean) {
+    auto dir = temp_dir("render_field");
+    auto r = run("--validate render --mode field2d --data /nonexistent-mnist --frames 4 --dataset moons --out " +
+                 (dir / "f.png").string());
+    ASSERT_EQ(r.rc, 0) << r.out;
+    EXPECT_NE(r.out.find("No MNIST digits"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("/nonexistent-mnist"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("validation: 0 errors, 0 warnings"), std::string::npos) << r.out;
+    Image f = load_png(dir / "f.png");
+    ASSERT_EQ(f.w, 1280);
+    // The particles are drawn in orange (1.0, 0.55, 0.2): some pixels must be strongly orange.
+    size_t orange = 0;
+    for (size_t i = 0; i < f.rgba.size(); i += 4) orange += f.rgba[i] > 200 && f.rgba[i + 1] > 90 && f.rgba[i + 1] < 180 && f.rgba[i + 2] < 90;
+    EXPECT_GT(orange, 100u) << "no particles in the field view";
+}

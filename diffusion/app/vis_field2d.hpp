@@ -17,7 +17,7 @@ struct Field2dSettings {
     int dataset = 0;          // index into data::toy2d_names(): gmm8, rings, moons, digits
     bool score = false;       // arrows: the score ∇log p_t (true) or the denoise direction x̂₀ − x_t (false)
     bool trails = true;
-    int particles = 512;
+    int particles = 256;
     int steps = 100;          // sampling steps of the particles (DDIM, η = 0: the probability-flow path)
     int grid = 25;            // K: arrows on a K×K grid
     int scrub = -1;           // trajectory slot shown; −1 = live

@@ -346,7 +346,11 @@ void Visualiser::canvas(engine::ImGuiLayer& ui, VkExtent2D extent) {
 
 void Visualiser::field_canvas(engine::ImGuiLayer& ui) {
     const double ab = field_->shown_alpha_bar();
-    if (!data_message_.empty()) ImGui::TextColored(ImVec4(1, 0.6f, 0.3f, 1), "%s", data_message_.c_str());
+    if (!data_message_.empty()) {
+        ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 0.6f, 0.3f, 1));
+        ImGui::TextWrapped("%s", data_message_.c_str());
+        ImGui::PopStyleColor();
+    }
     ImGui::Text("2-D field: %s   step %d of %d%s   ᾱ = %.4f   SNR = %.3g", field_->dataset().c_str(), field_->shown_slot(),
                 field_->steps(), s_.field.scrub >= 0 ? " (replay)" : "", ab, ab / std::max(1 - ab, 1e-12));
     ImGui::TextUnformatted(s_.field.score ? "arrows: the exact score ∇log p_t(x_t) = (√ᾱ·x̂₀ − x_t)/(1 − ᾱ), shortened; colour = strength"
