@@ -15,8 +15,9 @@ void add_vis_options(CLI::App& cmd, VisOptions& o) {
     cmd.add_option("--seed", o.seed, "Seed of the initial noise and of η's noise");
     cmd.add_option("--T", o.T, "Training timesteps T of the schedule")->check(CLI::Range(2, 4000));
     cmd.add_option("--steps", o.steps, "Sampling steps (≤ T)")->check(CLI::Range(1, 4000));
-    cmd.add_option("--schedule", o.schedule, "β schedule: linear, scaled-linear, quadratic, cosine or sigmoid")
-        ->check(CLI::IsMember({"linear", "scaled-linear", "quadratic", "cosine", "sigmoid"}));
+    cmd.add_option("--schedule", o.schedule, "β schedule: linear, scaled-linear, quadratic, cosine, sigmoid, or curve "
+                                             "(7 control points of β(t) to drag in the window)")
+        ->check(CLI::IsMember({"linear", "scaled-linear", "quadratic", "cosine", "sigmoid", "curve"}));
     cmd.add_option("--sampler", o.sampler, "ddpm, ddim, euler, heun, sde or dpmpp2m")
         ->check(CLI::IsMember({"ddpm", "ddim", "euler", "heun", "sde", "dpmpp2m"}));
     cmd.add_option("--data", o.data_dir, "MNIST folder for the oracle; default: $DIFFUSCOPE_DATA, else data/mnist");
@@ -54,7 +55,7 @@ VisSettings to_settings(const VisOptions& o) {
     s.field.score = o.score;
     s.schedule.timesteps = o.T;
     s.schedule.steps = o.steps;
-    s.schedule.preset = schedule_from_name(o.schedule).preset;
+    s.schedule.preset = o.schedule == "curve" ? SchedulePreset::curve : schedule_from_name(o.schedule).preset;
     s.x_map = o.colours == "viridis" ? engine::ColourMap::Viridis : o.colours == "diverging" ? engine::ColourMap::Diverging
                                                                                              : engine::ColourMap::Grey;
     s.speed = o.speed;
