@@ -1,13 +1,20 @@
-// The visualiser as a user meets it: the stand-in chain forms digits; `diffuscope render` writes a frame with
+// The visualiser as a user meets it: the oracle chains form real digits, a schedule swap mid-chain changes the
+// rest of the chain, the 2-D field's arrows point to the data; `diffuscope render` writes a frame with
 // real content; a real window under Xvfb survives keys, resize, minimise and lecture mode with zero validation
 // messages (skipped with a message when Xvfb is not installed). Minimise is requested too, but a bare Xvfb has no
 // window manager to iconify the window, so the 0×0 path is not reached there (the JSON records it).
-#include "diffusion/app/vis_standin.hpp"
+#include "diffusion/app/vis_chain.hpp"
+#include "diffusion/app/vis_field2d.hpp"
+#include "diffusion/app/vis_model.hpp"
+#include "diffusion/data/toy2d.hpp"
+#include "engine/offscreen.hpp"
 #include "tests/gpu.hpp"
 
 #include <stb_image.h>
 
 #include <array>
+#include <cmath>
+#include <optional>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -58,64 +65,163 @@ fs::path temp_dir(const std::string& name) {
     fs::create_directories(d);
     return d;
 }
-}  // namespace
 
-TEST_F(GpuTest, StandInChainFormsDigitsOfTheLabel) {
-    StandInChain chain(ctx);
-    ScheduleSettings ss;
-    ss.steps = 40;
-    HostSchedule h = make_schedule(ss);
-    ASSERT_EQ(h.step_alpha_bar.size(), 40u);
-    ASSERT_LT(h.final_alpha_bar(), 1e-3) << "linear T=1000 should end near pure noise";
-    auto bright_fraction = [&](int label) {
-        ChainSettings cs;
-        cs.chains = 4;
-        cs.label = label;
-        cs.seed = 7;
-        engine::one_shot(ctx, [&](engine::CommandBuffer& c) {
-            chain.restart(c, cs, h);
-            while (chain.record_step(c)) {}
-        });
-        EXPECT_TRUE(chain.done());
-        EXPECT_EQ(chain.step_index(), 40);
-        auto x = chain.x_t().download_as<float>(4 * 784);
-        auto x0 = chain.x0_hat().download_as<float>(4 * 784);
-        size_t bright = 0, binary = 0;
-        for (size_t i = 0; i < x.size(); ++i) {
-            EXPECT_TRUE(std::isfinite(x[i]));
-            EXPECT_NEAR(x[i], x0[i], 1e-3) << "the last DDIM step (ᾱ' = 1) lands on x̂₀";
-            bright += x[i] > 0.5f;
-            binary += std::abs(x[i]) > 0.8f;
-        }
-        EXPECT_GT(double(binary) / x.size(), 0.85) << "digits are ±1 strokes on ±1 background, not noise";
-        return double(bright) / x.size();
-    };
-    double one = bright_fraction(1), eight = bright_fraction(8);
-    EXPECT_GT(one, 0.03);
-    EXPECT_LT(eight, 0.5);
-    EXPECT_GT(eight, 1.5 * one) << "an 8 has more ink than a 1";
+// The MNIST training split, or a skip with the reason (setup could not fetch the data).
+const diffuscope::data::Mnist* training_digits() {
+    static std::optional<diffuscope::data::Mnist> train;
+    static std::string why;
+    static bool tried = false;
+    if (!tried) {
+        tried = true;
+        train = load_training_digits(diffuscope::data::default_data_dir(), why);
+    }
+    return train ? &*train : nullptr;
 }
 
-TEST_F(GpuTest, ScheduleSwapMidChainContinuesFromTheCurrentLevel) {
-    StandInChain chain(ctx);
+// Mean squared pixel difference of image a (floats in [−1, 1]) to the nearest training image of `label`, and to
+// the nearest of any other label.
+std::pair<double, double> nearest_distances(const float* a, const diffuscope::data::Mnist& m, int label) {
+    double same = 1e9, other = 1e9;
+    for (uint32_t i = 0; i < m.count; ++i) {
+        double d = 0;
+        for (uint32_t p = 0; p < 784; ++p) {
+            double v = m.pixels[size_t(i) * 784 + p] / 127.5 - 1 - a[p];
+            d += v * v;
+        }
+        d /= 784;
+        (m.labels[i] == label ? same : other) = std::min(m.labels[i] == label ? same : other, d);
+    }
+    return {same, other};
+}
+
+struct OracleChain {
+    std::unique_ptr<LoadedModel> model;
+    std::unique_ptr<VisChain> chain;
+    OracleChain(engine::Context& ctx, const diffuscope::data::Mnist& m)
+        : model(load_oracle_model(ctx, m, 2 * VisChain::group)),
+          chain(std::make_unique<VisChain>(ctx, model->denoiser(), &m)) {}
+};
+}  // namespace
+
+TEST_F(GpuTest, OracleChainsOfLabelThreeEndAsRealThrees) {
+    const auto* m = training_digits();
+    if (!m) GTEST_SKIP() << "no MNIST data under " << diffuscope::data::default_data_dir() << " (run `diffuscope data`)";
+    OracleChain oc(ctx, *m);
+    VisChain& chain = *oc.chain;
+    ScheduleSettings ss;
+    ss.steps = 20;
+    HostSchedule h = make_schedule(ss);
+    ASSERT_EQ(h.timesteps.size(), 20u);
+    ASSERT_LT(h.final_alpha_bar(), 1e-3) << "linear T=1000 should end near pure noise";
+    ChainSettings cs;
+    cs.chains = 4;
+    cs.label = 3;
+    cs.seed = 7;
+    engine::one_shot(ctx, [&](engine::CommandBuffer& c) {
+        chain.restart(c, cs, h);
+        while (chain.record_step(c)) {}
+    });
+    EXPECT_TRUE(chain.done());
+    EXPECT_EQ(chain.step_index(), 20);
+    EXPECT_EQ(chain.history_frames(), 21u) << "x_T and every step's x in the trajectory";
+    auto x = chain.x_t().download_as<float>(4 * 784);
+    auto traj = chain.history().download_as<float>(size_t(21) * 4 * 784);
+    for (size_t i = 0; i < x.size(); ++i) {
+        ASSERT_TRUE(std::isfinite(x[i]));
+        EXPECT_EQ(x[i], traj[size_t(20) * 4 * 784 + i]) << "the last trajectory slot is the final x";
+    }
+    for (int k = 0; k < 4; ++k) {
+        auto [same, other] = nearest_distances(x.data() + k * 784, *m, 3);
+        // The empirical oracle memorises: each sample is (almost) a training 3, far closer to one than to any
+        // other digit (typical distances between different MNIST digits are ≳ 0.2 in this unit).
+        EXPECT_LT(same, 0.02) << "chain " << k << " did not land on a training 3";
+        EXPECT_LT(same * 4, other) << "chain " << k;
+    }
+}
+
+TEST_F(GpuTest, ScheduleSwapMidChainContinuesFromTheCurrentLevelAndChangesTheRest) {
+    const auto* m = training_digits();
+    if (!m) GTEST_SKIP() << "no MNIST data (run `diffuscope data`)";
+    OracleChain oc(ctx, *m);
+    VisChain& chain = *oc.chain;
     ScheduleSettings ss;
     ss.steps = 20;
     ChainSettings cs;
-    cs.chains = 1;
+    cs.chains = 4;
+    cs.label = 5;
+    // Reference: 11 steps of the linear schedule.
+    engine::one_shot(ctx, [&](engine::CommandBuffer& c) {
+        chain.restart(c, cs, make_schedule(ss));
+        for (int i = 0; i < 11; ++i) chain.record_step(c);
+    });
+    auto ref = chain.x_t().download_as<float>(4 * 784);
+    // The same 10 steps, then the cosine schedule with 100 steps, then one step.
     engine::one_shot(ctx, [&](engine::CommandBuffer& c) {
         chain.restart(c, cs, make_schedule(ss));
         for (int i = 0; i < 10; ++i) chain.record_step(c);
     });
-    double level = chain.alpha_bar();
-    ss.preset = Preset::cosine;
-    ss.steps = 100;
-    chain.set_schedule(make_schedule(ss));
-    EXPECT_DOUBLE_EQ(chain.alpha_bar(), level) << "swapping the schedule must not move x_t's noise level";
-    EXPECT_GT(chain.alpha_bar_next(), level) << "the next step goes towards less noise";
+    const double level = chain.alpha_bar();
+    ScheduleSettings cos = ss;
+    cos.preset = diffuscope::SchedulePreset::cosine;
+    cos.steps = 100;
+    chain.set_schedule(make_schedule(cos));
+    EXPECT_NEAR(chain.alpha_bar(), level, 0.02 * level + 1e-4) << "swapping the schedule must not move x_t's noise level";
+    EXPECT_GT(chain.alpha_bar_next(), chain.alpha_bar()) << "the next step goes towards less noise";
+    EXPECT_GT(chain.total_steps(), 40) << "the rest of the chain follows the new, finer schedule";
+    engine::one_shot(ctx, [&](engine::CommandBuffer& c) { chain.record_step(c); });
+    auto swapped = chain.x_t().download_as<float>(4 * 784);
+    double diff = 0;
+    for (size_t i = 0; i < ref.size(); ++i) diff = std::max(diff, double(std::abs(ref[i] - swapped[i])));
+    EXPECT_GT(diff, 0.05) << "the step after the swap must differ from the old schedule's step";
     int left = 0;
     engine::one_shot(ctx, [&](engine::CommandBuffer& c) { while (chain.record_step(c)) ++left; });
-    EXPECT_GT(left, 20) << "the rest of the chain follows the new, finer schedule";
+    EXPECT_GT(left, 30);
     EXPECT_TRUE(chain.done());
+    auto x = chain.x_t().download_as<float>(4 * 784);
+    auto [same, other] = nearest_distances(x.data(), *m, 5);
+    EXPECT_LT(same, 0.02) << "the swapped chain still ends on a training 5";
+    EXPECT_LT(same * 4, other);
+}
+
+TEST_F(GpuTest, Field2dArrowsPointToTheDataAndParticlesReachIt) {
+    engine::Offscreen target(ctx, {64, 64});
+    Field2d field(ctx, target.render_pass());
+    Field2dSettings fs;  // gmm8: 8 Gaussians on a circle of radius 0.9
+    fs.particles = 256;
+    fs.steps = 40;
+    ScheduleSettings ss;
+    field.restart(to_spec(ss), fs, 3);
+    engine::one_shot(ctx, [&](engine::CommandBuffer& c) { field.record(c, 40, -1); });
+    EXPECT_EQ(field.step(), 40);
+    const auto gmm = diffuscope::data::toy2d("gmm8");
+    auto nearest = [&](float x, float y) {
+        float best = 1e9f, bx = 0, by = 0;
+        for (const auto& c : gmm.components) {
+            float d = std::hypot(c.mean[0] - x, c.mean[1] - y);
+            if (d < best) best = d, bx = c.mean[0], by = c.mean[1];
+        }
+        return std::array<float, 3>{best, bx, by};
+    };
+    // Arrows at the least noisy level: near a component (but not on it), the denoise direction points at it.
+    const uint32_t K = field.grid_side();
+    auto arrows = field.arrow_items().download_as<float>(size_t(K) * K * 4);
+    int checked = 0, pointing = 0;
+    for (uint32_t i = 0; i < K * K; ++i) {
+        const float* a = &arrows[i * 4];
+        ASSERT_TRUE(std::isfinite(a[2]) && std::isfinite(a[3]));
+        auto [d, mx, my] = nearest(a[0], a[1]);
+        if (d < 0.15f || d > 0.4f) continue;
+        ++checked;
+        float tx = mx - a[0], ty = my - a[1];
+        float cosine = (a[2] * tx + a[3] * ty) / (std::hypot(a[2], a[3]) * std::hypot(tx, ty) + 1e-12f);
+        pointing += cosine > 0.9f;
+    }
+    ASSERT_GT(checked, 10);
+    EXPECT_GT(pointing, checked * 9 / 10) << pointing << " of " << checked << " arrows point to the nearest component";
+    auto dots = field.particle_items().download_as<float>(256 * 4);
+    int close = 0;
+    for (int i = 0; i < 256; ++i) close += nearest(dots[i * 4], dots[i * 4 + 1])[0] < 0.3f;
+    EXPECT_GT(close, 256 * 9 / 10) << "the particles end on the data";
 }
 
 TEST(RenderCommand, WritesAFrameWithDigitsAndIsValidationClean) {
@@ -165,7 +271,7 @@ TEST(RenderCommand, BadOptionsAreClearErrors) {
     auto r = run("render --steps 500 --T 100 --out /tmp/never.png");
     EXPECT_NE(r.rc, 0);
     EXPECT_NE(r.out.find("--steps"), std::string::npos) << r.out;
-    r = run("render --mode field2d --frames 1 --out /tmp/never.png");
+    r = run("render --mode fieldimg --frames 1 --out /tmp/never.png");
     EXPECT_NE(r.rc, 0);
     EXPECT_NE(r.out.find("not in this build"), std::string::npos) << r.out;
     r = run("render --frames 1 --out /nonexistent-dir/x.png");
@@ -208,4 +314,20 @@ TEST(VisualiserWindow, XvfbSelftestKeysResizeLectureScreenshotIsValidationClean)
     size_t lit = 0;
     for (size_t i = 0; i < w.rgba.size(); i += 4) lit += w.rgba[i + 1] > 128;
     EXPECT_GT(lit, w.rgba.size() / 4 / 100) << "the screenshot is (almost) empty";
+}
+
+TEST(RenderCommand, Field2dWithoutMnistOpensWithTheReasonAndIsValidationClean) {
+    auto dir = temp_dir("render_field");
+    auto r = run("--validate render --mode field2d --data /nonexistent-mnist --frames 4 --dataset moons --out " +
+                 (dir / "f.png").string());
+    ASSERT_EQ(r.rc, 0) << r.out;
+    EXPECT_NE(r.out.find("No MNIST digits"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("/nonexistent-mnist"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("validation: 0 errors, 0 warnings"), std::string::npos) << r.out;
+    Image f = load_png(dir / "f.png");
+    ASSERT_EQ(f.w, 1280);
+    // The particles are drawn in orange (1.0, 0.55, 0.2): some pixels must be strongly orange.
+    size_t orange = 0;
+    for (size_t i = 0; i < f.rgba.size(); i += 4) orange += f.rgba[i] > 200 && f.rgba[i + 1] > 90 && f.rgba[i + 1] < 180 && f.rgba[i + 2] < 90;
+    EXPECT_GT(orange, 100u) << "no particles in the field view";
 }

@@ -18,8 +18,8 @@ void register_render(CLI::App& app, GlobalOptions& g, Command& run) {
         float fps = 30;
     };
     auto o = std::make_shared<Opt>();
-    cmd->add_option("--mode", o->mode, "What to draw: sample (the reverse process) or forward (q(x_t|x₀)); "
-                                       "field2d and fieldimg are not in this build yet")
+    cmd->add_option("--mode", o->mode, "What to draw: sample (the reverse process), forward (q(x_t|x₀)) or field2d "
+                                       "(a 2-D data set's exact field and particles); fieldimg is not in this build yet")
         ->check(CLI::IsMember({"sample", "forward", "field2d", "fieldimg"}));
     cmd->add_option("--frames", o->frames, "Frames to run before the one written (the chains advance each frame)")
         ->check(CLI::Range(1, 100000));
@@ -32,11 +32,11 @@ void register_render(CLI::App& app, GlobalOptions& g, Command& run) {
     add_vis_options(*cmd, o->vis);
     cmd->callback([&g, &run, o] {
         run = [&g, o] {
-            if (o->mode == "field2d" || o->mode == "fieldimg")
-                throw std::runtime_error("render --mode " + o->mode + ": the vector-field views are not in this build "
-                                         "yet; use --mode sample or --mode forward");
+            if (o->mode == "fieldimg")
+                throw std::runtime_error("render --mode fieldimg: the image-space field view is not in this build "
+                                         "yet; use --mode sample, forward or field2d");
             VisSettings s = to_settings(o->vis);
-            s.mode = o->mode == "forward" ? VisMode::forward : VisMode::sample;
+            s.mode = o->mode == "forward" ? VisMode::forward : o->mode == "field2d" ? VisMode::field2d : VisMode::sample;
             s.budget_ms = 0;  // the work per frame follows --speed and --fps only, so a command line gives one image
             auto ctx = make_context(g);
             engine::Offscreen target(*ctx, {uint32_t(o->width), uint32_t(o->height)});
@@ -49,9 +49,10 @@ void register_render(CLI::App& app, GlobalOptions& g, Command& run) {
                 target.submit(*f);
             }
             engine::write_png(o->out, target.rgba(), target.extent().width, target.extent().height);
+            if (!vis.data_message().empty()) std::fprintf(stderr, "diffuscope render: %s\n", vis.data_message().c_str());
             std::fprintf(stderr, "diffuscope render: %s (%u×%u) after %d frames; chain at step %d of %d, ᾱ = %.4f\n",
                          o->out.c_str(), target.extent().width, target.extent().height, o->frames,
-                         vis.chain().step_index(), vis.chain().total_steps(), vis.chain().alpha_bar());
+                         vis.step_index(), vis.total_steps(), vis.alpha_bar());
             if (!o->grid_out.empty()) {
                 engine::write_png(o->grid_out, vis.grid_rgba(), vis.grid_width(), vis.grid_height());
                 std::fprintf(stderr, "diffuscope render: %s (the x_t grid)\n", o->grid_out.c_str());

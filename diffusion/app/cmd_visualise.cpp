@@ -41,6 +41,7 @@ void selftest_action(long frame, engine::Window& w, Visualiser& vis, std::vector
         case 20: w.set_size(900, 600); break;
         case 30: key(GLFW_KEY_S); key(GLFW_KEY_SLASH, GLFW_MOD_SHIFT); break;            // schedule preset, help
         case 35: key(GLFW_KEY_ESCAPE); key(GLFW_KEY_F); break;                          // close help, forward view
+        case 38: key(GLFW_KEY_F); break;                                                // 2-D field view
         case 40: key(GLFW_KEY_F); key(GLFW_KEY_LEFT); key(GLFW_KEY_LEFT); break;        // sample view, scrub back
         case 45: key(GLFW_KEY_RIGHT); break;
         case 50: w.iconify(); break;
@@ -138,7 +139,7 @@ void register_visualise(CLI::App& app, GlobalOptions& g, Command& run) {
             if (!o->stats_json.empty()) {
                 nlohmann::json j = {{"frames", frame}, {"frame_ms_p50", p50}, {"frame_ms_p99", p99},
                                     {"measured", steady.size()}, {"recreations", sc.recreations()}, {"minimised_polls", skipped},
-                                    {"steps_done", vis.chain().step_index()}, {"chains", vis.settings().chain.chains},
+                                    {"steps_done", vis.step_index()}, {"chains", vis.settings().chain.chains},
                                     {"device", ctx->info().name}, {"vsync", vis.settings().vsync}};
                 for (const auto& [name, t] : vis.stats().pass_totals) j["gpu_ms_mean"][name] = t.first / std::max(t.second, 1);
                 std::ofstream(o->stats_json) << j.dump(2) << "\n";

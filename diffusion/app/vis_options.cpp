@@ -1,5 +1,9 @@
 #include "diffusion/app/vis_options.hpp"
 
+#include "diffusion/data/toy2d.hpp"
+
+#include <algorithm>
+
 namespace diffuscope::app {
 
 void add_vis_options(CLI::App& cmd, VisOptions& o) {
@@ -11,10 +15,18 @@ void add_vis_options(CLI::App& cmd, VisOptions& o) {
     cmd.add_option("--seed", o.seed, "Seed of the initial noise and of η's noise");
     cmd.add_option("--T", o.T, "Training timesteps T of the schedule")->check(CLI::Range(2, 4000));
     cmd.add_option("--steps", o.steps, "Sampling steps (≤ T)")->check(CLI::Range(1, 4000));
-    cmd.add_option("--schedule", o.schedule, "β schedule: linear or cosine")->check(CLI::IsMember({"linear", "cosine"}));
+    cmd.add_option("--schedule", o.schedule, "β schedule: linear, scaled-linear, quadratic, cosine, sigmoid, or curve "
+                                             "(7 control points of β(t) to drag in the window)")
+        ->check(CLI::IsMember({"linear", "scaled-linear", "quadratic", "cosine", "sigmoid", "curve"}));
+    cmd.add_option("--sampler", o.sampler, "ddpm, ddim, euler, heun, sde or dpmpp2m")
+        ->check(CLI::IsMember({"ddpm", "ddim", "euler", "heun", "sde", "dpmpp2m"}));
+    cmd.add_option("--data", o.data_dir, "MNIST folder for the oracle; default: $DIFFUSCOPE_DATA, else data/mnist");
+    cmd.add_option("--dataset", o.dataset, "2-D field view's data set: gmm8, rings, moons or digits")
+        ->check(CLI::IsMember({"gmm8", "rings", "moons", "digits"}));
+    cmd.add_flag("--score", o.score, "2-D field view: arrows of the score instead of the denoise direction x̂₀ − x_t");
     cmd.add_option("--eta", o.eta, "DDIM η: 0 deterministic, 1 DDPM-like")->check(CLI::Range(0.0, 1.0));
-    cmd.add_option("--view", o.view, "Prediction shown beside x_t: eps, x0, v or score")
-        ->check(CLI::IsMember({"eps", "x0", "v", "score"}));
+    cmd.add_option("--view", o.view, "Prediction shown beside x_t: eps, x0 or score")
+        ->check(CLI::IsMember({"eps", "x0", "score"}));
     cmd.add_option("--colours", o.colours, "Colour map of x_t: grey, viridis or diverging")
         ->check(CLI::IsMember({"grey", "viridis", "diverging"}));
     cmd.add_option("--speed", o.speed, "Sampling steps per second while playing")->check(CLI::Range(0.1, 10000.0));
@@ -35,11 +47,15 @@ VisSettings to_settings(const VisOptions& o) {
     s.chain.guidance = o.guidance;
     s.chain.seed = o.seed;
     s.chain.eta = o.eta;
-    s.chain.view = o.view == "x0" ? PredictionView::x0 : o.view == "v" ? PredictionView::v
-                 : o.view == "score" ? PredictionView::score : PredictionView::eps;
+    s.chain.view = o.view == "x0" ? PredictionView::x0 : o.view == "score" ? PredictionView::score : PredictionView::eps;
+    s.chain.sampler = sampler_from_name(o.sampler);
+    s.data_dir = o.data_dir;
+    const auto names = data::toy2d_names();
+    s.field.dataset = int(std::find(names.begin(), names.end(), o.dataset) - names.begin());
+    s.field.score = o.score;
     s.schedule.timesteps = o.T;
     s.schedule.steps = o.steps;
-    s.schedule.preset = o.schedule == "cosine" ? Preset::cosine : Preset::linear;
+    s.schedule.preset = o.schedule == "curve" ? SchedulePreset::curve : schedule_from_name(o.schedule).preset;
     s.x_map = o.colours == "viridis" ? engine::ColourMap::Viridis : o.colours == "diverging" ? engine::ColourMap::Diverging
                                                                                              : engine::ColourMap::Grey;
     s.speed = o.speed;

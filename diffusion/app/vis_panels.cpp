@@ -27,7 +27,6 @@ const char* view_name(PredictionView v) {
     switch (v) {
         case PredictionView::x0: return "x̂₀";
         case PredictionView::eps: return "ε̂";
-        case PredictionView::v: return "v̂";
         case PredictionView::score: return "score";
     }
     return "?";
@@ -42,64 +41,57 @@ void Visualiser::panels(engine::ImGuiLayer& ui, VkExtent2D extent) {
     ImGui::Begin("diffuscope", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
 
     int mode = int(s_.mode);
+    if (!chain_) ImGui::BeginDisabled();
     ImGui::RadioButton("sample", &mode, 0);
     ImGui::SameLine();
-    ImGui::RadioButton("forward process", &mode, 1);
+    ImGui::RadioButton("forward", &mode, 1);
+    if (!chain_) ImGui::EndDisabled();
+    ImGui::SameLine();
+    ImGui::RadioButton("2-D field", &mode, 2);
     s_.mode = VisMode(mode);
+    if (!data_message_.empty()) ImGui::TextColored(ImVec4(1, 0.6f, 0.3f, 1), "no MNIST data (see the canvas)");
 
-    if (ImGui::CollapsingHeader("Chains", ImGuiTreeNodeFlags_DefaultOpen)) {
-        static const uint32_t counts[] = {1, 4, 16, 64};
-        int ci = int(std::find(counts, counts + 4, s_.chain.chains) - counts);
-        if (ImGui::Combo("chains", &ci, "1\0" "4\0" "16\0" "64\0")) {
-            s_.chain.chains = counts[std::clamp(ci, 0, 3)];
-            restart_next_frame();
+    if (s_.mode == VisMode::field2d) {
+        if (ImGui::CollapsingHeader("2-D field", ImGuiTreeNodeFlags_DefaultOpen)) {
+            bool restart = false;
+            restart |= ImGui::Combo("data set", &s_.field.dataset, "gmm8 (8 Gaussians)\0rings\0moons\0digits (strokes)\0");
+            int arrows = s_.field.score ? 1 : 0;
+            if (ImGui::Combo("arrows", &arrows, "denoise direction x̂₀ − x_t\0score ∇log p_t(x_t)\0")) s_.field.score = arrows == 1;
+            ImGui::Checkbox("trails", &s_.field.trails);
+            restart |= ImGui::SliderInt("particles", &s_.field.particles, 16, 1024, "%d", ImGuiSliderFlags_Logarithmic);
+            restart |= ImGui::SliderInt("particle steps", &s_.field.steps, 5, 250);
+            if (ImGui::Button("new particles")) restart = true;
+            if (restart) field_restart_ = true;
+            ImGui::TextDisabled("model: the exact GMM denoiser (closed form)");
+            ImGui::TextDisabled("sampler: DDIM η = 0 (probability-flow path)");
         }
-        int lm = int(s_.chain.label_mode);
-        bool changed = ImGui::RadioButton("label", &lm, 0);
-        ImGui::SameLine();
-        changed |= ImGui::RadioButton("0–9 per chain", &lm, 1);
-        ImGui::SameLine();
-        changed |= ImGui::RadioButton("none", &lm, 2);
-        s_.chain.label_mode = LabelMode(lm);
-        if (s_.chain.label_mode == LabelMode::fixed) changed |= ImGui::SliderInt("digit", &s_.chain.label, 0, 9);
-        changed |= ImGui::SliderFloat("guidance w", &s_.chain.guidance, 0.0f, 5.0f, "%.2f");
-        int seed = int(s_.chain.seed);
-        if (ImGui::InputInt("seed", &seed)) {
-            s_.chain.seed = uint32_t(std::max(seed, 0));
-            restart_next_frame();
-        }
-        ImGui::TextDisabled("model: exact oracle of a procedural digit set (stand-in)");
-        ImGui::TextDisabled("sampler: DDIM (Song et al. 2020)");
-        changed |= ImGui::SliderFloat("η", &s_.chain.eta, 0.0f, 1.0f, "%.2f");
-        int view = int(s_.chain.view);
-        if (ImGui::Combo("prediction", &view, "x̂₀\0ε̂\0v̂\0score\0")) {
-            s_.chain.view = PredictionView(view);
-            changed = true;
-        }
-        if (changed) chain_->set_settings(s_.chain);
+    } else if (ImGui::CollapsingHeader("Chains", ImGuiTreeNodeFlags_DefaultOpen)) {
+        sample_panels();
     }
 
     if (ImGui::CollapsingHeader("Schedule", ImGuiTreeNodeFlags_DefaultOpen)) {
         bool changed = false;
         int preset = int(s_.schedule.preset);
-        changed |= ImGui::Combo("β schedule", &preset, "linear\0cosine\0curve (edit below)\0");
-        s_.schedule.preset = Preset(preset);
+        if (ImGui::Combo("β schedule", &preset, "linear\0scaled-linear\0quadratic\0cosine\0sigmoid\0curve (drag below)\0")) {
+            if (SchedulePreset(preset) == SchedulePreset::curve) seed_curve_from_schedule();
+            s_.schedule.preset = SchedulePreset(preset);
+            changed = true;
+        }
         changed |= ImGui::SliderInt("T", &s_.schedule.timesteps, 10, 4000, "%d", ImGuiSliderFlags_Logarithmic);
         changed |= ImGui::SliderInt("steps", &s_.schedule.steps, 1, s_.schedule.timesteps, "%d", ImGuiSliderFlags_Logarithmic);
         s_.schedule.steps = std::min(s_.schedule.steps, s_.schedule.timesteps);
         ImGui::Text("final ᾱ_T = %.3g   SNR_T = %.3g", schedule_.final_alpha_bar(), schedule_.final_snr());
-        if (s_.schedule.preset == Preset::curve) {
-            ImGui::TextUnformatted("log₁₀ β at τ = 0, ¼, ½, ¾, 1 (drag):");
-            for (int i = 0; i < 5; ++i) {
-                ImGui::PushID(i);
-                if (i) ImGui::SameLine();
-                changed |= ImGui::VSliderFloat("##b", ImVec2(40 * scale, 90 * scale), &s_.schedule.curve_log10_beta[i],
-                                               -5.0f, -0.5f, "%.1f");
-                ImGui::PopID();
-            }
+        if (s_.schedule.preset == SchedulePreset::curve) {
+            int space = int(s_.schedule.space);
+            changed |= ImGui::RadioButton("drag β(t)", &space, 0);
+            ImGui::SameLine();
+            changed |= ImGui::RadioButton("drag log-SNR(t)", &space, 1);
+            s_.schedule.space = CurveSpace(space);
+            changed |= curve_editor(panel_w - 24 * scale);
         }
         if (changed) schedule_changed();
-        const ImVec2 plot(panel_w - 24 * scale, 44 * scale);
+        if (!schedule_error_.empty()) ImGui::TextColored(ImVec4(1, 0.4f, 0.3f, 1), "%s", schedule_error_.c_str());
+        const ImVec2 plot(panel_w - 24 * scale, 40 * scale);
         auto b = thin(schedule_.beta, [](double v) { return v; });
         auto ab = thin(schedule_.alpha_bar, [](double v) { return v; });
         auto sab = thin(schedule_.alpha_bar, [](double v) { return std::sqrt(v); });
@@ -115,16 +107,22 @@ void Visualiser::panels(engine::ImGuiLayer& ui, VkExtent2D extent) {
         ImGui::SameLine();
         if (ImGui::Button("step")) step_once_ = true;
         ImGui::SameLine();
-        if (ImGui::Button("restart")) restart_next_frame();
+        if (ImGui::Button("restart")) {
+            if (s_.mode == VisMode::field2d) field_restart_ = true;
+            else restart_next_frame();
+        }
         ImGui::SliderFloat("steps/s", &s_.speed, 1.0f, 1000.0f, "%.0f", ImGuiSliderFlags_Logarithmic);
         ImGui::SliderFloat("GPU budget ms", &s_.budget_ms, 1.0f, 50.0f, "%.0f");
-        int last = std::max(0, int(chain_->history_frames()) - 1);
-        bool live = s_.scrub < 0;
-        if (ImGui::Checkbox("live", &live)) s_.scrub = live ? -1 : last;
+        // The timeline: the chain's trajectory on the GPU (the field view: the particles' trajectory).
+        const bool field = s_.mode == VisMode::field2d;
+        int& scrub = field ? s_.field.scrub : s_.scrub;
+        int last = field ? field_->step() : std::max(0, int(chain_ ? chain_->history_frames() : 1) - 1);
+        bool live = scrub < 0;
+        if (ImGui::Checkbox("live", &live)) scrub = live ? -1 : last;
         ImGui::SameLine();
-        int pos = live ? last : s_.scrub;
+        int pos = live ? last : scrub;
         if (ImGui::SliderInt("timeline", &pos, 0, last)) {
-            s_.scrub = pos;
+            scrub = pos;
             s_.playing = false;
         }
         if (s_.mode == VisMode::forward) ImGui::SliderFloat("forward τ", &s_.forward_t, 0.0f, 1.0f, "%.3f");
@@ -157,6 +155,118 @@ void Visualiser::panels(engine::ImGuiLayer& ui, VkExtent2D extent) {
     ImGui::End();
 }
 
+void Visualiser::sample_panels() {
+    if (!chain_) {
+        ImGui::TextWrapped("%s", data_message_.c_str());
+        return;
+    }
+    static const uint32_t counts[] = {1, 4, 16, 64};
+    int ci = int(std::find(counts, counts + 4, s_.chain.chains) - counts);
+    if (ImGui::Combo("chains", &ci, "1\0" "4\0" "16\0" "64\0")) {
+        s_.chain.chains = counts[std::clamp(ci, 0, 3)];
+        restart_next_frame();
+    }
+    int lm = int(s_.chain.label_mode);
+    bool changed = ImGui::RadioButton("label", &lm, 0);
+    ImGui::SameLine();
+    changed |= ImGui::RadioButton("0–9 per chain", &lm, 1);
+    ImGui::SameLine();
+    changed |= ImGui::RadioButton("none", &lm, 2);
+    s_.chain.label_mode = LabelMode(lm);
+    if (s_.chain.label_mode == LabelMode::fixed) changed |= ImGui::SliderInt("digit", &s_.chain.label, 0, 9);
+    changed |= ImGui::SliderFloat("guidance w", &s_.chain.guidance, 0.0f, 5.0f, "%.2f");
+    int seed = int(s_.chain.seed);
+    if (ImGui::InputInt("seed", &seed)) {
+        s_.chain.seed = uint32_t(std::max(seed, 0));
+        restart_next_frame();
+    }
+    // The model: the oracle now; a weights file once the UNet denoiser provides one (vis_model.hpp).
+    int model = 0;
+    ImGui::Combo("model", &model, "empirical oracle\0");
+    std::string why;
+    const bool weights = weights_model_available(&why);
+    if (!weights) ImGui::BeginDisabled();
+    ImGui::Button("load weights file…");
+    if (!weights) ImGui::EndDisabled();
+    if (!weights && ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) ImGui::SetTooltip("%s", why.c_str());
+    ImGui::TextDisabled("%s", model_->description.c_str());
+    int sampler = int(s_.chain.sampler);
+    changed |= ImGui::Combo("sampler", &sampler, "DDPM (ancestral)\0DDIM\0Euler (ODE)\0Heun (ODE)\0SDE (Euler–Maruyama)\0DPM++ 2M\0");
+    s_.chain.sampler = SamplerKind(sampler);
+    if (s_.chain.sampler == SamplerKind::ddim) changed |= ImGui::SliderFloat("η", &s_.chain.eta, 0.0f, 1.0f, "%.2f");
+    int view = int(s_.chain.view);
+    if (ImGui::Combo("prediction", &view, "x̂₀\0ε̂\0score\0")) {
+        s_.chain.view = PredictionView(view);
+        changed = true;
+    }
+    if (changed) chain_->set_settings(s_.chain);
+}
+
+void Visualiser::seed_curve_from_schedule() {
+    // The curve starts as the schedule now in use, sampled at its control points.
+    const int T = int(schedule_.beta.size());
+    auto& b = s_.schedule.beta_points;
+    auto& l = s_.schedule.log_snr_points;
+    for (size_t k = 0; k < b.size(); ++k) {
+        const double u = double(k) / double(b.size() - 1);
+        b[k] = std::clamp(schedule_.beta[size_t(std::lround(u * (T - 1)))] * T / 1000.0, 1e-5, 0.5);
+        const double a = schedule_.alpha_bar[size_t(std::clamp(std::lround(u * T) - 1, 0L, long(T - 1)))];
+        l[k] = std::clamp(std::log(a / std::max(1 - a, 1e-12)), -15.0, 15.0);
+        if (k && l[k] > l[k - 1] - 0.1) l[k] = l[k - 1] - 0.1;  // λ must fall strictly
+    }
+}
+
+bool Visualiser::curve_editor(float width) {
+    // Drag a control point up or down. β is shown on a log axis; λ = log-SNR must keep falling left to right.
+    const float scale = ImGui::GetFontSize() / 16.0f;
+    const bool beta = s_.schedule.space == CurveSpace::beta;
+    auto& pts = beta ? s_.schedule.beta_points : s_.schedule.log_snr_points;
+    const double ylo = beta ? -5.0 : -15.0, yhi = beta ? -0.3 : 15.0;
+    const ImVec2 p0 = ImGui::GetCursorScreenPos(), size(width, 130 * scale);
+    ImGui::InvisibleButton("curve", size);
+    auto value_to_y = [&](double v) { return p0.y + size.y * float(1 - ((beta ? std::log10(v) : v) - ylo) / (yhi - ylo)); };
+    auto point = [&](size_t k) { return ImVec2(p0.x + size.x * float(k) / float(pts.size() - 1), value_to_y(pts[k])); };
+    const ImVec2 mouse = ImGui::GetIO().MousePos;
+    if (ImGui::IsItemActivated()) {
+        drag_point_ = -1;
+        float best = 14 * scale;
+        for (size_t k = 0; k < pts.size(); ++k) {
+            ImVec2 q = point(k);
+            float d = std::hypot(q.x - mouse.x, q.y - mouse.y);
+            if (d < best) best = d, drag_point_ = int(k);
+        }
+    }
+    bool changed = false;
+    if (ImGui::IsItemActive() && drag_point_ >= 0) {
+        double y = ylo + (yhi - ylo) * (1 - std::clamp((mouse.y - p0.y) / size.y, 0.0f, 1.0f));
+        double v = beta ? std::pow(10.0, y) : y;
+        const size_t k = size_t(drag_point_);
+        if (!beta) {  // keep λ strictly decreasing
+            if (k > 0) v = std::min(v, pts[k - 1] - 0.05);
+            if (k + 1 < pts.size()) v = std::max(v, pts[k + 1] + 0.05);
+        }
+        if (v != pts[k]) pts[k] = v, changed = true;
+    }
+    if (!ImGui::IsItemActive()) drag_point_ = -1;
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    dl->AddRectFilled(p0, ImVec2(p0.x + size.x, p0.y + size.y), IM_COL32(30, 34, 40, 255));
+    // The schedule in use (what the guard let through), then the control points.
+    const int T = int(schedule_.beta.size());
+    std::vector<ImVec2> line;
+    for (int i = 0; i <= 128; ++i) {
+        int t = std::min(T - 1, i * (T - 1) / 128);
+        double a = schedule_.alpha_bar[size_t(t)];
+        double v = beta ? std::max(schedule_.beta[size_t(t)] * T / 1000.0, 1e-12) : std::log(a / std::max(1 - a, 1e-300));
+        float y = std::clamp(value_to_y(v), p0.y, p0.y + size.y);
+        line.push_back(ImVec2(p0.x + size.x * float(i) / 128.0f, y));
+    }
+    dl->AddPolyline(line.data(), int(line.size()), IM_COL32(120, 200, 255, 255), 0, 2 * scale);
+    for (size_t k = 0; k < pts.size(); ++k)
+        dl->AddCircleFilled(point(k), 5 * scale, int(k) == drag_point_ ? IM_COL32(255, 200, 60, 255) : IM_COL32(240, 240, 240, 255));
+    ImGui::TextDisabled(beta ? "log₁₀ β (×T/1000) from −5 to −0.3 over t" : "λ = log-SNR from −15 to 15 over t");
+    return changed;
+}
+
 void Visualiser::canvas(engine::ImGuiLayer& ui, VkExtent2D extent) {
     const float scale = ImGui::GetFontSize() / 16.0f;
     const float panel_w = std::min(380.0f * scale, float(extent.width) * 0.45f);
@@ -165,6 +275,18 @@ void Visualiser::canvas(engine::ImGuiLayer& ui, VkExtent2D extent) {
     ImGui::PushStyleColor(ImGuiCol_WindowBg, ImVec4(0, 0, 0, 0));
     ImGui::Begin("canvas", nullptr, ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoBringToFrontOnFocus |
                                         ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings);
+    if (s_.mode == VisMode::field2d) {
+        field_canvas(ui);
+        ImGui::End();
+        ImGui::PopStyleColor();
+        return;
+    }
+    if (!chain_) {  // not reachable from the panels (field2d is forced), kept for safety
+        ImGui::TextWrapped("%s", data_message_.c_str());
+        ImGui::End();
+        ImGui::PopStyleColor();
+        return;
+    }
     const double ab = chain_->alpha_bar(), ab_next = chain_->alpha_bar_next();
     if (s_.mode == VisMode::forward) {
         int T = int(schedule_.alpha_bar.size()), t = int(std::lround(s_.forward_t * (T - 1)));
@@ -181,7 +303,8 @@ void Visualiser::canvas(engine::ImGuiLayer& ui, VkExtent2D extent) {
         if (chain_->done()) {
             ImGui::TextUnformatted("x₀ reached");
         } else {
-            // Algorithm 2's step in DDIM form (Song et al. 2020, eq. 12), with its current coefficients.
+            // The step in DDIM form (Song et al. 2020, eq. 12) with its current coefficients (the DDIM sampler's
+            // update; the other samplers take the same x̂₀, ε̂ and differ in how they combine them).
             double sigma = s_.chain.eta * std::sqrt((1 - ab_next) / std::max(1 - ab, 1e-12)) *
                            std::sqrt(std::max(1 - ab / ab_next, 0.0));
             ImGui::Text("x' = √ᾱ'·x̂₀ + √(1 − ᾱ' − σ²)·ε̂ + σ·z = %.3f·x̂₀ + %.3f·ε̂ + %.3f·z", std::sqrt(ab_next),
@@ -209,7 +332,7 @@ void Visualiser::canvas(engine::ImGuiLayer& ui, VkExtent2D extent) {
     pane(s_.mode == VisMode::forward ? "x_t" : s_.scrub >= 0 ? "x_t (replay)" : "x_t", img_x_);
     if (show_x0) {
         ImGui::SameLine(0, gap);
-        pane(s_.mode == VisMode::forward ? "x₀ (data)" : "x̂₀ (the oracle's guess)", img_x0_);
+        pane(s_.mode == VisMode::forward ? "x₀ (data)" : "x̂₀ (the model's guess)", img_x0_);
     }
     if (show_pred) {
         ImGui::SameLine(0, gap);
@@ -219,6 +342,25 @@ void Visualiser::canvas(engine::ImGuiLayer& ui, VkExtent2D extent) {
     }
     ImGui::End();
     ImGui::PopStyleColor();
+}
+
+void Visualiser::field_canvas(engine::ImGuiLayer& ui) {
+    const double ab = field_->shown_alpha_bar();
+    if (!data_message_.empty()) {
+        ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 0.6f, 0.3f, 1));
+        ImGui::TextWrapped("%s", data_message_.c_str());
+        ImGui::PopStyleColor();
+    }
+    ImGui::Text("2-D field: %s   step %d of %d%s   ᾱ = %.4f   SNR = %.3g", field_->dataset().c_str(), field_->shown_slot(),
+                field_->steps(), s_.field.scrub >= 0 ? " (replay)" : "", ab, ab / std::max(1 - ab, 1e-12));
+    ImGui::TextUnformatted(s_.field.score ? "arrows: the exact score ∇log p_t(x_t) = (√ᾱ·x̂₀ − x_t)/(1 − ᾱ), shortened; colour = strength"
+                                          : "arrows: x̂₀ − x_t, where the exact denoiser sends each point; colour = length");
+    ImVec2 avail = ImGui::GetContentRegionAvail();
+    float side = std::max(16.0f, std::min(avail.x, avail.y));
+    Field2d* field = field_.get();
+    ui.custom(ImVec2(side, side), [field](VkCommandBuffer cb, VkExtent2D t, engine::Rect r, VkRect2D clip) {
+        field->draw(cb, t, r, &clip);
+    });
 }
 
 void Visualiser::help_overlay() {

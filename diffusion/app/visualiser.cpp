@@ -5,15 +5,36 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 namespace diffuscope::app {
 
 static constexpr uint32_t k_max_grid_pixels = 9 * 29 * 9 * 29;  // 64 chains as 8×8 tiles of 28 px + gaps
 
 Visualiser::Visualiser(engine::Context& ctx, engine::FrameTarget& target, VisSettings s)
-    : ctx_(&ctx), s_(std::move(s)), schedule_(make_schedule(s_.schedule)), chain_(std::make_unique<StandInChain>(ctx)),
-      pipes_(ctx, target.render_pass()), img_x_(ctx, pipes_, k_max_grid_pixels), img_x0_(ctx, pipes_, k_max_grid_pixels),
-      img_pred_(ctx, pipes_, k_max_grid_pixels) {
+    : ctx_(&ctx), s_(std::move(s)), pipes_(ctx, target.render_pass()), img_x_(ctx, pipes_, k_max_grid_pixels),
+      img_x0_(ctx, pipes_, k_max_grid_pixels), img_pred_(ctx, pipes_, k_max_grid_pixels) {
+    try {
+        schedule_ = make_schedule(s_.schedule);
+    } catch (const std::exception& e) {  // a bad schedule from the command line: say so, start on the default
+        schedule_error_ = e.what();
+        s_.schedule = ScheduleSettings{};
+        schedule_ = make_schedule(s_.schedule);
+    }
+    // The model: the empirical oracle of the MNIST training split. Without the data the window still opens, on the
+    // 2-D field view, with the reason on screen.
+    const std::filesystem::path dir = s_.data_dir.empty() ? data::default_data_dir() : std::filesystem::path(s_.data_dir);
+    std::string why;
+    train_ = load_training_digits(dir, why);
+    if (train_) {
+        model_ = load_oracle_model(ctx, *train_, 2 * VisChain::group);
+        chain_ = std::make_unique<VisChain>(ctx, model_->denoiser(), &*train_);
+    } else {
+        data_message_ = "No MNIST digits, so no digit chains: " + why +
+                        "\nFetch them with `diffuscope data` (or pass --data DIR). The 2-D field view works without them.";
+        s_.mode = VisMode::field2d;
+    }
+    field_ = std::make_unique<Field2d>(ctx, target.render_pass());
     for (uint32_t i = 0; i < target.frames_in_flight(); ++i) timestamps_.push_back(std::make_unique<engine::Timestamps>(ctx, 8));
 }
 
@@ -34,7 +55,7 @@ const char* key_help_text() {
            "←       scrub back along the chain\n"
            "0 – 9   label\n"
            "S       next schedule preset\n"
-           "F       sample ↔ forward process\n"
+           "F       sample → forward process → 2-D field\n"
            "R       restart the chains\n"
            "P       screenshot (PNG)\n"
            "F11     lecture mode (fullscreen, large, high contrast)\n"
@@ -48,19 +69,35 @@ void Visualiser::handle_keys(const std::vector<engine::KeyEvent>& keys, engine::
         switch (k.key) {
             case GLFW_KEY_SPACE: s_.playing = !s_.playing; break;
             case GLFW_KEY_RIGHT:
-                if (s_.scrub >= 0) s_.scrub = std::min(s_.scrub + 1, int(chain_->history_frames()) - 1);
-                else step_once_ = true;
+                if (s_.mode == VisMode::field2d) {
+                    if (s_.field.scrub >= 0) s_.field.scrub = std::min(s_.field.scrub + 1, field_->step());
+                    else step_once_ = true;
+                } else if (s_.scrub >= 0) {
+                    s_.scrub = std::min(s_.scrub + 1, int(chain_ ? chain_->history_frames() : 1) - 1);
+                } else {
+                    step_once_ = true;
+                }
                 break;
             case GLFW_KEY_LEFT:
                 s_.playing = false;
-                s_.scrub = std::max(0, (s_.scrub < 0 ? int(chain_->history_frames()) - 1 : s_.scrub) - 1);
+                if (s_.mode == VisMode::field2d)
+                    s_.field.scrub = std::max(0, (s_.field.scrub < 0 ? field_->step() : s_.field.scrub) - 1);
+                else if (chain_)
+                    s_.scrub = std::max(0, (s_.scrub < 0 ? int(chain_->history_frames()) - 1 : s_.scrub) - 1);
                 break;
-            case GLFW_KEY_S:
-                s_.schedule.preset = Preset((int(s_.schedule.preset) + 1) % 3);
+            case GLFW_KEY_S: {
+                // Next preset (linear → scaled-linear → quadratic → cosine → sigmoid → curve → linear).
+                s_.schedule.preset = SchedulePreset((uint32_t(s_.schedule.preset) + 1) % 6);
                 schedule_changed();
                 break;
-            case GLFW_KEY_F: s_.mode = s_.mode == VisMode::sample ? VisMode::forward : VisMode::sample; break;
-            case GLFW_KEY_R: restart_next_frame(); break;
+            }
+            case GLFW_KEY_F:
+                s_.mode = !chain_ ? VisMode::field2d : VisMode((int(s_.mode) + 1) % 3);
+                break;
+            case GLFW_KEY_R:
+                if (s_.mode == VisMode::field2d) field_restart_ = true;
+                else restart_next_frame();
+                break;
             case GLFW_KEY_P: screenshot_ = true; break;
             case GLFW_KEY_H: s_.help = !s_.help; break;
             case GLFW_KEY_SLASH: if (k.mods & GLFW_MOD_SHIFT) s_.help = !s_.help; break;
@@ -74,15 +111,22 @@ void Visualiser::handle_keys(const std::vector<engine::KeyEvent>& keys, engine::
                 if (k.key >= GLFW_KEY_0 && k.key <= GLFW_KEY_9) {
                     s_.chain.label = k.key - GLFW_KEY_0;
                     s_.chain.label_mode = LabelMode::fixed;
-                    chain_->set_settings(s_.chain);
+                    if (chain_) chain_->set_settings(s_.chain);
                 }
         }
     }
 }
 
 void Visualiser::schedule_changed() {
-    schedule_ = make_schedule(s_.schedule);
-    chain_->set_schedule(schedule_);
+    try {
+        schedule_ = make_schedule(s_.schedule);
+        schedule_error_.clear();
+    } catch (const std::exception& e) {  // the guard refused the edit: keep running on the last good schedule
+        schedule_error_ = e.what();
+        return;
+    }
+    if (chain_) chain_->set_schedule(schedule_);
+    field_restart_ = true;  // the particles start again under the new schedule
 }
 
 void Visualiser::record_compute(engine::Frame& f) {
@@ -93,17 +137,30 @@ void Visualiser::record_compute(engine::Frame& f) {
     cmd.barrier();
     ts.begin(cmd, "sampler");
     int work = 0;
-    if (restart_) {
+    if (s_.mode == VisMode::field2d) {
+        if (field_restart_) {
+            field_->restart(schedule_.spec, s_.field, s_.chain.seed);
+            field_restart_ = false;
+            field_owed_ = 0;
+            s_.field.scrub = -1;
+        }
+        int n = s_.field.scrub < 0 ? int(field_owed_) : 0;
+        if (step_once_) n = std::max(n, 1);
+        field_owed_ -= n;
+        field_->record(cmd, n, s_.field.scrub);
+    } else if (!chain_) {
+        // No digits (missing data): nothing to sample; the message is on screen.
+    } else if (restart_) {
         chain_->restart(cmd, s_.chain, schedule_);
         restart_ = false;
         owed_ = 0;
         s_.scrub = -1;
     } else if (s_.mode == VisMode::forward) {
         int T = int(schedule_.alpha_bar.size());
-        chain_->record_forward(cmd, schedule_.alpha_bar[std::clamp(int(std::lround(s_.forward_t * (T - 1))), 0, T - 1)]);
+        chain_->record_forward(cmd, uint32_t(std::clamp(int(std::lround(s_.forward_t * (T - 1))), 0, T - 1)));
     } else if (s_.scrub < 0) {
         // Never stutter: this frame's sampler work is what the measured GPU time per chain-step lets fit in the
-        // budget (at least one chain's share, so a slow step still advances); a step may span several frames.
+        // budget (at least one group's share, so a slow step still advances); a step may span several frames.
         int budget = s_.budget_ms <= 0 ? 1 << 20
                                        : int(std::clamp(s_.budget_ms / std::max(stats_.chain_step_gpu_ms, 1e-4), 1.0, 1e6));
         int n = std::min(int(owed_), budget);
@@ -120,23 +177,27 @@ void Visualiser::record_compute(engine::Frame& f) {
     stats_.chain_steps_last_frame = work;
     steps_window_ += work;
     cmd.barrier();  // RAW: the sampler's x_t, x̂₀, prediction → the tile passes
+    if (!chain_ || s_.mode == VisMode::field2d) return;
 
     ts.begin(cmd, "tiles");
-    const uint32_t n = s_.chain.chains, cols = uint32_t(std::ceil(std::sqrt(double(n))));
+    const uint32_t n = chain_->settings().chains, cols = uint32_t(std::ceil(std::sqrt(double(n))));
     engine::TileLayout l;
     l.count = n;
     l.cols = cols;
     l.map = s_.x_map;
     l.lo = -1;
     l.hi = 1;
-    if (s_.scrub >= 0) img_x_.record(cmd, chain_->history(), chain_->history_offset(uint32_t(s_.scrub)), l);
-    else img_x_.record(cmd, chain_->x_t(), 0, l);
+    if (s_.scrub >= 0 && s_.mode == VisMode::sample)
+        img_x_.record(cmd, chain_->history(), chain_->history_offset(uint32_t(s_.scrub)), l);
+    else
+        img_x_.record(cmd, chain_->x_t(), 0, l);
     l.map = engine::ColourMap::Grey;
     img_x0_.record(cmd, chain_->x0_hat(), 0, l);
     bool signed_view = s_.mode == VisMode::forward || s_.chain.view != PredictionView::x0;
     l.map = signed_view ? engine::ColourMap::Diverging : engine::ColourMap::Grey;
-    float range = s_.chain.view == PredictionView::score ? float(1 / std::sqrt(std::max(1 - chain_->alpha_bar(), 1e-4)))
-                                                          : 2.5f;
+    float range = s_.chain.view == PredictionView::score && s_.mode == VisMode::sample
+                      ? float(1 / std::sqrt(std::max(1 - chain_->alpha_bar(), 1e-4)))
+                      : 2.5f;
     l.lo = signed_view ? -range : -1;
     l.hi = signed_view ? range : 1;
     img_pred_.record(cmd, chain_->prediction(), 0, l);
@@ -165,8 +226,10 @@ void Visualiser::frame(engine::Frame& f, engine::FrameTarget& target, engine::Im
         steps_window_ = 0;
         steps_window_s_ = 0;
     }
-    if (s_.mode == VisMode::sample && s_.playing && s_.scrub < 0 && !chain_->done())
+    if (chain_ && s_.mode == VisMode::sample && s_.playing && s_.scrub < 0 && !chain_->done())
         owed_ += double(s_.speed) * dt * s_.chain.chains;
+    if (s_.mode == VisMode::field2d && s_.playing && s_.field.scrub < 0 && field_->step() < field_->steps())
+        field_owed_ = std::min(field_owed_ + double(s_.speed) * dt, 8.0);
 
     ui.new_frame(f.extent, dt);
     panels(ui, f.extent);

@@ -4,7 +4,9 @@
 // A frame: [sampler steps, as many as the GPU-time budget allows] → barrier → [tile passes: x_t, x̂₀, the
 // prediction] → render pass [ImGui panels, the grids drawn as custom draws inside the canvas window].
 #pragma once
-#include "diffusion/app/vis_standin.hpp"
+#include "diffusion/app/vis_chain.hpp"
+#include "diffusion/app/vis_field2d.hpp"
+#include "diffusion/app/vis_model.hpp"
 #include "engine/frame_target.hpp"
 #include "engine/imgui_layer.hpp"
 #include "engine/renderer.hpp"
@@ -12,13 +14,14 @@
 #include "engine/window.hpp"
 
 #include <deque>
+#include <optional>
 #include <map>
 #include <memory>
 #include <vector>
 
 namespace diffuscope::app {
 
-enum class VisMode : int { sample = 0, forward = 1 };
+enum class VisMode : int { sample = 0, forward = 1, field2d = 2 };
 
 struct VisSettings {
     VisMode mode = VisMode::sample;
@@ -35,6 +38,8 @@ struct VisSettings {
     int scrub = -1;             // timeline position shown; −1 = live
     ScheduleSettings schedule;
     ChainSettings chain;
+    Field2dSettings field;
+    std::string data_dir;  // MNIST folder; empty: data::default_data_dir()
 };
 
 // What the overlay shows about speed (host frame interval, steps, GPU passes).
@@ -59,7 +64,12 @@ public:
 
     VisSettings& settings() { return s_; }
     const VisStats& stats() const { return stats_; }
-    const StandInChain& chain() const { return *chain_; }
+    const VisChain* chain() const { return chain_.get(); }  // null when the MNIST data are missing
+    int step_index() const { return chain_ ? chain_->step_index() : 0; }
+    int total_steps() const { return chain_ ? chain_->total_steps() : 0; }
+    double alpha_bar() const { return chain_ ? chain_->alpha_bar() : 0.0; }
+    const std::string& data_message() const { return data_message_; }
+    Field2d& field() { return *field_; }
     bool quit_requested() const { return quit_; }
     bool screenshot_requested() { bool r = screenshot_; screenshot_ = false; return r; }
     engine::ImGuiOptions ui_options(float dpi) const;
@@ -80,12 +90,23 @@ private:
     VisSettings s_;
     VisStats stats_;
     HostSchedule schedule_;
-    std::unique_ptr<StandInChain> chain_;
+    std::string schedule_error_;  // what the guard said about the last edit (the old schedule stays)
+    std::optional<data::Mnist> train_;
+    std::string data_message_;    // why there are no digits (missing data), shown on screen
+    std::unique_ptr<LoadedModel> model_;
+    std::unique_ptr<VisChain> chain_;
+    std::unique_ptr<Field2d> field_;
+    bool curve_editor(float width);
+    void seed_curve_from_schedule();
+    int drag_point_ = -1;
+    void sample_panels();
+    void field_canvas(engine::ImGuiLayer&);
     engine::TilePipelines pipes_;
     engine::TileImage img_x_, img_x0_, img_pred_;
     std::vector<std::unique_ptr<engine::Timestamps>> timestamps_;  // per frame slot
     std::vector<int> slot_work_;  // chain-steps recorded in each slot's frame (to turn its GPU ms into ms per unit)
-    double owed_ = 0;  // chain-steps the playback speed asks for and the budget has not yet allowed
+    double owed_ = 0, field_owed_ = 0;
+    bool field_restart_ = true;  // chain-steps the playback speed asks for and the budget has not yet allowed
     bool restart_ = true, step_once_ = false, quit_ = false, screenshot_ = false;
     uint64_t frames_ = 0;
     double steps_window_s_ = 0;

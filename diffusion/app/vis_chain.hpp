@@ -1,0 +1,136 @@
+// diffusion/app/vis_chain.hpp — the visualiser's chains: the real diffusion core (ScheduleBuffer + Chain + a
+// sampler) on any Denoiser (the empirical MNIST oracle, or a UNet through vis_model.hpp), cut into groups of
+// chains so one sampler step can be split across frames by measured GPU time (each group is its own Chain; a
+// group's step reads only its own x, so the parts are exact).
+//
+// After each group's step its x_t, x̂₀ and the chosen prediction are copied (GPU → GPU) into flat display
+// buffers [N, 784] that the tile passes read, and after each complete step x_t is appended to a trajectory kept
+// on the GPU for the timeline scrubber. The trajectory is the visualiser's own (not the Chain's) because a
+// schedule swap or a label change re-resets the Chains mid-run and the scrubber must keep the whole history.
+//
+// Schedule swap mid-chain: x_t is at the level ᾱ_cur of the old schedule; the new schedule continues from its
+// timestep t' whose ᾱ'_{t'} is nearest ᾱ_cur, then through its own respaced timesteps below t'.
+#pragma once
+#include "diffusion/data/mnist.hpp"
+#include "diffusion/sampler/chain.hpp"
+#include "diffusion/sampler/q_sample.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace diffuscope::app {
+
+enum class PredictionView : uint32_t { x0 = 0, eps = 1, score = 2 };
+enum class LabelMode : uint32_t { fixed = 0, per_chain = 1, unconditional = 2 };
+
+// What the schedule panel edits. `preset` indexes SchedulePreset (curve = 5: the control points below).
+struct ScheduleSettings {
+    SchedulePreset preset = SchedulePreset::linear;
+    int timesteps = 1000;  // T
+    int steps = 50;        // sampling steps S ≤ T (trailing spacing: always starts at T−1)
+    CurveSpace space = CurveSpace::beta;
+    // Control points at τ = 0, ⅙, …, 1: β at T = 1000 (space beta) or λ = log-SNR (space log_snr).
+    std::vector<double> beta_points = {1e-4, 2e-3, 5e-3, 8.5e-3, 1.2e-2, 1.6e-2, 2e-2};
+    std::vector<double> log_snr_points = {9.0, 5.0, 2.0, -0.5, -3.0, -6.0, -10.0};
+};
+ScheduleSpec to_spec(const ScheduleSettings&);  // may throw ScheduleError (check with check_schedule)
+
+// β_t, ᾱ_t for t = 0..T−1 (from the double twin of schedule.comp) for the plots, and the S respaced levels.
+struct HostSchedule {
+    ScheduleSpec spec;
+    std::vector<double> beta, alpha_bar;
+    std::vector<uint32_t> timesteps;      // respaced, descending (trailing)
+    double final_alpha_bar() const { return alpha_bar.back(); }
+    double final_snr() const { return alpha_bar.back() / (1 - alpha_bar.back()); }
+};
+HostSchedule make_schedule(const ScheduleSettings&);  // throws ScheduleError on a schedule the guard refuses
+
+struct ChainSettings {
+    uint32_t chains = 16;
+    int label = 3;
+    LabelMode label_mode = LabelMode::fixed;
+    float guidance = 1.0f;
+    float eta = 0.0f;
+    uint32_t seed = 1;
+    SamplerKind sampler = SamplerKind::ddim;
+    PredictionView view = PredictionView::eps;
+};
+
+class VisChain {
+public:
+    static constexpr uint32_t pixels = 784, max_chains = 64, group = 4;
+    // `model`: predicts 784 values per sample and accepts batches of 2·group (guidance). `train`: real digits for
+    // the forward-process view (may be null: the forward view then shows noise only).
+    VisChain(engine::Context&, const Denoiser& model, const data::Mnist* train);
+
+    // x_T = z for every chain; history cleared. Rebuilds the Chains when the sampler, N or guidance changed.
+    void restart(engine::CommandBuffer&, const ChainSettings&, const HostSchedule&);
+    // Swaps the schedule under running chains: they continue from their current noise level.
+    void set_schedule(const HostSchedule&);
+    // η, w (live); label, sampler or guidance on/off: the chains continue from where they are with the new setup.
+    void set_settings(const ChainSettings&);
+    // At most `max_chains` chains' share of the current step (whole groups; at least one). Returns chains stepped.
+    uint32_t record_part(engine::CommandBuffer&, uint32_t max_chains);
+    bool record_step(engine::CommandBuffer&);  // one whole step for every chain; false when done
+    uint32_t chains_pending() const { return done() ? 0 : settings_.chains - progress_ * group_size(); }
+    // q(x_t | x₀) of one real digit per chain at timestep t (t = T: clean).
+    void record_forward(engine::CommandBuffer&, uint32_t t);
+
+    bool done() const { return sub_ >= run_ts_.size(); }
+    double alpha_bar() const { return level_alpha_bar(sub_); }       // the level x_t is at
+    double alpha_bar_next() const { return level_alpha_bar(sub_ + 1); }
+    int step_index() const { return steps_done_; }
+    int total_steps() const { return steps_done_ + int(run_ts_.size() - std::min<size_t>(sub_, run_ts_.size())); }
+    const ChainSettings& settings() const { return settings_; }
+    const std::string& model_name() const { return model_.name; }
+
+    const engine::Buffer& x_t() const { return x_; }
+    const engine::Buffer& x0_hat() const { return x0_; }
+    const engine::Buffer& prediction() const { return pred_; }
+    const engine::Buffer& history() const { return history_; }  // x after step k at history_offset(k)
+    uint32_t history_frames() const { return history_count_; }
+    uint32_t history_offset(uint32_t k) const { return k * settings_.chains * pixels; }
+    const ScheduleBuffer& schedule_buffer() const { return schedule_; }
+
+private:
+    uint32_t group_size() const { return std::min(group, settings_.chains); }
+    uint32_t groups() const { return settings_.chains / group_size(); }
+    bool guided() const;
+    std::vector<int32_t> labels_for(uint32_t g) const;
+    SamplerOptions options_for(uint32_t g) const;
+    double level_alpha_bar(size_t i) const;
+    void build_chains();
+    void continue_from_here();  // re-reset every group with the remaining timesteps (x kept)
+    void copy_out(engine::CommandBuffer&, uint32_t g);
+    void wait_idle();
+
+    engine::Context* ctx_;
+    Denoiser model_;
+    const data::Mnist* train_;
+    ScheduleBuffer schedule_;
+    std::vector<LevelD> levels_;  // host twin of the current schedule (T + 1)
+    std::vector<std::unique_ptr<Chain>> chains_;
+    SamplerKind built_sampler_ = SamplerKind::ddim;
+    bool built_guided_ = false;
+    uint32_t built_chains_ = 0;
+    ChainSettings settings_;
+    HostSchedule host_;
+    std::vector<uint32_t> run_ts_;  // the timesteps of the last reset; the chains are at run_ts_[sub_]
+    size_t sub_ = 0;
+    int steps_done_ = 0;
+    uint32_t progress_ = 0;         // groups already stepped in the current step
+    bool schedule_pending_ = false, settings_pending_ = false;
+    HostSchedule pending_;
+    ChainSettings pending_settings_hold_;
+    uint64_t forward_label_key_ = ~0ull;
+    uint64_t labels_key() const {
+        return uint64_t(settings_.label) | uint64_t(settings_.label_mode) << 8 | uint64_t(settings_.chains) << 16 |
+               uint64_t(settings_.seed) << 32;
+    }
+    engine::Buffer x_, x0_, pred_, history_, clean_, fwd_ts_, fwd_level_;
+    uint32_t history_count_ = 0, history_capacity_ = 0;
+    QSample q_sample_;
+};
+
+}  // namespace diffuscope::app

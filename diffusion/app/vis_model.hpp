@@ -1,0 +1,38 @@
+// diffusion/app/vis_model.hpp — where the visualiser's model comes from: the empirical MNIST oracle (always, when
+// the data are there) or a weights file (a trained UNet). One function per source, each returning a LoadedModel
+// that owns whatever the Denoiser needs (GPU data, weights) for as long as the visualiser runs.
+//
+// Hook for the UNet: `weights_model_available` and `load_weights_model` are declared here and defined in
+// vis_model_weights.cpp, which says "unavailable" until the UNet denoiser (diffusion/model/unet_denoiser.*)
+// replaces that file's two definitions with real ones. The "weights file" menu item is disabled, with the reason
+// as its tooltip, while `weights_model_available` returns false.
+#pragma once
+#include "diffusion/data/mnist.hpp"
+#include "diffusion/model/denoiser.hpp"
+#include "engine/context.hpp"
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace diffuscope::app {
+
+struct LoadedModel {
+    virtual ~LoadedModel() = default;
+    virtual Denoiser denoiser() = 0;
+    std::string description;  // shown in the panel, e.g. "empirical oracle (9900 MNIST training images)"
+};
+
+// The empirical optimal denoiser of `train` (kept by reference: it must outlive the model).
+std::unique_ptr<LoadedModel> load_oracle_model(engine::Context&, const data::Mnist& train, uint32_t max_batch);
+
+// The MNIST training split for the oracle and the forward view, or nullopt with `why` filled (missing folder,
+// bad files): the visualiser then opens on the 2-D field view with that message instead of crashing.
+std::optional<data::Mnist> load_training_digits(const std::filesystem::path& dir, std::string& why);
+
+// A trained UNet from a weights file. Until the UNet denoiser exists, available() is false and says why.
+bool weights_model_available(std::string* why);
+std::unique_ptr<LoadedModel> load_weights_model(engine::Context&, const std::filesystem::path& weights, uint32_t max_batch);
+
+}  // namespace diffuscope::app
