@@ -1,18 +1,32 @@
-// The "weights file" model source — a placeholder the UNet denoiser replaces: delete this file and define
-// weights_model_available / load_weights_model (vis_model.hpp) next to diffusion/model/unet_denoiser.*.
+// The "weights file" model source: a trained UNet (diffusion/model/unet_denoiser.*) from a safetensors file
+// written by `diffuscope train` (the EMA weights of a checkpoint, or an --export file).
 #include "diffusion/app/vis_model.hpp"
+#include "diffusion/model/unet_denoiser.hpp"
 
 #include <stdexcept>
 
 namespace diffuscope::app {
 
+namespace {
+struct WeightsModel : LoadedModel {
+    engine::Context* ctx;
+    nn::Weights weights;
+    std::string name;
+    WeightsModel(engine::Context& c, nn::Weights w, std::string n) : ctx(&c), weights(std::move(w)), name(std::move(n)) {}
+    Denoiser denoiser() override { return nn::unet_denoiser(*ctx, weights, name); }
+};
+}  // namespace
+
 bool weights_model_available(std::string* why) {
-    if (why) *why = "no UNet denoiser in this build yet: the oracle is the only model (train one with `diffuscope train`)";
-    return false;
+    if (why) why->clear();
+    return true;
 }
 
-std::unique_ptr<LoadedModel> load_weights_model(engine::Context&, const std::filesystem::path& weights, uint32_t) {
-    throw std::runtime_error("cannot load " + weights.string() + ": this build has no UNet denoiser yet; use the oracle");
+std::unique_ptr<LoadedModel> load_weights_model(engine::Context& ctx, const std::filesystem::path& path, uint32_t) {
+    auto w = nn::load_weights(path);  // a clear error naming the file and the tensor on any problem
+    auto m = std::make_unique<WeightsModel>(ctx, std::move(w), path.filename().string());
+    m->description = "UNet base " + std::to_string(m->weights.config.base) + " (" + path.filename().string() + ")";
+    return m;
 }
 
 }  // namespace diffuscope::app

@@ -180,9 +180,9 @@ void Visualiser::sample_panels() {
         s_.chain.seed = uint32_t(std::max(seed, 0));
         restart_next_frame();
     }
-    // The model: the oracle now; a weights file once the UNet denoiser provides one (vis_model.hpp).
+    // The model: the oracle, or the trained UNet given by --weights (vis_model.hpp).
     int model = 0;
-    ImGui::Combo("model", &model, "empirical oracle\0");
+    ImGui::Combo("model", &model, s_.weights.empty() ? "empirical oracle\0" : "UNet (--weights)\0");
     std::string why;
     const bool weights = weights_model_available(&why);
     if (!weights) ImGui::BeginDisabled();

@@ -21,12 +21,21 @@ Visualiser::Visualiser(engine::Context& ctx, engine::FrameTarget& target, VisSet
         s_.schedule = ScheduleSettings{};
         schedule_ = make_schedule(s_.schedule);
     }
-    // The model: the empirical oracle of the MNIST training split. Without the data the window still opens, on the
-    // 2-D field view, with the reason on screen.
-    const std::filesystem::path dir = s_.data_dir.empty() ? data::default_data_dir() : std::filesystem::path(s_.data_dir);
+    // The model: a trained UNet when --weights names one, else the empirical oracle of the MNIST training split.
+    // Without the data the window still opens (the forward view and the oracle need it; the UNet does not),
+    // with the reason on screen.
     std::string why;
-    train_ = load_training_digits(dir, why);
-    if (train_) {
+    try {
+        const std::filesystem::path dir =
+            s_.data_dir.empty() ? data::default_data_dir() : std::filesystem::path(s_.data_dir);
+        train_ = load_training_digits(dir, why);
+    } catch (const std::exception& e) {
+        why = e.what();
+    }
+    if (!s_.weights.empty()) {
+        model_ = load_weights_model(ctx, s_.weights, 2 * VisChain::group);
+        chain_ = std::make_unique<VisChain>(ctx, model_->denoiser(), train_ ? &*train_ : nullptr);
+    } else if (train_) {
         model_ = load_oracle_model(ctx, *train_, 2 * VisChain::group);
         chain_ = std::make_unique<VisChain>(ctx, model_->denoiser(), &*train_);
     } else {

@@ -40,6 +40,7 @@ struct VisSettings {
     ChainSettings chain;
     Field2dSettings field;
     std::string data_dir;  // MNIST folder; empty: data::default_data_dir()
+    std::string weights;   // a trained UNet; empty: the empirical oracle
 };
 
 // What the overlay shows about speed (host frame interval, steps, GPU passes).
