@@ -27,7 +27,9 @@ void Timestamps::begin(CommandBuffer& cmd, std::string name) {
     if (names_.size() >= capacity_) throw std::runtime_error("Timestamps: more than " + std::to_string(capacity_) + " passes");
     open_ = uint32_t(names_.size());
     names_.push_back(std::move(name));
-    vkCmdWriteTimestamp(cmd.handle(), VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, pool_, 2 * open_);
+    // Bottom of pipe for the start too: written once all earlier work has finished, so back-to-back passes
+    // measure their own work, not the tail of the previous one (top of pipe can fire before it drains).
+    vkCmdWriteTimestamp(cmd.handle(), VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, pool_, 2 * open_);
 }
 
 void Timestamps::end(CommandBuffer& cmd) {

@@ -2,7 +2,11 @@
 // Engine section: the cost of an empty submit + fence wait, and of one small dispatch (+ barrier) inside a
 // command buffer — the floor under every per-layer figure.
 #include "diffusion/app/cli.hpp"
+#include "diffusion/model/unet.hpp"
 #include "engine/timestamps.hpp"
+
+#include <map>
+#include <random>
 
 #include <nlohmann/json.hpp>
 
@@ -136,6 +140,58 @@ nlohmann::json bench_ceilings(engine::Context& ctx) {
     }
     return out;
 }
+// The UNet: forward at several batch sizes and a training step (forward + backward) at batch 64, each with
+// per-layer GPU times. Reported as milliseconds, GFLOP/s and the fraction of the SGEMM ceiling.
+nlohmann::json bench_unet(engine::Context& ctx, const nn::UNetConfig& cfg, double sgemm_gflops) {
+    nlohmann::json out;
+    auto table = nn::unet_params(cfg);
+    auto params = nn::unet_init(cfg, table, 1);
+    std::mt19937 gen(5);
+    std::normal_distribution<float> d(0.0f, 0.05f);
+    for (auto& v : params) v += d(gen);  // no zero-initialised output layer: every path does real work
+    const double flops = nn::unet_flops_per_image(cfg);
+    out["flops_per_image"] = flops;
+    auto run = [&](uint32_t batch, bool training) {
+        nn::UNet net(ctx, cfg, batch, training);
+        net.param_buffer().upload(params);
+        engine::Buffer x(ctx, batch * 784 * 4), level(ctx, batch * 4), label(ctx, batch * 4), y(ctx, batch * 784 * 4);
+        std::vector<float> hx(batch * 784), hl(batch);
+        std::vector<int32_t> hlab(batch);
+        for (auto& v : hx) v = d(gen) * 20;
+        for (uint32_t i = 0; i < batch; ++i) hl[i] = -8.0f + 16.0f * i / std::max(1u, batch - 1), hlab[i] = int32_t(i % 11);
+        x.upload(hx);
+        level.upload(hl);
+        label.upload(hlab);
+        engine::Timestamps ts(ctx, 512);
+        net.set_profiler(&ts);
+        engine::CommandBuffer cmd(ctx);
+        cmd.begin();
+        ts.reset(cmd);
+        net.record_forward(cmd, x, level, label, y);
+        if (training) {
+            cmd.barrier();  // RAW: the backward reads the forward's activations (dout = x, any tensor will do)
+            net.record_backward(cmd, x);
+        }
+        cmd.end();
+        std::vector<engine::PassTime> best;
+        double best_total = 1e30;
+        for (int rep = 0; rep < 2; ++rep) {  // the first run pays for pipeline creation on some drivers
+            cmd.submit_and_wait();
+            auto t = ts.read();
+            double total = 0;
+            for (auto& p : t) total += p.ms;
+            if (total < best_total) best_total = total, best = t;
+        }
+        const double f = flops * batch * (training ? 3.0 : 1.0);
+        nlohmann::json j{{"batch", batch}, {"ms", best_total}, {"gflop", f / 1e9}, {"gflops", f / (best_total * 1e6)},
+                         {"fraction_of_sgemm", f / (best_total * 1e6) / sgemm_gflops}};
+        for (auto& p : best) j["layers"].push_back({{"name", p.name}, {"ms", p.ms}});
+        return j;
+    };
+    for (uint32_t b : {1u, 16u, 64u}) out["forward"].push_back(run(b, false));
+    out["train_step"] = run(64, true);
+    return out;
+}
 }  // namespace
 
 void register_bench(CLI::App& app, GlobalOptions& g, Command& run) {
@@ -151,6 +207,9 @@ void register_bench(CLI::App& app, GlobalOptions& g, Command& run) {
             j["driver"] = ctx->info().driver_name;
             j["engine"] = bench_engine(*ctx);
             j["ceilings"] = bench_ceilings(*ctx);
+            const double sgemm = j["ceilings"]["sgemm"]["gflops"].get<double>();
+            nn::UNetConfig cfg;
+            j["unet"] = bench_unet(*ctx, cfg, sgemm);
             auto& e = j["engine"];
             std::printf("device: %s (%s)\n", device.c_str(), ctx->info().driver_name.c_str());
             std::printf("  %-44s %10.1f µs\n", "empty submit + fence wait (median of 200)", e["submit_fence_us_median"].get<double>());
@@ -160,6 +219,25 @@ void register_bench(CLI::App& app, GlobalOptions& g, Command& run) {
             std::printf("  %-44s %10.2f GFLOP/s (%.2f ms)\n", "SGEMM 512³ ceiling", c["sgemm"]["gflops"].get<double>(),
                         c["sgemm"]["ms"].get<double>());
             std::printf("  %-44s %10.2f GB/s\n", "memory bandwidth (32 MiB vec4 copy)", c["bandwidth"]["gbps"].get<double>());
+            auto& u = j["unet"];
+            std::printf("UNet base %u: %.1f MFLOP/image forward (a training step counts 3×)\n", cfg.base,
+                        u["flops_per_image"].get<double>() / 1e6);
+            std::printf("  %-28s %10s %10s %10s\n", "pass", "ms", "GFLOP/s", "of SGEMM");
+            auto row = [](const std::string& name, const nlohmann::json& r) {
+                std::printf("  %-28s %10.1f %10.2f %9.0f%%\n", name.c_str(), r["ms"].get<double>(),
+                            r["gflops"].get<double>(), 100 * r["fraction_of_sgemm"].get<double>());
+            };
+            for (auto& f : u["forward"]) row("forward, batch " + std::to_string(f["batch"].get<int>()), f);
+            row("training step, batch 64", u["train_step"]);
+            // The slowest layers of the training step, summed over repeats of a name.
+            std::map<std::string, double> by_name;
+            for (auto& l : u["train_step"]["layers"]) by_name[l["name"]] += l["ms"].get<double>();
+            std::vector<std::pair<double, std::string>> top;
+            for (auto& [n, ms] : by_name) top.push_back({ms, n});
+            std::sort(top.rbegin(), top.rend());
+            std::printf("  slowest layers of the training step:\n");
+            for (size_t i = 0; i < std::min<size_t>(12, top.size()); ++i)
+                std::printf("    %-26s %10.1f ms\n", top[i].second.c_str(), top[i].first);
             if (!json_path->empty()) {
                 std::ofstream f(*json_path);
                 if (!f) throw std::runtime_error("--json " + *json_path + ": cannot open for writing");

@@ -305,29 +305,40 @@ void UNet::block_forward(engine::CommandBuffer& cmd, Block& b, View x) {
     const std::string n = sp.name;
     const uint32_t N = batch_, hw = sp.res * sp.res;
     const Saved& s = *s_;
+    mark(cmd, n + ".norm1");
     norm_.forward(cmd, {N, sp.cin, hw, cfg_.groups}, x, p(n + ".norm1.weight"), p(n + ".norm1.bias"), b.g1.v, b.stats1);
     cmd.barrier();  // RAW: SiLU reads the normalised input
+    mark(cmd, n + ".silu");
     silu_.forward(cmd, b.g1.count, b.g1.v, b.a1.v);
     cmd.barrier();
+    mark(cmd, n + ".cond");
     linear_.forward(cmd, {N, cfg_.cond_dim, sp.cout}, s.c_act.v, p(n + ".cond.weight"), p(n + ".cond.bias"), b.pvec.v);
     cmd.barrier();  // RAW: conv1 reads a1
+    mark(cmd, n + ".conv1");
     conv_.forward(cmd, {N, sp.cin, sp.res, sp.res, sp.cout, 3, 1}, b.a1.v, p(n + ".conv1.weight"), p(n + ".conv1.bias"),
                   b.h1.v);
     cmd.barrier();  // RAW: the bias add reads h1 and pvec
+    mark(cmd, n + ".bias_add");
     bias_.forward(cmd, N * sp.cout, hw, b.h1.v, b.pvec.v, b.h1.v);  // in place: h1 ← h1 + pvec
     cmd.barrier();
+    mark(cmd, n + ".norm2");
     norm_.forward(cmd, {N, sp.cout, hw, cfg_.groups}, b.h1.v, p(n + ".norm2.weight"), p(n + ".norm2.bias"), b.g2.v,
                   b.stats2);
     cmd.barrier();
+    mark(cmd, n + ".silu");
     silu_.forward(cmd, b.g2.count, b.g2.v, b.a2.v);
     cmd.barrier();
-    if (sp.cin != sp.cout)
+    if (sp.cin != sp.cout) {
+        mark(cmd, n + ".skip");
         conv_.forward(cmd, {N, sp.cin, sp.res, sp.res, sp.cout, 1, 1}, x, p(n + ".skip.weight"), p(n + ".skip.bias"),
                       b.skip.v);
+    }
     cmd.barrier();
+    mark(cmd, n + ".conv2");
     conv_.forward(cmd, {N, sp.cout, sp.res, sp.res, sp.cout, 3, 1}, b.a2.v, p(n + ".conv2.weight"),
                   p(n + ".conv2.bias"), b.h2.v);
     cmd.barrier();  // RAW: the residual add reads h2
+    mark(cmd, n + ".add");
     add_.forward(cmd, b.out.count, b.h2.v, sp.cin != sp.cout ? b.skip.v : x, b.out.v);
     cmd.barrier();
 }
@@ -343,51 +354,70 @@ void UNet::record_forward(engine::CommandBuffer& cmd, View x, View level, View l
     // Conditioning: c_act = SiLU(time_mlp(embed(u(λ))) + label_emb[label]).
     struct { uint32_t n, in_off, out_off; float lo, hi; } lp{N, level.offset, s.u.v.offset, UNetConfig::level_lo,
                                                              UNetConfig::level_hi};
+    mark(cmd, "level");
     level_.dispatch(cmd, {level.buffer, s.u.v.buffer}, lp, engine::groups_for(N, 64));
     cmd.barrier();
+    mark(cmd, "label_emb");
     label_.forward(cmd, N, UNetConfig::labels, cfg_.cond_dim, label, p("label_emb.weight"), s.lab.v);
     cmd.barrier();
+    mark(cmd, "conv_in");
     conv_.forward(cmd, {N, 1, 28, 28, c0, 3, 1}, x, p("conv_in.weight"), p("conv_in.bias"), s.h_in.v);
     cmd.barrier();  // RAW: the embedding reads u
+    mark(cmd, "embed");
     sin_.forward(cmd, N, cfg_.emb_dim, 1.0f, s.u.v, s.e.v);
     cmd.barrier();
+    mark(cmd, "time_mlp.0");
     linear_.forward(cmd, {N, cfg_.emb_dim, cfg_.cond_dim}, s.e.v, p("time_mlp.0.weight"), p("time_mlp.0.bias"), s.t1.v);
     cmd.barrier();
+    mark(cmd, "silu");
     silu_.forward(cmd, s.t1.count, s.t1.v, s.t1a.v);
     cmd.barrier();
+    mark(cmd, "time_mlp.2");
     linear_.forward(cmd, {N, cfg_.cond_dim, cfg_.cond_dim}, s.t1a.v, p("time_mlp.2.weight"), p("time_mlp.2.bias"),
                     s.t2.v);
     cmd.barrier();
+    mark(cmd, "add");
     add_.forward(cmd, s.c.count, s.t2.v, s.lab.v, s.c.v);
     cmd.barrier();
+    mark(cmd, "silu");
     silu_.forward(cmd, s.c.count, s.c.v, s.c_act.v);
     cmd.barrier();
 
     auto& B = s.blocks;
     block_forward(cmd, B[0], s.h_in.v);                                                           // s0
+    mark(cmd, "downsample0");
     conv_.forward(cmd, {N, c0, 28, 28, c0, 3, 2}, B[0].out.v, p("downsample0.weight"), p("downsample0.bias"), s.ds0.v);
     cmd.barrier();
     block_forward(cmd, B[1], s.ds0.v);                                                            // s1
+    mark(cmd, "downsample1");
     conv_.forward(cmd, {N, c1, 14, 14, c1, 3, 2}, B[1].out.v, p("downsample1.weight"), p("downsample1.bias"), s.ds1.v);
     cmd.barrier();
     block_forward(cmd, B[2], s.ds1.v);
     block_forward(cmd, B[3], B[2].out.v);                                                         // m
+    mark(cmd, "upsample");
     up_.forward(cmd, N * c2, 7, 7, B[3].out.v, s.upm.v);
     cmd.barrier();
+    mark(cmd, "concat");
     concat_.forward(cmd, N, c2, c1, 14 * 14, s.upm.v, B[1].out.v, s.cat1.v);
     cmd.barrier();
     block_forward(cmd, B[4], s.cat1.v);                                                           // u1
+    mark(cmd, "upsample");
     up_.forward(cmd, N * c1, 14, 14, B[4].out.v, s.upu.v);
     cmd.barrier();
+    mark(cmd, "concat");
     concat_.forward(cmd, N, c1, c0, 28 * 28, s.upu.v, B[0].out.v, s.cat0.v);
     cmd.barrier();
     block_forward(cmd, B[5], s.cat0.v);                                                           // u0
+    mark(cmd, "norm_out");
     norm_.forward(cmd, {N, c0, 784, cfg_.groups}, B[5].out.v, p("norm_out.weight"), p("norm_out.bias"), s.gout.v,
                   s.stats_out);
     cmd.barrier();
+    mark(cmd, "silu");
     silu_.forward(cmd, s.gout.count, s.gout.v, s.aout.v);
     cmd.barrier();
+    mark(cmd, "conv_out");
     conv_.forward(cmd, {N, c0, 28, 28, 1, 3, 1}, s.aout.v, p("conv_out.weight"), p("conv_out.bias"), out);
+    end_marks(cmd);
     saved_x_ = x;
     saved_label_ = label;
 }
@@ -399,39 +429,53 @@ void UNet::block_backward(engine::CommandBuffer& cmd, Block& b, View dout, View 
     const uint32_t N = batch_, hw = sp.res * sp.res;
     Saved& s = *s_;
     ConvShape c2{N, sp.cout, sp.res, sp.res, sp.cout, 3, 1}, c1{N, sp.cin, sp.res, sp.res, sp.cout, 3, 1};
+    mark(cmd, n + ".conv2 dX");
     conv_.backward_data(cmd, c2, dout, p(n + ".conv2.weight"), b.da2.v);
     cmd.barrier();
+    mark(cmd, n + ".conv2 dW");
     conv_.backward_weight(cmd, c2, b.a2.v, dout, g(n + ".conv2.weight"), g(n + ".conv2.bias"));
     cmd.barrier();  // RAW: SiLU backward reads da2
+    mark(cmd, n + ".silu bwd");
     silu_.backward(cmd, b.g2.count, b.g2.v, b.da2.v, b.dg2.v);
     cmd.barrier();
+    mark(cmd, n + ".norm2 bwd");
     norm_.backward(cmd, {N, sp.cout, hw, cfg_.groups}, b.h1.v, p(n + ".norm2.weight"), b.dg2.v, b.stats2, b.dh1.v,
                    g(n + ".norm2.weight"), g(n + ".norm2.bias"), s.gn_scratch.v);
     cmd.barrier();
     // h1 + pvec: dh1 passes through unchanged (written in place), dpvec = Σ_hw dh1.
+    mark(cmd, n + ".bias_add bwd");
     bias_.backward(cmd, N * sp.cout, hw, b.dh1.v, b.dh1.v, b.dpvec.v);
     cmd.barrier();
+    mark(cmd, n + ".cond dX");
     linear_.backward_data(cmd, {N, cfg_.cond_dim, sp.cout}, b.dpvec.v, p(n + ".cond.weight"), s.d_c_act.v, !first_cond);
     cmd.barrier();
+    mark(cmd, n + ".cond dW");
     linear_.backward_weight(cmd, {N, cfg_.cond_dim, sp.cout}, s.c_act.v, b.dpvec.v, g(n + ".cond.weight"),
                             g(n + ".cond.bias"));
                             cmd.barrier();
+    mark(cmd, n + ".conv1 dX");
     conv_.backward_data(cmd, c1, b.dh1.v, p(n + ".conv1.weight"), b.da1.v);
     cmd.barrier();
+    mark(cmd, n + ".conv1 dW");
     conv_.backward_weight(cmd, c1, b.a1.v, b.dh1.v, g(n + ".conv1.weight"), g(n + ".conv1.bias"));
     cmd.barrier();
+    mark(cmd, n + ".silu bwd");
     silu_.backward(cmd, b.g1.count, b.g1.v, b.da1.v, b.dg1.v);
     cmd.barrier();
+    mark(cmd, n + ".norm1 bwd");
     norm_.backward(cmd, {N, sp.cin, hw, cfg_.groups}, b.x, p(n + ".norm1.weight"), b.dg1.v, b.stats1, dx,
                    g(n + ".norm1.weight"), g(n + ".norm1.bias"), s.gn_scratch.v, accumulate_dx);
     cmd.barrier();  // WAW: the skip path adds into dx too
     if (sp.cin != sp.cout) {
         ConvShape cs{N, sp.cin, sp.res, sp.res, sp.cout, 1, 1};
+        mark(cmd, n + ".skip dX");
         conv_.backward_data(cmd, cs, dout, p(n + ".skip.weight"), dx, /*accumulate=*/true);
         cmd.barrier();
+        mark(cmd, n + ".skip dW");
         conv_.backward_weight(cmd, cs, b.x, dout, g(n + ".skip.weight"), g(n + ".skip.bias"));
         cmd.barrier();
     } else {
+        mark(cmd, n + ".add bwd");
         add_.backward(cmd, b.out.count, dout, dx, View{}, /*acc_a=*/true);
         cmd.barrier();
     }
@@ -446,58 +490,93 @@ void UNet::record_backward(engine::CommandBuffer& cmd, View dout, View dx) {
     check_view("unet.backward: dout", dout, uint64_t(N) * 784);
 
     ConvShape out_shape{N, c0, 28, 28, 1, 3, 1};
+    mark(cmd, "conv_out dX");
     conv_.backward_data(cmd, out_shape, dout, p("conv_out.weight"), s.d_aout.v);
     cmd.barrier();
+    mark(cmd, "conv_out dW");
     conv_.backward_weight(cmd, out_shape, s.aout.v, dout, g("conv_out.weight"), g("conv_out.bias"));
     cmd.barrier();
+    mark(cmd, "silu bwd");
     silu_.backward(cmd, s.gout.count, s.gout.v, s.d_aout.v, s.d_gout.v);
     cmd.barrier();
+    mark(cmd, "norm_out bwd");
     norm_.backward(cmd, {N, c0, 784, cfg_.groups}, B[5].out.v, p("norm_out.weight"), s.d_gout.v, s.stats_out,
                    s.d_u0.v, g("norm_out.weight"), g("norm_out.bias"), s.gn_scratch.v);
     cmd.barrier();
     block_backward(cmd, B[5], s.d_u0.v, s.d_cat0.v, false, /*first_cond=*/true);
+    mark(cmd, "concat bwd");
     concat_.backward(cmd, N, c1, c0, 784, s.d_cat0.v, s.d_upu.v, s.d_s0.v);
     cmd.barrier();
+    mark(cmd, "upsample bwd");
     up_.backward(cmd, N * c1, 14, 14, s.d_upu.v, s.d_u1.v);
     cmd.barrier();
     block_backward(cmd, B[4], s.d_u1.v, s.d_cat1.v, false, false);
+    mark(cmd, "concat bwd");
     concat_.backward(cmd, N, c2, c1, 196, s.d_cat1.v, s.d_upm.v, s.d_s1.v);
     cmd.barrier();
+    mark(cmd, "upsample bwd");
     up_.backward(cmd, N * c2, 7, 7, s.d_upm.v, s.d_m1.v);
     cmd.barrier();
     block_backward(cmd, B[3], s.d_m1.v, s.d_m0.v, false, false);
     block_backward(cmd, B[2], s.d_m0.v, s.d_ds1.v, false, false);
     ConvShape dn1{N, c1, 14, 14, c1, 3, 2}, dn0{N, c0, 28, 28, c0, 3, 2};
+    mark(cmd, "downsample1 dX");
     conv_.backward_data(cmd, dn1, s.d_ds1.v, p("downsample1.weight"), s.d_s1.v, /*accumulate=*/true);
     cmd.barrier();
+    mark(cmd, "downsample1 dW");
     conv_.backward_weight(cmd, dn1, B[1].out.v, s.d_ds1.v, g("downsample1.weight"), g("downsample1.bias"));
     cmd.barrier();
     block_backward(cmd, B[1], s.d_s1.v, s.d_ds0.v, false, false);
+    mark(cmd, "downsample0 dX");
     conv_.backward_data(cmd, dn0, s.d_ds0.v, p("downsample0.weight"), s.d_s0.v, /*accumulate=*/true);
     cmd.barrier();
+    mark(cmd, "downsample0 dW");
     conv_.backward_weight(cmd, dn0, B[0].out.v, s.d_ds0.v, g("downsample0.weight"), g("downsample0.bias"));
     cmd.barrier();
     block_backward(cmd, B[0], s.d_s0.v, s.d_h_in.v, false, false);
     ConvShape in_shape{N, 1, 28, 28, c0, 3, 1};
-    if (dx) conv_.backward_data(cmd, in_shape, s.d_h_in.v, p("conv_in.weight"), dx);
+    if (dx) {
+        mark(cmd, "conv_in dX");
+        conv_.backward_data(cmd, in_shape, s.d_h_in.v, p("conv_in.weight"), dx);
+    }
+    mark(cmd, "conv_in dW");
     conv_.backward_weight(cmd, in_shape, saved_x_, s.d_h_in.v, g("conv_in.weight"), g("conv_in.bias"));
     cmd.barrier();
 
     // Conditioning: every block added into d_c_act.
+    mark(cmd, "silu bwd");
     silu_.backward(cmd, s.c.count, s.c.v, s.d_c_act.v, s.d_c.v);
     cmd.barrier();
+    mark(cmd, "label_emb bwd");
     label_.backward(cmd, N, UNetConfig::labels, cfg_.cond_dim, saved_label_, s.d_c.v, g("label_emb.weight"));
     cmd.barrier();
+    mark(cmd, "time_mlp.2 dX");
     linear_.backward_data(cmd, {N, cfg_.cond_dim, cfg_.cond_dim}, s.d_c.v, p("time_mlp.2.weight"), s.d_t1a.v);
     cmd.barrier();
+    mark(cmd, "time_mlp.2 dW");
     linear_.backward_weight(cmd, {N, cfg_.cond_dim, cfg_.cond_dim}, s.t1a.v, s.d_c.v, g("time_mlp.2.weight"),
                             g("time_mlp.2.bias"));
     cmd.barrier();
+    mark(cmd, "silu bwd");
     silu_.backward(cmd, s.t1.count, s.t1.v, s.d_t1a.v, s.d_t1.v);
     cmd.barrier();
+    mark(cmd, "time_mlp.0 dW");
     linear_.backward_weight(cmd, {N, cfg_.emb_dim, cfg_.cond_dim}, s.e.v, s.d_t1.v, g("time_mlp.0.weight"),
                             g("time_mlp.0.bias"));
-                            cmd.barrier();
+    cmd.barrier();
+    end_marks(cmd);
+}
+
+void UNet::mark(engine::CommandBuffer& cmd, std::string name) {
+    if (!prof_) return;
+    if (prof_open_) prof_->end(cmd);
+    prof_->begin(cmd, std::move(name));
+    prof_open_ = true;
+}
+
+void UNet::end_marks(engine::CommandBuffer& cmd) {
+    if (prof_ && prof_open_) prof_->end(cmd);
+    prof_open_ = false;
 }
 
 }  // namespace diffuscope::nn

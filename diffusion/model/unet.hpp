@@ -3,6 +3,7 @@
 // backward for one batch size into a command buffer (recorded once, replayed every step).
 #pragma once
 #include "diffusion/model/layers.hpp"
+#include "engine/timestamps.hpp"
 
 #include <map>
 #include <memory>
@@ -76,12 +77,18 @@ public:
 
     double flops_per_image() const { return unet_flops_per_image(cfg_); }
 
+    // Per-layer GPU times: while set, record_forward/record_backward write a timestamp pair around every
+    // layer call, named like "down0.conv1", "down0.conv1 dW" (for `diffuscope bench`). Null: none.
+    void set_profiler(engine::Timestamps* ts) { prof_ = ts; }
+
 private:
     struct Block;
     struct Tensor { View v; uint64_t count = 0; };
     Tensor alloc(uint64_t count);
     void block_forward(engine::CommandBuffer&, Block&, View x);
     void block_backward(engine::CommandBuffer&, Block&, View dout, View dx, bool accumulate_dx, bool first_cond);
+    void mark(engine::CommandBuffer&, std::string name);
+    void end_marks(engine::CommandBuffer&);
     View p(const std::string& name) const;
     View g(const std::string& name) const;
 
@@ -111,7 +118,9 @@ private:
     // Saved tensors of the last recorded forward.
     struct Saved;
     std::unique_ptr<Saved> s_;
-    View saved_x_, saved_label_;  // the forward's inputs, read again by the backward
+    View saved_x_, saved_label_;
+    engine::Timestamps* prof_ = nullptr;
+    bool prof_open_ = false;  // the forward's inputs, read again by the backward
 };
 
 }  // namespace diffuscope::nn
