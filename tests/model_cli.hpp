@@ -4,6 +4,7 @@
 #include "diffusion/io/npy.hpp"
 #include "diffusion/model/weights.hpp"
 #include "tests/nn_check.hpp"
+#include "tests/run_binary.hpp"
 
 #include <array>
 #include <cmath>
@@ -16,18 +17,8 @@
 
 namespace modeltest {
 
-struct Run {
-    int rc;
-    std::string out;  // stdout and stderr
-};
-inline Run run(const std::string& command_line) {
-    FILE* p = popen((command_line + " 2>&1").c_str(), "r");
-    std::string out;
-    std::array<char, 4096> buf;
-    while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-    int status = pclose(p);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using test::Run;
+inline Run run(const std::string& command_line) { return test::run_command(command_line); }
 inline Run run_diffuscope(const std::string& args) { return run(std::string(DIFFUSCOPE_BINARY) + " " + args); }
 
 inline std::string slurp(const std::filesystem::path& p) {

@@ -1,5 +1,7 @@
 // The binary as a user meets it: `--validate info` is clean, a machine without a Vulkan driver gets a clear
 // error naming the packages and a non-zero exit, a wrong --device is refused with the valid range.
+#include "tests/run_binary.hpp"
+
 #include <gtest/gtest.h>
 
 #include <array>
@@ -8,19 +10,7 @@
 #include <sys/wait.h>
 
 namespace {
-struct Run {
-    int rc;
-    std::string out;
-};
-Run run(const std::string& args, const std::string& env = "") {
-    std::string cmd = env + " " + DIFFUSCOPE_BINARY + " " + args + " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    std::string out;
-    std::array<char, 4096> buf;
-    while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-    int status = pclose(p);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+test::Run run(const std::string& args, const std::string& env = "") { return test::run_diffuscope(args, env); }
 }  // namespace
 
 TEST(Cli, ValidatedInfoIsCleanAndNamesTheChoice) {

@@ -9,6 +9,7 @@
 #include "diffusion/data/toy2d.hpp"
 #include "engine/offscreen.hpp"
 #include "tests/gpu.hpp"
+#include "tests/run_binary.hpp"
 
 #include <stb_image.h>
 
@@ -31,19 +32,8 @@ using test::GpuTest;
 namespace fs = std::filesystem;
 
 namespace {
-struct Run {
-    int rc;
-    std::string out;
-};
-Run run(const std::string& args, const std::string& env = "") {
-    std::string cmd = env + " " + DIFFUSCOPE_BINARY + " " + args + " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    std::string out;
-    std::array<char, 4096> buf;
-    while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-    int status = pclose(p);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using test::Run;
+Run run(const std::string& args, const std::string& env = "") { return test::run_diffuscope(args, env); }
 
 struct Image {
     int w = 0, h = 0;
