@@ -1,5 +1,7 @@
 #include "engine/pipeline.hpp"
 
+#include <algorithm>
+
 #include <utility>
 
 namespace diffuscope::shaders {
@@ -37,7 +39,7 @@ ComputePipeline::ComputePipeline(Context& ctx, PipelineDesc desc) : ctx_(&ctx), 
 
     std::vector<VkDescriptorSetLayoutBinding> b(desc_.buffers);
     for (uint32_t i = 0; i < desc_.buffers; ++i)
-        b[i] = {i, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
+        b[i] = {i, desc_.type(i), 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
     VkDescriptorSetLayoutCreateInfo dl{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
     dl.bindingCount = desc_.buffers;
     dl.pBindings = b.data();
@@ -83,11 +85,17 @@ ComputePipeline::~ComputePipeline() {
 }
 
 void ComputePipeline::grow_pool() {
-    VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, k_sets_per_pool * std::max(1u, desc_.buffers)};
+    std::vector<VkDescriptorPoolSize> sizes;
+    for (uint32_t i = 0; i < std::max(1u, desc_.buffers); ++i) {
+        auto t = desc_.type(i);
+        auto it = std::find_if(sizes.begin(), sizes.end(), [&](auto& s) { return s.type == t; });
+        if (it == sizes.end()) sizes.push_back({t, 0}), it = sizes.end() - 1;
+        it->descriptorCount += k_sets_per_pool;
+    }
     VkDescriptorPoolCreateInfo ci{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
     ci.maxSets = k_sets_per_pool;
-    ci.poolSizeCount = 1;
-    ci.pPoolSizes = &size;
+    ci.poolSizeCount = uint32_t(sizes.size());
+    ci.pPoolSizes = sizes.data();
     VkDescriptorPool pool;
     VK_CHECK(vkCreateDescriptorPool(ctx_->device(), &ci, nullptr, &pool));
     pools_.push_back(pool);
@@ -118,11 +126,32 @@ VkDescriptorSet ComputePipeline::bind(std::span<const BufferRange> bindings) {
         writes[i].dstSet = set;
         writes[i].dstBinding = uint32_t(i);
         writes[i].descriptorCount = 1;
-        writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-        writes[i].pBufferInfo = &infos[i];
+        writes[i].descriptorType = desc_.type(uint32_t(i));
+        if (writes[i].descriptorType == VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER ||
+            writes[i].descriptorType == VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER) {
+            if (!bindings[i].view)
+                throw std::invalid_argument(desc_.shader + ": binding " + std::to_string(i) + " is a texel buffer and needs a view");
+            writes[i].pTexelBufferView = &bindings[i].view;
+        } else {
+            writes[i].pBufferInfo = &infos[i];
+        }
     }
     vkUpdateDescriptorSets(ctx_->device(), uint32_t(writes.size()), writes.data(), 0, nullptr);
     return set;
+}
+
+BufferView::BufferView(Context& ctx, const Buffer& b, VkFormat format, VkDeviceSize offset, VkDeviceSize bytes)
+    : ctx_(&ctx), buffer_(&b) {
+    VkBufferViewCreateInfo ci{VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO};
+    ci.buffer = b.handle();
+    ci.format = format;
+    ci.offset = offset;
+    ci.range = bytes;
+    VK_CHECK(vkCreateBufferView(ctx.device(), &ci, nullptr, &view_));
+}
+
+BufferView::~BufferView() {
+    if (view_) vkDestroyBufferView(ctx_->device(), view_, nullptr);
 }
 
 }  // namespace engine

@@ -1,5 +1,5 @@
-// engine/pipeline.hpp — a compute pipeline built from embedded SPIR-V: its descriptor layout (N storage
-// buffers at bindings 0..N-1), push-constant range and specialization constants. Descriptor sets made
+// engine/pipeline.hpp — a compute pipeline built from embedded SPIR-V: its descriptor layout (N buffers at
+// bindings 0..N-1: storage buffers unless `types` says otherwise), push-constant range and specialization constants. Descriptor sets made
 // from it live as long as it does, so recorded command buffers can be replayed.
 #pragma once
 #include "engine/buffer.hpp"
@@ -21,6 +21,10 @@ struct PipelineDesc {
     uint32_t buffers = 0;             // storage buffers at bindings 0..buffers-1
     uint32_t push_bytes = 0;          // size of the push-constant block (0 = none)
     std::vector<uint32_t> spec = {};  // specialization constant i (constant_id = i) = spec[i]
+    // Descriptor type of binding i (empty: all storage buffers). Uniform buffers and uniform/storage texel
+    // buffers are the others a compute shader here uses; a texel binding needs BufferRange::view.
+    std::vector<VkDescriptorType> types = {};
+    VkDescriptorType type(uint32_t i) const { return i < types.size() ? types[i] : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER; }
 };
 
 // A range of a buffer bound to one binding (whole buffer by default).
@@ -30,6 +34,24 @@ struct BufferRange {
     VkDeviceSize bytes = VK_WHOLE_SIZE;
     BufferRange(const Buffer& b) : buffer(&b) {}  // NOLINT: implicit on purpose
     BufferRange(const Buffer& b, VkDeviceSize off, VkDeviceSize n) : buffer(&b), offset(off), bytes(n) {}
+    VkBufferView view = VK_NULL_HANDLE;  // for texel-buffer bindings (see BufferView)
+    BufferRange(const Buffer& b, VkBufferView v) : buffer(&b), view(v) {}
+};
+
+// A typed view of a buffer for texel-buffer bindings (samplerBuffer / imageBuffer).
+class BufferView {
+public:
+    BufferView(Context&, const Buffer&, VkFormat, VkDeviceSize offset = 0, VkDeviceSize bytes = VK_WHOLE_SIZE);
+    BufferView(const BufferView&) = delete;
+    BufferView& operator=(const BufferView&) = delete;
+    ~BufferView();
+    VkBufferView handle() const { return view_; }
+    BufferRange range() const { return {*buffer_, view_}; }
+
+private:
+    Context* ctx_;
+    const Buffer* buffer_;
+    VkBufferView view_ = VK_NULL_HANDLE;
 };
 
 class ComputePipeline {

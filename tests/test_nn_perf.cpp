@@ -185,3 +185,54 @@ TEST(DISABLED_NnPerf, LayerMs) {
 }
 
 }  // namespace
+
+namespace {
+
+// What a load costs on this device, per kind (shaders/test/load_micro.comp): ns per load per invocation.
+TEST(DISABLED_NnPerf, LoadKinds) {
+    engine::ContextOptions o;
+    o.quiet = true;
+    engine::Context ctx(o);
+    if (!engine::Timestamps(ctx).supported()) GTEST_SKIP() << "no timestamps";
+    const uint32_t n = 1u << 20, groups = 256, L = 2048;
+    engine::Buffer x(ctx, n * 4, engine::Memory::Device,
+                     VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
+                         VK_BUFFER_USAGE_STORAGE_TEXEL_BUFFER_BIT),
+        y(ctx, groups * 64 * 4, engine::Memory::Device, VK_BUFFER_USAGE_STORAGE_TEXEL_BUFFER_BIT);
+    engine::BufferView o1(ctx, y, VK_FORMAT_R32_SFLOAT), o4(ctx, y, VK_FORMAT_R32G32B32A32_SFLOAT);
+    engine::BufferView v1(ctx, x, VK_FORMAT_R32_SFLOAT), v4(ctx, x, VK_FORMAT_R32G32B32A32_SFLOAT);
+    engine::one_shot(ctx, [&](engine::CommandBuffer& cmd) { cmd.fill(x, 0x3f800000u); });
+    const char* names[] = {"ssbo per-lane", "ssbo uniform",   "ssbo vec4/lane", "shared per-lane", "fma only",
+                           "ubo per-lane",  "ubo uniform",    "texel r32f",     "image r32f",      "texel rgba32f",
+                           "ssbo store",    "image store r32f", "image store rgba32f"};
+    for (uint32_t mode = 0; mode < 13; ++mode) {
+        engine::PipelineDesc d{"test/load_micro.comp", 9, 8, {mode}};
+        d.types = {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,      VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                   VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,      VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER,
+                   VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER,
+                   VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER,
+                   VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER};
+        engine::ComputePipeline p(ctx, d);
+        auto set = p.bind({x, x, y, engine::BufferRange(x, 0, 65536), v1.range(), v1.range(), v4.range(), o1.range(),
+                           o4.range()});
+        struct { uint32_t L, mask; } push{L, n - 1};
+        engine::Timestamps ts(ctx);
+        engine::CommandBuffer cmd(ctx);
+        cmd.begin();
+        ts.reset(cmd);
+        for (int r = 0; r < 3; ++r) {
+            ts.begin(cmd, "p");
+            cmd.dispatch(p, set, push, groups);
+            ts.end(cmd);
+            cmd.barrier();
+        }
+        cmd.end();
+        cmd.submit_and_wait();
+        double best = 1e30;
+        for (auto& t : ts.read()) best = std::min(best, t.ms);
+        std::printf("[load] %-16s %.3f ms  %.3f ns per load per invocation\n", names[mode], best,
+                    best * 1e6 / (double(groups) * 64 * L));
+    }
+}
+
+}  // namespace
