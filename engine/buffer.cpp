@@ -10,8 +10,8 @@ Buffer::Buffer(Context& ctx, VkDeviceSize bytes, Memory mem, VkBufferUsageFlags 
     if (bytes == 0) throw std::invalid_argument("engine::Buffer: zero-byte buffer");
     VkBufferCreateInfo bci{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
     bci.size = bytes;
-    bci.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-                VK_BUFFER_USAGE_TRANSFER_DST_BIT | extra;
+    bci.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
+                VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT | extra;
     bci.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
     VK_CHECK(vkCreateBuffer(ctx.device(), &bci, nullptr, &buffer_));
 
@@ -62,6 +62,8 @@ Buffer& Buffer::operator=(Buffer&& o) noexcept {
         size_ = std::exchange(o.size_, 0);
         coherent_ = o.coherent_;
         mapped_ = std::exchange(o.mapped_, nullptr);
+        view_r32f_ = std::exchange(o.view_r32f_, VK_NULL_HANDLE);
+        view_rgba32f_ = std::exchange(o.view_rgba32f_, VK_NULL_HANDLE);
     }
     return *this;
 }
@@ -71,12 +73,36 @@ Buffer::~Buffer() { release(); }
 void Buffer::release() {
     if (!ctx_) return;
     if (mapped_) vkUnmapMemory(ctx_->device(), memory_);
+    if (view_r32f_) vkDestroyBufferView(ctx_->device(), view_r32f_, nullptr);
+    if (view_rgba32f_) vkDestroyBufferView(ctx_->device(), view_rgba32f_, nullptr);
+    view_r32f_ = view_rgba32f_ = VK_NULL_HANDLE;
     if (buffer_) vkDestroyBuffer(ctx_->device(), buffer_, nullptr);
     if (memory_) vkFreeMemory(ctx_->device(), memory_, nullptr);
     buffer_ = VK_NULL_HANDLE;
     memory_ = VK_NULL_HANDLE;
     mapped_ = nullptr;
     ctx_ = nullptr;
+}
+
+VkBufferView Buffer::texel_view(VkFormat format) const {
+    VkBufferView* slot = format == VK_FORMAT_R32_SFLOAT            ? &view_r32f_
+                         : format == VK_FORMAT_R32G32B32A32_SFLOAT ? &view_rgba32f_
+                                                                   : nullptr;
+    if (!slot) throw std::invalid_argument("engine::Buffer::texel_view: only R32_SFLOAT and R32G32B32A32_SFLOAT views");
+    if (*slot) return *slot;
+    const VkDeviceSize texel = format == VK_FORMAT_R32_SFLOAT ? 4 : 16;
+    const VkDeviceSize texels = size_ / texel;
+    if (texels > ctx_->info().max_texel_buffer_elements)
+        throw std::invalid_argument("engine::Buffer: a " + std::to_string(size_ >> 20) + " MiB buffer has " +
+                                    std::to_string(texels) + " texels, more than this device's maxTexelBufferElements (" +
+                                    std::to_string(ctx_->info().max_texel_buffer_elements) + "); split it");
+    VkBufferViewCreateInfo ci{VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO};
+    ci.buffer = buffer_;
+    ci.format = format;
+    ci.offset = 0;
+    ci.range = texels * texel;
+    VK_CHECK(vkCreateBufferView(ctx_->device(), &ci, nullptr, slot));
+    return *slot;
 }
 
 std::span<std::byte> Buffer::map() {

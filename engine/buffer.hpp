@@ -53,8 +53,14 @@ public:
         return v;
     }
 
+    // A view of the whole buffer as R32_SFLOAT or R32G32B32A32_SFLOAT texels, for uniform texel-buffer
+    // bindings (samplerBuffer). Made on first use, owned by the buffer. Throws when the buffer holds more
+    // texels than the device's maxTexelBufferElements.
+    VkBufferView texel_view(VkFormat format) const;
+
 private:
     void release();
+    mutable VkBufferView view_r32f_ = VK_NULL_HANDLE, view_rgba32f_ = VK_NULL_HANDLE;
     Context* ctx_ = nullptr;
     VkBuffer buffer_ = VK_NULL_HANDLE;
     VkDeviceMemory memory_ = VK_NULL_HANDLE;

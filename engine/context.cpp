@@ -200,6 +200,7 @@ std::vector<DeviceInfo> Context::enumerate(VkInstance instance) {
         for (int k = 0; k < 3; ++k) d.max_group_count[k] = p.limits.maxComputeWorkGroupCount[k];
         d.max_push_constant_bytes = p.limits.maxPushConstantsSize;
         d.max_storage_buffer_range = p.limits.maxStorageBufferRange;
+        d.max_texel_buffer_elements = p.limits.maxTexelBufferElements;
         d.timestamp_period_ns = p.limits.timestampPeriod;
 
         VkPhysicalDevice16BitStorageFeatures s16{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};

@@ -35,6 +35,7 @@ struct DeviceInfo {
     uint32_t max_group_count[3] = {0, 0, 0};
     uint32_t max_push_constant_bytes = 0;
     uint64_t max_storage_buffer_range = 0;
+    uint64_t max_texel_buffer_elements = 0;
     bool shader_float16 = false, storage_16bit = false;
     bool cooperative_matrix = false;  // VK_KHR_cooperative_matrix or VK_NV_cooperative_matrix
     double timestamp_period_ns = 0;   // 0 when the compute queue has no timestamps

@@ -1,6 +1,9 @@
 #include "engine/pipeline.hpp"
 
 #include <algorithm>
+#include <map>
+#include <set>
+#include <stdexcept>
 
 #include <utility>
 
@@ -29,12 +32,66 @@ std::vector<std::string_view> shader_names() {
 
 static constexpr uint32_t k_sets_per_pool = 64;
 
+std::vector<VkDescriptorType> reflect_bindings(std::span<const uint32_t> code, std::string_view name) {
+    // SPIR-V: a 5-word header, then instructions whose first word is (word count << 16) | opcode.
+    enum : uint32_t { OpTypeImage = 25, OpTypeSampledImage = 27, OpTypePointer = 32, OpVariable = 59, OpDecorate = 71 };
+    enum : uint32_t { DecBlock = 2, DecBufferBlock = 3, DecBinding = 33 };
+    enum : uint32_t { UniformConstant = 0, Uniform = 2, StorageBuffer = 12 };
+    std::map<uint32_t, uint32_t> binding_of, pointee, pointer_class;
+    std::map<uint32_t, VkDescriptorType> image_kind;  // OpTypeImage / OpTypeSampledImage id → texel kind
+    std::set<uint32_t> block, buffer_block;
+    std::vector<std::pair<uint32_t, uint32_t>> variables;  // (pointer type, id)
+    auto fail = [&](const std::string& why) { return std::runtime_error(std::string(name) + ": " + why); };
+    for (size_t i = 5; i < code.size();) {
+        const uint32_t words = code[i] >> 16, op = code[i] & 0xffff;
+        if (words == 0 || i + words > code.size()) throw fail("malformed SPIR-V");
+        const uint32_t* w = &code[i];
+        if (op == OpDecorate && words >= 3) {
+            if (w[2] == DecBinding && words >= 4) binding_of[w[1]] = w[3];
+            if (w[2] == DecBlock) block.insert(w[1]);
+            if (w[2] == DecBufferBlock) buffer_block.insert(w[1]);
+        } else if (op == OpTypePointer && words >= 4) {
+            pointer_class[w[1]] = w[2];
+            pointee[w[1]] = w[3];
+        } else if (op == OpTypeImage && words >= 9 && w[3] == 5 /* Dim Buffer */) {
+            image_kind[w[1]] = w[7] == 2 ? VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER : VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+        } else if (op == OpTypeSampledImage && words >= 3 && image_kind.count(w[2])) {
+            image_kind[w[1]] = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+        } else if (op == OpVariable && words >= 4) {
+            variables.emplace_back(w[1], w[2]);
+        }
+        i += words;
+    }
+    std::map<uint32_t, VkDescriptorType> types;
+    for (auto [ptr, id] : variables) {
+        auto b = binding_of.find(id);
+        if (b == binding_of.end()) continue;
+        const uint32_t cls = pointer_class[ptr], type = pointee[ptr];
+        VkDescriptorType t;
+        if (cls == StorageBuffer || (cls == Uniform && buffer_block.count(type))) t = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+        else if (cls == Uniform && block.count(type)) t = VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER;
+        else if (cls == UniformConstant && image_kind.count(type)) t = image_kind[type];
+        else throw fail("binding " + std::to_string(b->second) + " is of a kind the engine does not bind");
+        types[b->second] = t;
+    }
+    // A binding the shader declares but never uses is not in the SPIR-V: it stays a storage buffer.
+    std::vector<VkDescriptorType> out(types.empty() ? 0 : types.rbegin()->first + 1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER);
+    for (auto [binding, t] : types) out[binding] = t;
+    return out;
+}
+
 ComputePipeline::ComputePipeline(Context& ctx, PipelineDesc desc) : ctx_(&ctx), desc_(std::move(desc)) {
     VkDevice dev = ctx.device();
     auto code = shader_code(desc_.shader);
     VkShaderModuleCreateInfo smci{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
     smci.codeSize = code.size_bytes();
     smci.pCode = code.data();
+    if (desc_.types.empty()) {
+        desc_.types = reflect_bindings(code, desc_.shader);
+        if (desc_.types.size() > desc_.buffers)
+            throw std::invalid_argument(desc_.shader + ": the shader uses binding " + std::to_string(desc_.types.size() - 1) +
+                                        ", the pipeline was described with " + std::to_string(desc_.buffers) + " bindings");
+    }
     VK_CHECK(vkCreateShaderModule(dev, &smci, nullptr, &module_));
 
     std::vector<VkDescriptorSetLayoutBinding> b(desc_.buffers);
@@ -120,6 +177,7 @@ VkDescriptorSet ComputePipeline::bind(std::span<const BufferRange> bindings) {
     --left_in_pool_;
     std::vector<VkDescriptorBufferInfo> infos(bindings.size());
     std::vector<VkWriteDescriptorSet> writes(bindings.size());
+    std::vector<VkBufferView> views(bindings.size());
     for (size_t i = 0; i < bindings.size(); ++i) {
         infos[i] = {bindings[i].buffer->handle(), bindings[i].offset, bindings[i].bytes};
         writes[i] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
@@ -129,9 +187,16 @@ VkDescriptorSet ComputePipeline::bind(std::span<const BufferRange> bindings) {
         writes[i].descriptorType = desc_.type(uint32_t(i));
         if (writes[i].descriptorType == VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER ||
             writes[i].descriptorType == VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER) {
-            if (!bindings[i].view)
-                throw std::invalid_argument(desc_.shader + ": binding " + std::to_string(i) + " is a texel buffer and needs a view");
-            writes[i].pTexelBufferView = &bindings[i].view;
+            views[i] = bindings[i].view;
+            if (!views[i]) {
+                if (writes[i].descriptorType == VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER || bindings[i].offset != 0 ||
+                    bindings[i].bytes != VK_WHOLE_SIZE)
+                    throw std::invalid_argument(desc_.shader + ": binding " + std::to_string(i) +
+                                                " is a texel buffer of part of a buffer and needs a BufferView");
+                views[i] = bindings[i].buffer->texel_view((desc_.rgba32f_bindings >> i) & 1 ? VK_FORMAT_R32G32B32A32_SFLOAT
+                                                                                           : VK_FORMAT_R32_SFLOAT);
+            }
+            writes[i].pTexelBufferView = &views[i];
         } else {
             writes[i].pBufferInfo = &infos[i];
         }

@@ -21,11 +21,17 @@ struct PipelineDesc {
     uint32_t buffers = 0;             // storage buffers at bindings 0..buffers-1
     uint32_t push_bytes = 0;          // size of the push-constant block (0 = none)
     std::vector<uint32_t> spec = {};  // specialization constant i (constant_id = i) = spec[i]
-    // Descriptor type of binding i (empty: all storage buffers). Uniform buffers and uniform/storage texel
-    // buffers are the others a compute shader here uses; a texel binding needs BufferRange::view.
+    // Descriptor type of binding i. Empty: read from the SPIR-V (storage buffer, uniform buffer, uniform or
+    // storage texel buffer). A uniform texel binding without BufferRange::view gets the buffer's own
+    // whole-buffer view, R32_SFLOAT unless rgba32f_bindings has bit i set.
     std::vector<VkDescriptorType> types = {};
+    uint32_t rgba32f_bindings = 0;
     VkDescriptorType type(uint32_t i) const { return i < types.size() ? types[i] : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER; }
 };
+
+// The descriptor type of bindings 0..n−1 of set 0 as a SPIR-V module uses them (n = highest used + 1; an
+// unused binding is absent from SPIR-V and reads as a storage buffer). Throws on a kind the engine does not bind.
+std::vector<VkDescriptorType> reflect_bindings(std::span<const uint32_t> spirv, std::string_view name);
 
 // A range of a buffer bound to one binding (whole buffer by default).
 struct BufferRange {
