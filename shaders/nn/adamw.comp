@@ -9,7 +9,7 @@
 layout(local_size_x = 256) in;
 #include "nn/opt_state.glsl"
 layout(std430, binding = 0) buffer P { float p[]; };
-layout(std430, binding = 1) readonly buffer G { float g[]; };
+layout(binding = 1) uniform samplerBuffer g_t;  // G: read as texels (see docs/PERFORMANCE.md)
 layout(std430, binding = 2) buffer M { float m[]; };
 layout(std430, binding = 3) buffer V { float v[]; };
 layout(std430, binding = 4) readonly buffer State { OptState st; };
@@ -18,7 +18,7 @@ void main() {
     const uint i = gl_GlobalInvocationID.x;
     if (i >= count || st.skipped != 0) return;
     const float bc1 = st.bias_correction1, bc2 = st.bias_correction2;
-    const float gi = g[g_off + i] * st.clip_scale;
+    const float gi = texelFetch(g_t, int(g_off + i)).x * st.clip_scale;
     const float mi = st.beta1 * m[m_off + i] + (1.0 - st.beta1) * gi;
     const float vi = st.beta2 * v[v_off + i] + (1.0 - st.beta2) * gi * gi;
     m[m_off + i] = mi;

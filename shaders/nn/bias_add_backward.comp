@@ -3,7 +3,7 @@
 //   dx (+)= dy,      dv[n,c] (+)= Σ_{h,w} dy[n,c,h,w]
 // One workgroup per (n, c): it copies its H·W gradients and sums them in a fixed-order tree.
 layout(local_size_x_id = 0) in;
-layout(std430, binding = 0) readonly buffer DY { float dy[]; };
+layout(binding = 0) uniform samplerBuffer dy_t;  // DY: read as texels (see docs/PERFORMANCE.md)
 layout(std430, binding = 1) buffer DX { float dx[]; };
 layout(std430, binding = 2) buffer DV { float dv[]; };
 layout(push_constant) uniform Push { uint NC, HW, dy_off, dx_off, dv_off, acc_x, acc_v; };
@@ -13,7 +13,7 @@ void main() {
     const uint lid = gl_LocalInvocationID.x, p = gl_WorkGroupID.x;
     float s = 0.0;
     for (uint i = lid; i < HW; i += gl_WorkGroupSize.x) {
-        const float g = dy[dy_off + p * HW + i];
+        const float g = texelFetch(dy_t, int(dy_off + p * HW + i)).x;
         const uint d = dx_off + p * HW + i;
         dx[d] = acc_x != 0 ? dx[d] + g : g;
         s += g;

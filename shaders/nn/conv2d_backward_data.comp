@@ -23,8 +23,8 @@ layout(constant_id = 4) const uint S = 1;
 layout(constant_id = 5) const uint TMS = 8;           // channels per block (≤ subgroup size when SUBGROUP)
 layout(constant_id = 6) const bool SUBGROUP = true;
 
-layout(std430, binding = 0) readonly buffer DY { float dy[]; };
-layout(std430, binding = 1) readonly buffer Wt { float w[]; };
+layout(binding = 0) uniform samplerBuffer dy_t;  // DY: read as texels (see docs/PERFORMANCE.md)
+layout(binding = 1) uniform samplerBuffer w_t;  // Wt: read as texels (see docs/PERFORMANCE.md)
 layout(std430, binding = 2) buffer DX { float dx[]; };
 layout(push_constant) uniform Push {
     uint N, Cin, H, W, Cout, OH, OW;
@@ -69,15 +69,15 @@ void main() {
             [[unroll]] for (uint r = 0; r < RW; ++r) {
                 const int ox = ox0 + JMIN + int(r);
                 gr[r] = 0.0;
-                if (row_in && uint(ox) < OW) gr[r] = dy[dyrow + uint(ox)];
+                if (row_in && uint(ox) < OW) gr[r] = texelFetch(dy_t, int(dyrow + uint(ox))).x;
             }
             [[unroll]] for (uint kx = 0; kx < K; ++kx) {
                 const uint k = co * Cin * KK + ky * K + kx;
                 [[unroll]] for (uint bb = 0; bb < TMB; ++bb) {
-                    const float wl = w[wcol[bb] + k];
+                    const float wl = texelFetch(w_t, int(wcol[bb] + k)).x;
                     [[unroll]] for (uint t = 0; t < TMS; ++t) {
                         const float wt = SUBGROUP ? subgroupBroadcast(wl, t)
-                                                  : w[w_off + min(ci0 + bb * TMS + t, Cin - 1) * KK + k];
+                                                  : texelFetch(w_t, int(w_off + min(ci0 + bb * TMS + t, Cin - 1) * KK + k)).x;
                         [[unroll]] for (uint j = 0; j < TN; ++j) {
                             const int num = int(j) + PAD - int(kx);
                             if (S == 2 && (num & 1) != 0) continue;  // compile-time: no exact division

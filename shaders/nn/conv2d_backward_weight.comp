@@ -27,8 +27,8 @@ layout(constant_id = 5) const uint TCI = 8;           // input channels per work
 layout(constant_id = 6) const bool SUBGROUP = true;   // false: each invocation loads all dy values itself
 layout(constant_id = 7) const uint CPL = 1;           // input channels per lane
 
-layout(std430, binding = 0) readonly buffer X { float x[]; };
-layout(std430, binding = 1) readonly buffer DY { float dy[]; };
+layout(binding = 0) uniform samplerBuffer x_t;  // X: read as texels (see docs/PERFORMANCE.md)
+layout(binding = 1) uniform samplerBuffer dy_t;  // DY: read as texels (see docs/PERFORMANCE.md)
 layout(std430, binding = 2) buffer DW { float dw[]; };
 layout(std430, binding = 3) buffer DB { float db[]; };
 layout(push_constant) uniform Push {
@@ -72,7 +72,7 @@ void main() {
         [[unroll]] for (uint s = 0; s < NL; ++s) {
             const uint v = SUBGROUP ? lane + TCI * s : s, c = v / TN, j = v % TN;
             dyl[s] = 0.0;
-            if (v < NV && co0 + c < Cout && ox0 + j < OW) dyl[s] = dy[dy_off + ((n * Cout + co0 + c) * OH + oy) * OW + ox0 + j];
+            if (v < NV && co0 + c < Cout && ox0 + j < OW) dyl[s] = texelFetch(dy_t, int(dy_off + ((n * Cout + co0 + c) * OH + oy) * OW + ox0 + j)).x;
         }
         float gv[TCO][TN];
         [[unroll]] for (uint v = 0; v < NV; ++v)
@@ -90,7 +90,7 @@ void main() {
                 [[unroll]] for (uint r = 0; r < RW; ++r) {
                     const int ix = ix0 + int(r);
                     xr[r] = 0.0;
-                    if (row_in && uint(ix) < W) xr[r] = x[xb + uint(iy) * W + uint(ix)];
+                    if (row_in && uint(ix) < W) xr[r] = texelFetch(x_t, int(xb + uint(iy) * W + uint(ix))).x;
                 }
                 [[unroll]] for (uint kx = 0; kx < K; ++kx)
                     [[unroll]] for (uint c = 0; c < TCO; ++c)

@@ -23,9 +23,9 @@ layout(constant_id = 4) const uint S = 1;
 layout(constant_id = 5) const uint TMS = 8;           // channels per block (≤ subgroup size when SUBGROUP)
 layout(constant_id = 6) const bool SUBGROUP = true;   // false: each invocation loads its TM weights itself
 
-layout(std430, binding = 0) readonly buffer X { float x[]; };
-layout(std430, binding = 1) readonly buffer Wt { float w[]; };
-layout(std430, binding = 2) readonly buffer B { float b[]; };
+layout(binding = 0) uniform samplerBuffer x_t;  // X: read as texels (see docs/PERFORMANCE.md)
+layout(binding = 1) uniform samplerBuffer w_t;  // Wt: read as texels (see docs/PERFORMANCE.md)
+layout(binding = 2) uniform samplerBuffer b_t;  // B: read as texels (see docs/PERFORMANCE.md)
 layout(std430, binding = 3) writeonly buffer Y { float y[]; };
 layout(push_constant) uniform Push {
     uint N, Cin, H, W, Cout, OH, OW;
@@ -66,15 +66,15 @@ void main() {
             [[unroll]] for (uint r = 0; r < RW; ++r) {
                 const int ix = ix0 + int(r);
                 xr[r] = 0.0;
-                if (row_in && uint(ix) < W) xr[r] = x[xrow + uint(ix)];
+                if (row_in && uint(ix) < W) xr[r] = texelFetch(x_t, int(xrow + uint(ix))).x;
             }
             [[unroll]] for (uint kx = 0; kx < K; ++kx) {
                 const uint k = ci * KK + ky * K + kx;
                 [[unroll]] for (uint bb = 0; bb < TMB; ++bb) {
-                    const float wl = w[wrow[bb] + k];
+                    const float wl = texelFetch(w_t, int(wrow[bb] + k)).x;
                     [[unroll]] for (uint t = 0; t < TMS; ++t) {
                         const float wt = SUBGROUP ? subgroupBroadcast(wl, t)
-                                                  : w[w_off + min(co0 + bb * TMS + t, Cout - 1) * Cin * KK + k];
+                                                  : texelFetch(w_t, int(w_off + min(co0 + bb * TMS + t, Cout - 1) * Cin * KK + k)).x;
                         [[unroll]] for (uint j = 0; j < TN; ++j)
                             acc[bb * TMS + t][j] = fma(wt, xr[j * S + kx], acc[bb * TMS + t][j]);
                     }
@@ -88,7 +88,7 @@ void main() {
     [[unroll]] for (uint t = 0; t < TM; ++t) {
         const uint co = co0 + t;
         if (co >= Cout) break;
-        const float bias = has_bias != 0 ? b[b_off + co] : 0.0;
+        const float bias = has_bias != 0 ? texelFetch(b_t, int(b_off + co)).x : 0.0;
         [[unroll]] for (uint j = 0; j < TN; ++j)
             if (ox0 + j < OW) y[yb + co * OHW + j] = acc[t][j] + bias;
     }

@@ -3,7 +3,7 @@
 // from the state buffer. Skipped with the step when the gradient norm was not finite.
 layout(local_size_x = 256) in;
 #include "nn/opt_state.glsl"
-layout(std430, binding = 0) readonly buffer P { float p[]; };
+layout(binding = 0) uniform samplerBuffer p_t;  // P: read as texels (see docs/PERFORMANCE.md)
 layout(std430, binding = 1) buffer E { float e[]; };
 layout(std430, binding = 2) readonly buffer State { OptState st; };
 layout(push_constant) uniform Push { uint count, p_off, e_off; };
@@ -11,5 +11,5 @@ void main() {
     const uint i = gl_GlobalInvocationID.x;
     if (i >= count || st.skipped != 0) return;
     const float d = st.ema_decay;
-    e[e_off + i] = d * e[e_off + i] + (1.0 - d) * p[p_off + i];
+    e[e_off + i] = d * e[e_off + i] + (1.0 - d) * texelFetch(p_t, int(p_off + i)).x;
 }

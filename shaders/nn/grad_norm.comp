@@ -4,7 +4,7 @@
 // sums the partials. Deterministic.
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint ITEMS = 16;
-layout(std430, binding = 0) readonly buffer G { float g[]; };
+layout(binding = 0) uniform samplerBuffer g_t;  // G: read as texels (see docs/PERFORMANCE.md)
 layout(std430, binding = 1) writeonly buffer Partial { float partial[]; };
 layout(push_constant) uniform Push { uint count, g_off, partial_off; };
 shared float red_a[gl_WorkGroupSize.x], red_b[gl_WorkGroupSize.x];
@@ -14,7 +14,7 @@ void main() {
     float s = 0.0;
     for (uint k = 0; k < ITEMS; ++k) {
         const uint i = base + k * WG;
-        if (i < count) s = fma(g[g_off + i], g[g_off + i], s);
+        if (i < count) s = fma(texelFetch(g_t, int(g_off + i)).x, texelFetch(g_t, int(g_off + i)).x, s);
     }
     const float total = workgroup_sum2(s, 0.0).x;
     if (gl_LocalInvocationID.x == 0) partial[partial_off + gl_WorkGroupID.x] = total;

@@ -4,14 +4,14 @@
 //   skipped = 1 when norm is NaN or Inf: the step must not touch the weights or the Adam moments.
 layout(local_size_x_id = 0) in;
 #include "nn/opt_state.glsl"
-layout(std430, binding = 0) readonly buffer Partial { float partial[]; };
+layout(binding = 0) uniform samplerBuffer partial_t;  // Partial: read as texels (see docs/PERFORMANCE.md)
 layout(std430, binding = 1) buffer State { OptState st; };
 layout(push_constant) uniform Push { uint groups, partial_off; };
 shared float red_a[gl_WorkGroupSize.x], red_b[gl_WorkGroupSize.x];
 #include "nn/reduce.glsl"
 void main() {
     float s = 0.0;
-    for (uint i = gl_LocalInvocationID.x; i < groups; i += gl_WorkGroupSize.x) s += partial[partial_off + i];
+    for (uint i = gl_LocalInvocationID.x; i < groups; i += gl_WorkGroupSize.x) s += texelFetch(partial_t, int(partial_off + i)).x;
     const float total = workgroup_sum2(s, 0.0).x;
     if (gl_LocalInvocationID.x == 0) {
         const float norm = sqrt(total);

@@ -9,10 +9,10 @@
 // (Σ dy·x̂, Σ dy), from which groupnorm_backward_params.comp gets dγ and dβ without reading x again.
 // Pass 2 writes dx.
 layout(local_size_x_id = 0) in;   // a power of two
-layout(std430, binding = 0) readonly buffer X { float x[]; };
-layout(std430, binding = 1) readonly buffer Gamma { float gamma[]; };
-layout(std430, binding = 2) readonly buffer DY { float dy[]; };
-layout(std430, binding = 3) readonly buffer Stats { float stats[]; };
+layout(binding = 0) uniform samplerBuffer x_t;  // X: read as texels (see docs/PERFORMANCE.md)
+layout(binding = 1) uniform samplerBuffer gamma_t;  // Gamma: read as texels (see docs/PERFORMANCE.md)
+layout(binding = 2) uniform samplerBuffer dy_t;  // DY: read as texels (see docs/PERFORMANCE.md)
+layout(binding = 3) uniform samplerBuffer stats_t;  // Stats: read as texels (see docs/PERFORMANCE.md)
 layout(std430, binding = 4) buffer DX { float dx[]; };
 layout(std430, binding = 5) writeonly buffer Partial { float partial[]; };
 layout(push_constant) uniform Push {
@@ -27,7 +27,7 @@ void main() {
     const uint lid = gl_LocalInvocationID.x, WG = gl_WorkGroupSize.x;
     const uint ng = gl_WorkGroupID.x, n = ng / G, g = ng % G, Cg = C / G, m = Cg * HW;
     const uint base = (n * C + g * Cg) * HW;
-    const float mean = stats[stats_off + 2 * ng], rstd = stats[stats_off + 2 * ng + 1];
+    const float mean = texelFetch(stats_t, int(stats_off + 2 * ng)).x, rstd = texelFetch(stats_t, int(stats_off + 2 * ng + 1)).x;
 
     float sum_u = 0.0, sum_ux = 0.0;  // Σ over the group of u and u·x̂ (uniform)
     for (uint c0 = 0; c0 < Cg; c0 += CH) {
@@ -36,9 +36,9 @@ void main() {
             const uint cb = base + (c0 + cl) * HW;
             float sd = 0.0, sdx = 0.0;
             for (uint i = lid; i < HW; i += WG) {
-                const float d = dy[dy_off + cb + i];
+                const float d = texelFetch(dy_t, int(dy_off + cb + i)).x;
                 sd += d;
-                sdx = fma(d, (x[x_off + cb + i] - mean) * rstd, sdx);
+                sdx = fma(d, (texelFetch(x_t, int(x_off + cb + i)).x - mean) * rstd, sdx);
             }
             red[(2 * cl) * WG + lid] = sd;
             red[(2 * cl + 1) * WG + lid] = sdx;
@@ -51,7 +51,7 @@ void main() {
         }
         for (uint cl = 0; cl < nc; ++cl) {
             const uint c = g * Cg + c0 + cl;
-            const float sd = red[(2 * cl) * WG], sdx = red[(2 * cl + 1) * WG], gam = gamma[gamma_off + c];
+            const float sd = red[(2 * cl) * WG], sdx = red[(2 * cl + 1) * WG], gam = texelFetch(gamma_t, int(gamma_off + c)).x;
             sum_u += gam * sd;
             sum_ux += gam * sdx;
             if (lid == 0) {
@@ -65,10 +65,10 @@ void main() {
 
     for (uint cl = 0; cl < Cg; ++cl) {
         const uint cb = base + cl * HW;
-        const float gam = gamma[gamma_off + g * Cg + cl];
+        const float gam = texelFetch(gamma_t, int(gamma_off + g * Cg + cl)).x;
         for (uint i = lid; i < HW; i += WG) {
-            const float xhat = (x[x_off + cb + i] - mean) * rstd;
-            const float v = rstd * (dy[dy_off + cb + i] * gam - mean_u - xhat * mean_ux);
+            const float xhat = (texelFetch(x_t, int(x_off + cb + i)).x - mean) * rstd;
+            const float v = rstd * (texelFetch(dy_t, int(dy_off + cb + i)).x * gam - mean_u - xhat * mean_ux);
             const uint d = dx_off + cb + i;
             dx[d] = accumulate != 0 ? dx[d] + v : v;
         }

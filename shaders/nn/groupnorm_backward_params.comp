@@ -4,7 +4,7 @@
 // The sums over (h, w) come from groupnorm_backward.comp's `partial` [N, C, 2] = (Σ dy·x̂, Σ dy); here one
 // invocation per channel sums them over the batch in order (deterministic, no atomics).
 layout(local_size_x = 64) in;
-layout(std430, binding = 0) readonly buffer Partial { float partial[]; };
+layout(binding = 0) uniform samplerBuffer partial_t;  // Partial: read as texels (see docs/PERFORMANCE.md)
 layout(std430, binding = 1) buffer DGamma { float dgamma[]; };
 layout(std430, binding = 2) buffer DBeta { float dbeta[]; };
 layout(push_constant) uniform Push { uint N, C, partial_off, dgamma_off, dbeta_off, accumulate; };
@@ -13,8 +13,8 @@ void main() {
     if (c >= C) return;
     float sg = 0.0, sb = 0.0;
     for (uint n = 0; n < N; ++n) {
-        sg += partial[partial_off + 2 * (n * C + c)];
-        sb += partial[partial_off + 2 * (n * C + c) + 1];
+        sg += texelFetch(partial_t, int(partial_off + 2 * (n * C + c))).x;
+        sb += texelFetch(partial_t, int(partial_off + 2 * (n * C + c) + 1)).x;
     }
     dgamma[dgamma_off + c] = accumulate != 0 ? dgamma[dgamma_off + c] + sg : sg;
     dbeta[dbeta_off + c] = accumulate != 0 ? dbeta[dbeta_off + c] + sb : sb;

@@ -7,9 +7,9 @@
 // k = the group's first element (shifting keeps the one-pass variance from cancelling when |μ| ≫ σ),
 // then σ² = Σ(x−k)²/m − (Σ(x−k)/m)².
 layout(local_size_x_id = 0) in;
-layout(std430, binding = 0) readonly buffer X { float x[]; };
-layout(std430, binding = 1) readonly buffer Gamma { float gamma[]; };
-layout(std430, binding = 2) readonly buffer Beta { float beta[]; };
+layout(binding = 0) uniform samplerBuffer x_t;  // X: read as texels (see docs/PERFORMANCE.md)
+layout(binding = 1) uniform samplerBuffer gamma_t;  // Gamma: read as texels (see docs/PERFORMANCE.md)
+layout(binding = 2) uniform samplerBuffer beta_t;  // Beta: read as texels (see docs/PERFORMANCE.md)
 layout(std430, binding = 3) writeonly buffer Y { float y[]; };
 layout(std430, binding = 4) writeonly buffer Stats { float stats[]; };
 layout(push_constant) uniform Push {
@@ -24,10 +24,10 @@ void main() {
     const uint lid = gl_LocalInvocationID.x, WG = gl_WorkGroupSize.x;
     const uint ng = gl_WorkGroupID.x, g = ng % G, Cg = C / G, m = Cg * HW;
     const uint base = (ng / G * C + g * Cg) * HW;  // the group is contiguous: channels g·Cg … of sample n
-    const float k = x[x_off + base];
+    const float k = texelFetch(x_t, int(x_off + base)).x;
     float s1 = 0.0, s2 = 0.0;
     for (uint i = lid; i < m; i += WG) {
-        float d = x[x_off + base + i] - k;
+        float d = texelFetch(x_t, int(x_off + base + i)).x - k;
         s1 += d;
         s2 = fma(d, d, s2);
     }
@@ -43,7 +43,7 @@ void main() {
     // channel so γ and β are read once per channel.
     for (uint cl = 0; cl < Cg; ++cl) {
         const uint c = g * Cg + cl, cb = base + cl * HW;
-        const float a = rstd * gamma[gamma_off + c], sh = beta[beta_off + c] - mean * a;
-        for (uint i = lid; i < HW; i += WG) y[y_off + cb + i] = fma(x[x_off + cb + i], a, sh);
+        const float a = rstd * texelFetch(gamma_t, int(gamma_off + c)).x, sh = texelFetch(beta_t, int(beta_off + c)).x - mean * a;
+        for (uint i = lid; i < HW; i += WG) y[y_off + cb + i] = fma(texelFetch(x_t, int(x_off + cb + i)).x, a, sh);
     }
 }

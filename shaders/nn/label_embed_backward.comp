@@ -5,7 +5,7 @@
 // One invocation per (r, d) looping over the batch in order: a deterministic scatter-add, no atomics.
 layout(local_size_x = 64) in;
 layout(std430, binding = 0) readonly buffer Label { int label[]; };
-layout(std430, binding = 1) readonly buffer DY { float dy[]; };
+layout(binding = 1) uniform samplerBuffer dy_t;  // DY: read as texels (see docs/PERFORMANCE.md)
 layout(std430, binding = 2) buffer DTable { float dtable[]; };
 layout(push_constant) uniform Push { uint N, rows, D, label_off, dy_off, dtable_off, accumulate; };
 void main() {
@@ -16,7 +16,7 @@ void main() {
     for (uint n = 0; n < N; ++n) {
         const int l = label[label_off + n];
         const uint row = (l >= 0 && uint(l) < rows) ? uint(l) : rows - 1;
-        if (row == r) s += dy[dy_off + n * D + d];
+        if (row == r) s += texelFetch(dy_t, int(dy_off + n * D + d)).x;
     }
     dtable[dtable_off + idx] = accumulate != 0 ? dtable[dtable_off + idx] + s : s;
 }

@@ -4,7 +4,7 @@
 // Labels outside [0, rows) read the last row (the null label) instead of memory that is not the table.
 layout(local_size_x = 64) in;
 layout(std430, binding = 0) readonly buffer Label { int label[]; };
-layout(std430, binding = 1) readonly buffer Table { float table[]; };
+layout(binding = 1) uniform samplerBuffer table_t;  // Table: read as texels (see docs/PERFORMANCE.md)
 layout(std430, binding = 2) writeonly buffer Y { float y[]; };
 layout(push_constant) uniform Push { uint N, rows, D, label_off, table_off, y_off; };
 void main() {
@@ -13,5 +13,5 @@ void main() {
     const uint n = idx / D, d = idx % D;
     const int l = label[label_off + n];
     const uint row = (l >= 0 && uint(l) < rows) ? uint(l) : rows - 1;
-    y[y_off + idx] = table[table_off + row * D + d];
+    y[y_off + idx] = texelFetch(table_t, int(table_off + row * D + d)).x;
 }

@@ -3,8 +3,8 @@
 //   dx[n,i] (+)= Σ_{o<Out} dy[n,o] · w[o,i]          (dx = dy·W)
 // One invocation per dx[n,i]; `accumulate` adds to what dx holds.
 layout(local_size_x = 64) in;
-layout(std430, binding = 0) readonly buffer DY { float dy[]; };
-layout(std430, binding = 1) readonly buffer Wt { float w[]; };
+layout(binding = 0) uniform samplerBuffer dy_t;  // DY: read as texels (see docs/PERFORMANCE.md)
+layout(binding = 1) uniform samplerBuffer w_t;  // Wt: read as texels (see docs/PERFORMANCE.md)
 layout(std430, binding = 2) buffer DX { float dx[]; };
 layout(push_constant) uniform Push {
     uint N, In, Out;
@@ -16,7 +16,7 @@ void main() {
     if (idx >= N * In) return;
     const uint n = idx / In, i = idx % In;
     float s = 0.0;
-    for (uint o = 0; o < Out; ++o) s = fma(dy[dy_off + n * Out + o], w[w_off + o * In + i], s);
+    for (uint o = 0; o < Out; ++o) s = fma(texelFetch(dy_t, int(dy_off + n * Out + o)).x, texelFetch(w_t, int(w_off + o * In + i)).x, s);
     const uint d = dx_off + idx;
     dx[d] = accumulate != 0 ? dx[d] + s : s;
 }

@@ -5,8 +5,8 @@
 // One invocation per dw[o,i] (the first Out·In invocations) and per db[o] (the next Out); each sums over
 // the batch in order: deterministic, no atomics.
 layout(local_size_x = 64) in;
-layout(std430, binding = 0) readonly buffer X { float x[]; };
-layout(std430, binding = 1) readonly buffer DY { float dy[]; };
+layout(binding = 0) uniform samplerBuffer x_t;  // X: read as texels (see docs/PERFORMANCE.md)
+layout(binding = 1) uniform samplerBuffer dy_t;  // DY: read as texels (see docs/PERFORMANCE.md)
 layout(std430, binding = 2) buffer DW { float dw[]; };
 layout(std430, binding = 3) buffer DB { float db[]; };
 layout(push_constant) uniform Push {
@@ -19,13 +19,13 @@ void main() {
     if (idx < Out * In) {
         const uint o = idx / In, i = idx % In;
         float s = 0.0;
-        for (uint n = 0; n < N; ++n) s = fma(dy[dy_off + n * Out + o], x[x_off + n * In + i], s);
+        for (uint n = 0; n < N; ++n) s = fma(texelFetch(dy_t, int(dy_off + n * Out + o)).x, texelFetch(x_t, int(x_off + n * In + i)).x, s);
         const uint d = dw_off + idx;
         dw[d] = accumulate != 0 ? dw[d] + s : s;
     } else if (has_bias != 0 && idx < Out * In + Out) {
         const uint o = idx - Out * In;
         float s = 0.0;
-        for (uint n = 0; n < N; ++n) s += dy[dy_off + n * Out + o];
+        for (uint n = 0; n < N; ++n) s += texelFetch(dy_t, int(dy_off + n * Out + o)).x;
         const uint d = db_off + o;
         db[d] = accumulate != 0 ? db[d] + s : s;
     }

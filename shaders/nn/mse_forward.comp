@@ -4,8 +4,8 @@
 // mse_forward_finalize.comp sums the partials. Deterministic.
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint ITEMS = 16;
-layout(std430, binding = 0) readonly buffer Pred { float pred[]; };
-layout(std430, binding = 1) readonly buffer Target { float target[]; };
+layout(binding = 0) uniform samplerBuffer pred_t;  // Pred: read as texels (see docs/PERFORMANCE.md)
+layout(binding = 1) uniform samplerBuffer target_t;  // Target: read as texels (see docs/PERFORMANCE.md)
 layout(std430, binding = 2) writeonly buffer Partial { float partial[]; };
 layout(push_constant) uniform Push { uint count, pred_off, target_off, partial_off; };
 shared float red_a[gl_WorkGroupSize.x], red_b[gl_WorkGroupSize.x];
@@ -16,7 +16,7 @@ void main() {
     for (uint k = 0; k < ITEMS; ++k) {
         const uint i = base + k * WG;
         if (i < count) {
-            const float d = pred[pred_off + i] - target[target_off + i];
+            const float d = texelFetch(pred_t, int(pred_off + i)).x - texelFetch(target_t, int(target_off + i)).x;
             s = fma(d, d, s);
         }
     }

@@ -1,14 +1,14 @@
 #version 450
 // MSE loss, level 2 of 2: loss = (Σ_g partial[g]) / count, one workgroup, fixed order (see mse_forward.comp).
 layout(local_size_x_id = 0) in;
-layout(std430, binding = 0) readonly buffer Partial { float partial[]; };
+layout(binding = 0) uniform samplerBuffer partial_t;  // Partial: read as texels (see docs/PERFORMANCE.md)
 layout(std430, binding = 1) writeonly buffer Loss { float loss[]; };
 layout(push_constant) uniform Push { uint groups, count, partial_off, loss_off; };
 shared float red_a[gl_WorkGroupSize.x], red_b[gl_WorkGroupSize.x];
 #include "nn/reduce.glsl"
 void main() {
     float s = 0.0;
-    for (uint i = gl_LocalInvocationID.x; i < groups; i += gl_WorkGroupSize.x) s += partial[partial_off + i];
+    for (uint i = gl_LocalInvocationID.x; i < groups; i += gl_WorkGroupSize.x) s += texelFetch(partial_t, int(partial_off + i)).x;
     const float total = workgroup_sum2(s, 0.0).x;
     if (gl_LocalInvocationID.x == 0) loss[loss_off] = total / float(count);
 }

@@ -6,7 +6,7 @@
 // lowest frequency 1 so that unit changes of scale·level are resolved and the highest 1000 for fine ones.)
 // No parameters, no backward: the level is an input, not something trained.
 layout(local_size_x = 64) in;
-layout(std430, binding = 0) readonly buffer Level { float level[]; };
+layout(binding = 0) uniform samplerBuffer level_t;  // Level: read as texels (see docs/PERFORMANCE.md)
 layout(std430, binding = 1) writeonly buffer E { float e[]; };
 layout(push_constant) uniform Push { uint N, half_d, level_off, e_off; float scale; };
 void main() {
@@ -14,7 +14,7 @@ void main() {
     if (idx >= N * half_d) return;
     const uint n = idx / half_d, k = idx % half_d;
     const float f = exp2(log2(1000.0) * float(k) / float(half_d - 1));
-    const float a = scale * level[level_off + n] * f;
+    const float a = scale * texelFetch(level_t, int(level_off + n)).x * f;
     e[e_off + n * 2 * half_d + k] = sin(a);
     e[e_off + n * 2 * half_d + half_d + k] = cos(a);
 }
