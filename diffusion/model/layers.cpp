@@ -8,7 +8,14 @@ namespace diffuscope::nn {
 using engine::CommandBuffer;
 using engine::groups_for;
 
-static constexpr uint32_t k_norm_wg = 128;    // GroupNorm / bias-add reduction workgroups
+// GroupNorm / bias-add reduction workgroups (shaders/nn/reduce.glsl): one subgroup on a CPU driver, where
+// barriers and shared memory are dear; 128 invocations elsewhere.
+static uint32_t reduce_wg(engine::Context& ctx) {
+    const auto& info = ctx.info();
+    if (!info.subgroup_arithmetic)
+        throw std::runtime_error("this Vulkan device has no subgroup arithmetic, which the normalisation layers need");
+    return info.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? std::max(1u, info.subgroup_size) : 128u;
+}
 static constexpr uint32_t k_loss_wg = 256, k_loss_items = 16;
 
 static uint32_t u32(uint64_t v, const char* what) {
@@ -19,8 +26,8 @@ static uint32_t u32(uint64_t v, const char* what) {
 // ---- GroupNorm ---------------------------------------------------------------------------------------
 
 GroupNorm::GroupNorm(engine::Context& ctx)
-    : fwd_(ctx, {"nn/groupnorm_forward.comp", 5, 10 * 4, {k_norm_wg}}),
-      bwd_(ctx, {"nn/groupnorm_backward.comp", 6, 11 * 4, {k_norm_wg}}),
+    : fwd_(ctx, {"nn/groupnorm_forward.comp", 5, 10 * 4, {reduce_wg(ctx)}}),
+      bwd_(ctx, {"nn/groupnorm_backward.comp", 6, 11 * 4, {reduce_wg(ctx)}}),
       bwd_params_(ctx, {"nn/groupnorm_backward_params.comp", 3, 6 * 4}) {}
 
 static void check_gn(const char* what, const GroupNormShape& s) {
@@ -150,7 +157,7 @@ void Concat::backward(CommandBuffer& cmd, uint32_t n, uint32_t ca, uint32_t cb, 
 }
 
 BiasAdd::BiasAdd(engine::Context& ctx)
-    : fwd_(ctx, {"nn/bias_add_forward.comp", 3, 5 * 4}), bwd_(ctx, {"nn/bias_add_backward.comp", 3, 7 * 4, {k_norm_wg}}) {}
+    : fwd_(ctx, {"nn/bias_add_forward.comp", 3, 5 * 4}), bwd_(ctx, {"nn/bias_add_backward.comp", 3, 7 * 4, {reduce_wg(ctx)}}) {}
 
 void BiasAdd::forward(CommandBuffer& cmd, uint32_t nc, uint32_t hw, View x, View v, View y) {
     check_dim("bias_add.forward", "N·C", nc);

@@ -9,8 +9,8 @@
 // M % 8 == 0, N % (8·TN) == 0, subgroup size a multiple of 8.
 layout(local_size_x = 64) in;
 layout(constant_id = 0) const uint TN = 4;
-layout(std430, binding = 0) readonly buffer AT { float at[]; };  // [K][M]
-layout(std430, binding = 1) readonly buffer B { float b[]; };    // [K][N]
+layout(binding = 0) uniform samplerBuffer at_t;  // AT: read as texels (see docs/PERFORMANCE.md)  // [K][M]
+layout(binding = 1) uniform samplerBuffer b_t;  // B: read as texels (see docs/PERFORMANCE.md)    // [K][N]
 layout(std430, binding = 2) writeonly buffer C { float c[]; };   // [M][N]
 layout(push_constant) uniform P { uint M, N, K; };
 void main() {
@@ -22,9 +22,9 @@ void main() {
     float acc[8][TN];
     [[unroll]] for (uint r = 0; r < 8u; ++r) [[unroll]] for (uint q = 0; q < TN; ++q) acc[r][q] = 0.0;
     for (uint k = 0; k < K; ++k) {
-        float a = at[k * M + m0 + lane];
+        float a = texelFetch(at_t, int(k * M + m0 + lane)).x;
         float bv[TN];
-        [[unroll]] for (uint q = 0; q < TN; ++q) bv[q] = b[k * N + n0 + 8u * q];
+        [[unroll]] for (uint q = 0; q < TN; ++q) bv[q] = texelFetch(b_t, int(k * N + n0 + 8u * q)).x;
         [[unroll]] for (uint r = 0; r < 8u; ++r) {
             float ar = subgroupShuffle(a, base | r);
             [[unroll]] for (uint q = 0; q < TN; ++q) acc[r][q] = fma(ar, bv[q], acc[r][q]);

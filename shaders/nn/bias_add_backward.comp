@@ -1,4 +1,6 @@
 #version 450
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
 // Broadcast add backward. y[n,c,h,w] = x[n,c,h,w] + v[n,c] ⇒ ∂y/∂x = 1 and v[n,c] reaches every (h,w):
 //   dx (+)= dy,      dv[n,c] (+)= Σ_{h,w} dy[n,c,h,w]
 // One workgroup per (n, c): it copies its H·W gradients and sums them in a fixed-order tree.

@@ -1,4 +1,6 @@
 #version 450
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
 // Global gradient norm, level 1 of 2: ‖g‖₂² = Σ_i g_i² over the flat gradient buffer.
 // Workgroup w writes partial[w] = Σ g² over its WG·ITEMS elements (fixed-order tree); grad_norm_finalize
 // sums the partials. Deterministic.

@@ -1,4 +1,6 @@
 #version 450
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
 // Global gradient norm, level 2 of 2, and the clipping decision (one workgroup):
 //   norm = √(Σ_w partial[w]);   clip_scale = min(1, max_grad_norm/(norm + 1e-6))  (1 when max_grad_norm ≤ 0)
 //   skipped = 1 when norm is NaN or Inf: the step must not touch the weights or the Adam moments.

@@ -1,4 +1,6 @@
 #version 450
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
 // GroupNorm backward to the input (see groupnorm_forward.comp). Within a group of m values, with
 // x̂ = (x − μ)·r and u = dy·γ[c] = ∂L/∂x̂:
 //   ∂x̂_j/∂x_i = r·(δ_ij − 1/m − x̂_i x̂_j/m)    (μ's path gives −1/m, σ²'s gives −x̂_i x̂_j/m)
@@ -20,8 +22,8 @@ layout(push_constant) uniform Push {
     uint x_off, gamma_off, dy_off, stats_off, dx_off, partial_off;
     uint accumulate;
 };
-const uint CH = 8;  // channels reduced together (one tree for 2·CH sums)
-shared float red[2 * CH * gl_WorkGroupSize.x];
+shared float red_a[gl_WorkGroupSize.x], red_b[gl_WorkGroupSize.x];
+#include "nn/reduce.glsl"
 
 void main() {
     const uint lid = gl_LocalInvocationID.x, WG = gl_WorkGroupSize.x;
@@ -30,36 +32,22 @@ void main() {
     const float mean = texelFetch(stats_t, int(stats_off + 2 * ng)).x, rstd = texelFetch(stats_t, int(stats_off + 2 * ng + 1)).x;
 
     float sum_u = 0.0, sum_ux = 0.0;  // Σ over the group of u and u·x̂ (uniform)
-    for (uint c0 = 0; c0 < Cg; c0 += CH) {
-        const uint nc = min(CH, Cg - c0);
-        for (uint cl = 0; cl < nc; ++cl) {
-            const uint cb = base + (c0 + cl) * HW;
-            float sd = 0.0, sdx = 0.0;
-            for (uint i = lid; i < HW; i += WG) {
-                const float d = texelFetch(dy_t, int(dy_off + cb + i)).x;
-                sd += d;
-                sdx = fma(d, (texelFetch(x_t, int(x_off + cb + i)).x - mean) * rstd, sdx);
-            }
-            red[(2 * cl) * WG + lid] = sd;
-            red[(2 * cl + 1) * WG + lid] = sdx;
+    for (uint cl = 0; cl < Cg; ++cl) {
+        const uint cb = base + cl * HW, c = g * Cg + cl;
+        float sd = 0.0, sdx = 0.0;
+        for (uint i = lid; i < HW; i += WG) {
+            const float d = texelFetch(dy_t, int(dy_off + cb + i)).x;
+            sd += d;
+            sdx = fma(d, (texelFetch(x_t, int(x_off + cb + i)).x - mean) * rstd, sdx);
         }
-        barrier();
-        for (uint stride = WG / 2; stride > 0; stride >>= 1) {  // fixed-order tree over the 2·nc rows
-            if (lid < stride)
-                for (uint r = 0; r < 2 * nc; ++r) red[r * WG + lid] += red[r * WG + lid + stride];
-            barrier();
+        const vec2 s = workgroup_sum2(sd, sdx);
+        const float gam = texelFetch(gamma_t, int(gamma_off + c)).x;
+        sum_u += gam * s.x;
+        sum_ux += gam * s.y;
+        if (lid == 0) {
+            partial[partial_off + 2 * (n * C + c)] = s.y;
+            partial[partial_off + 2 * (n * C + c) + 1] = s.x;
         }
-        for (uint cl = 0; cl < nc; ++cl) {
-            const uint c = g * Cg + c0 + cl;
-            const float sd = red[(2 * cl) * WG], sdx = red[(2 * cl + 1) * WG], gam = texelFetch(gamma_t, int(gamma_off + c)).x;
-            sum_u += gam * sd;
-            sum_ux += gam * sdx;
-            if (lid == 0) {
-                partial[partial_off + 2 * (n * C + c)] = sdx;
-                partial[partial_off + 2 * (n * C + c) + 1] = sd;
-            }
-        }
-        barrier();  // WAR: the next chunk overwrites red
     }
     const float mean_u = sum_u / float(m), mean_ux = sum_ux / float(m);
 

@@ -1,4 +1,6 @@
 #version 450
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
 // GroupNorm forward (Wu & He 2018) with affine, x [N,C,H,W], G groups of Cg = C/G channels, m = Cg·H·W:
 //   μ = mean of x over the group,  σ² = mean of (x − μ)²,  r = 1/√(σ² + eps)
 //   y[n,c,h,w] = (x − μ)·r·γ[c] + β[c]

@@ -1,4 +1,6 @@
 #version 450
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
 // MSE loss, level 1 of 2: L = (1/count)·Σ_i (pred_i − target_i)².
 // Workgroup g writes partial[g] = Σ (pred − target)² over its WG·ITEMS elements (fixed-order tree);
 // mse_forward_finalize.comp sums the partials. Deterministic.

@@ -1,4 +1,6 @@
 #version 450
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
 // MSE loss, level 2 of 2: loss = (Σ_g partial[g]) / count, one workgroup, fixed order (see mse_forward.comp).
 layout(local_size_x_id = 0) in;
 layout(binding = 0) uniform samplerBuffer partial_t;  // Partial: read as texels (see docs/PERFORMANCE.md)
