@@ -256,4 +256,46 @@ Errors run_mse(engine::Context& ctx, const Row& r) {
     return e;
 }
 
+// ---- softmax cross-entropy: shape {N, K} ---------------------------------------------------------------
+Errors run_xent(engine::Context& ctx, const Row& r) {
+    const int n = int(r.shape[0]), k = int(r.shape[1]);
+    auto z = randn(size_t(n) * k, r.seed, 3.0);
+    std::mt19937_64 gen(r.seed + 7);
+    std::vector<int32_t> label(n);
+    for (auto& l : label) l = int32_t(gen() % uint64_t(k));
+    std::vector<double> p(z.size()), dz(z.size());
+    const double loss_ref = ref::softmax_xent_forward(n, k, z, label, p);
+    ref::softmax_xent_backward(n, k, p, label, dz);
+    Errors e;
+    // Finite differences sample by sample: perturbing z[n,·] moves only loss[n], and differencing that one term
+    // (≈ 2) instead of the batch mean keeps double rounding below the tolerance at every N; h = 1e-3 keeps the
+    // central difference's h² error there too.
+    for (int i = 0; i < n; ++i) {
+        std::vector<double> zi(z.begin() + size_t(i) * k, z.begin() + size_t(i + 1) * k), pi(static_cast<size_t>(k));
+        std::vector<double> gi(dz.begin() + size_t(i) * k, dz.begin() + size_t(i + 1) * k);
+        for (auto& g : gi) g *= n;  // dz carries the mean's 1/N
+        const std::vector<int32_t> li{label[size_t(i)]};
+        e.fd = std::max(e.fd, nncheck::fd_max_rel_err(zi, gi, [&] { return ref::softmax_xent_forward(1, k, zi, li, pi); }, 1e-3));
+        if (i == 8) break;  // nine samples are plenty
+    }
+    test::Arena a;
+    layout(ctx, a, {{"z", z.size()}, {"label", size_t(n)}, {"p", z.size()}, {"loss", size_t(n)}, {"dz", z.size()}});
+    a.put("z", z);
+    a.put_int("label", label);
+    nn::SoftmaxXent xent(ctx);
+    run(ctx, [&](CommandBuffer& cmd) {
+        xent.forward(cmd, n, k, a.view("z"), a.view("label"), a.view("p"), a.view("loss"));
+        cmd.barrier();  // RAW: the backward reads p
+        xent.backward(cmd, n, k, a.view("p"), a.view("label"), a.view("dz"), 1.0f / float(n));
+    });
+    auto loss = a.get("loss");
+    double mean = 0;
+    for (float v : loss) mean += v;
+    const std::vector<float> mean_f{float(mean / n)};
+    e.fwd = std::max(max_rel_err(mean_f, std::vector<double>{loss_ref}), max_rel_err(a.get("p"), p));
+    e.bwd = max_rel_err(a.get("dz"), dz);
+    e.guards = a.guards_intact();
+    return e;
+}
+
 }  // namespace nntable

@@ -90,5 +90,6 @@ Errors run_add(engine::Context&, const Row&);
 Errors run_sinusoidal(engine::Context&, const Row&);
 Errors run_label_embed(engine::Context&, const Row&);
 Errors run_mse(engine::Context&, const Row&);
+Errors run_xent(engine::Context&, const Row&);
 
 }  // namespace nntable

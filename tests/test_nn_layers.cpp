@@ -56,6 +56,7 @@ Errors run_row(engine::Context& ctx, const Row& r) {
     if (r.op == "sinusoidal") return run_sinusoidal(ctx, r);
     if (r.op == "label_embed") return run_label_embed(ctx, r);
     if (r.op == "mse") return run_mse(ctx, r);
+    if (r.op == "xent") return run_xent(ctx, r);
     throw std::runtime_error("no runner for op " + r.op);
 }
 
@@ -88,7 +89,7 @@ const Row k_table[] = {
     {"groupnorm", {17, 12, 7, 7, 3}, 32, 3e-4, 3e-4},
     {"groupnorm", {2, 32, 28, 28, 8}, 33, 3e-4, 3e-4},
     {"groupnorm", {3, 6, 14, 14, 1}, 34, 3e-4, 3e-4},
-    {"groupnorm", {3, 12, 7, 7, 1}, 36, 3e-4, 3e-4},  // 12 channels per group: two reduction chunks
+    {"groupnorm", {3, 12, 7, 7, 1}, 36, 3e-4, 3e-4},  // 12 channels in one group
     {"groupnorm_offset", {3, 12, 9, 9, 4}, 35, 3e-4, 3e-4},
     // elementwise, data movement {N, C, H, W} (concat {N, Ca, Cb, H, W})
     {"silu", {3, 5, 9, 9}, 40, 2e-5, 2e-5},
@@ -112,6 +113,11 @@ const Row k_table[] = {
     {"mse", {1, 1, 28, 28}, 60, 1e-5, 1e-6},
     {"mse", {17, 1, 28, 28}, 61, 1e-5, 1e-6},
     {"mse", {3, 5, 9, 9}, 62, 1e-5, 1e-6},
+    // softmax cross-entropy {N, K}
+    {"xent", {1, 10}, 63, 2e-5, 2e-5},
+    {"xent", {17, 10}, 64, 2e-5, 2e-5},
+    {"xent", {3, 7}, 65, 2e-5, 2e-5},
+    {"xent", {130, 11}, 66, 2e-5, 2e-5},
 };
 // clang-format on
 

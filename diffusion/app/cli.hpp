@@ -32,5 +32,7 @@ void register_visualise(CLI::App&, GlobalOptions&, Command&);
 void register_sample(CLI::App&, GlobalOptions&, Command&);
 void register_sample2d(CLI::App&, GlobalOptions&, Command&);
 void register_forward(CLI::App&, GlobalOptions&, Command&);
+void register_train_classifier(CLI::App&, GlobalOptions&, Command&);
+void register_eval(CLI::App&, GlobalOptions&, Command&);
 
 }  // namespace diffuscope::app

@@ -66,46 +66,25 @@ int run_sample(const GlobalOptions& g, const SampleArgs& a) {
     ScheduleBuffer schedule(*ctx);
     for (const auto& w : schedule.set(setup.spec).warnings) std::fprintf(stderr, "sample: schedule: %s\n", w.c_str());
 
-    std::unique_ptr<oracle::EmpiricalOracle> orc;
-    Denoiser model;
-    std::string model_name;
-    if (weights) {
-        model = nn::unet_denoiser(*ctx, *weights, "unet " + a.weights);
-        const auto& c = weights->config;
-        model_name = "UNet base " + std::to_string(c.base) + ", " + prediction_name(model.prediction) + "-prediction (" +
-                     a.weights + ")";
-    } else {
-        orc = std::make_unique<oracle::EmpiricalOracle>(*ctx, train.pixels, train.labels, dim, guided ? 2 * B : B);
-        model = orc->denoiser();
-        model_name = "empirical oracle (" + std::to_string(train.count) + " training images)";
-    }
+    auto loaded = load_model(*ctx, weights, a.weights, train, guided ? 2 * B : B);
+    Denoiser& model = loaded.denoiser;
+    const std::string& model_name = loaded.name;
     const uint32_t frames = a.gif.empty() ? 0 : uint32_t(std::clamp(a.gif_frames, 2, 1000));
     ChainConfig cfg{setup.sampler, B, dim, guided, uint32_t(setup.timesteps.size()), frames};
     Chain chain(*ctx, cfg, schedule, model);
 
-    std::vector<float> images(size_t(a.count) * dim);
     std::vector<std::vector<float>> traj;  // [slot][sample·dim], for the GIF
     Progress progress("sample", a.count, uint32_t(setup.timesteps.size()), g.quiet);
     StepTimer timer(*ctx, a.common.timing);
-    for (uint32_t first = 0; first < a.count; first += B) {
-        const uint32_t n = std::min(B, a.count - first);
-        std::vector<int32_t> lb(labels.begin() + first, labels.begin() + first + n);
-        lb.resize(B, null_label);  // a short last batch: the spare chains run unconditionally and are dropped
-        SamplerOptions o = setup.options;
-        o.first_index = first;
-        chain.reset(setup.timesteps, lb, o);
-        run_chain(*ctx, chain, progress, timer, first, n);
-        auto x = chain.x().download_as<float>(size_t(n) * dim);
-        for (size_t i = 0; i < x.size(); ++i) images[size_t(first) * dim + i] = std::clamp(0.5f * (x[i] + 1), 0.0f, 1.0f);
-        if (frames) {
-            const uint32_t used = chain.trajectory_slots_used();
-            auto t = chain.trajectory().download_as<float>(size_t(used) * B * dim);
-            traj.resize(used);
-            for (uint32_t s = 0; s < used; ++s)
-                for (size_t i = 0; i < size_t(n) * dim; ++i)
-                    traj[s].push_back(std::clamp(0.5f * (t[size_t(s) * B * dim + i] + 1), 0.0f, 1.0f));
-        }
-    }
+    auto images = sample_images(*ctx, chain, setup, labels, progress, timer, [&](uint32_t, uint32_t n) {
+        if (!frames) return;
+        const uint32_t used = chain.trajectory_slots_used();
+        auto t = chain.trajectory().download_as<float>(size_t(used) * B * dim);
+        traj.resize(used);
+        for (uint32_t s = 0; s < used; ++s)
+            for (size_t i = 0; i < size_t(n) * dim; ++i)
+                traj[s].push_back(std::clamp(0.5f * (t[size_t(s) * B * dim + i] + 1), 0.0f, 1.0f));
+    });
     progress.done();
     timer.report(model_name, B, guided);
 

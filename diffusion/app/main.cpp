@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
     GlobalOptions g;
     app.add_flag("--validate", g.validate,
                  "Enable the Khronos validation layer with synchronization validation; any error makes the exit code 3");
+    app.add_flag("--quiet", g.quiet, "No progress bars or notes on stderr (results and errors still print)");
     app.add_option("--device", g.device, "Vulkan device index (see `diffuscope info`); default: discrete GPU first");
     app.require_subcommand(0, 1);
 
@@ -26,6 +27,8 @@ int main(int argc, char** argv) {
     register_sample(app, g, run);
     register_sample2d(app, g, run);
     register_forward(app, g, run);
+    register_train_classifier(app, g, run);
+    register_eval(app, g, run);
 
     // No subcommand named: the visualiser (`diffuscope --lecture` = `diffuscope visualise --lecture`).
     std::vector<char*> args(argv, argv + argc);

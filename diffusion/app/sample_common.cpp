@@ -1,4 +1,5 @@
 #include "diffusion/app/sample_common.hpp"
+#include "diffusion/model/unet_denoiser.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -169,6 +170,41 @@ void run_chain(engine::Context& ctx, Chain& chain, Progress& progress, StepTimer
         progress.update(first, n, done);
     }
     chain.set_profiler(nullptr);
+}
+
+std::vector<float> sample_images(engine::Context& ctx, Chain& chain, const Sampling& setup,
+                                 const std::vector<int32_t>& labels, Progress& progress, StepTimer& timer,
+                                 const std::function<void(uint32_t, uint32_t)>& after_batch) {
+    const uint32_t count = uint32_t(labels.size()), B = chain.config().batch, dim = chain.config().dim;
+    std::vector<float> images(size_t(count) * dim);
+    for (uint32_t first = 0; first < count; first += B) {
+        const uint32_t n = std::min(B, count - first);
+        std::vector<int32_t> lb(labels.begin() + first, labels.begin() + first + n);
+        lb.resize(B, null_label);  // a short last batch: the spare chains run unconditionally and are dropped
+        SamplerOptions o = setup.options;
+        o.first_index = first;
+        chain.reset(setup.timesteps, lb, o);
+        run_chain(ctx, chain, progress, timer, first, n);
+        auto x = chain.x().download_as<float>(size_t(n) * dim);
+        for (size_t i = 0; i < x.size(); ++i) images[size_t(first) * dim + i] = std::clamp(0.5f * (x[i] + 1), 0.0f, 1.0f);
+        if (after_batch) after_batch(first, n);
+    }
+    return images;
+}
+
+SamplingModel load_model(engine::Context& ctx, const std::optional<nn::Weights>& weights, const std::string& path,
+                       const data::Mnist& train, uint32_t chains) {
+    SamplingModel m;
+    if (weights) {
+        m.denoiser = nn::unet_denoiser(ctx, *weights, "unet " + path);
+        m.name = "UNet base " + std::to_string(weights->config.base) + ", " + prediction_name(m.denoiser.prediction) +
+                 "-prediction (" + path + ")";
+    } else {
+        m.oracle = std::make_unique<oracle::EmpiricalOracle>(ctx, train.pixels, train.labels, 784, chains);
+        m.denoiser = m.oracle->denoiser();
+        m.name = "empirical oracle (" + std::to_string(train.count) + " training images)";
+    }
+    return m;
 }
 
 }  // namespace diffuscope::app

@@ -2,13 +2,19 @@
 // schedule, η, guidance, clipping, seed), turning them into a schedule + timesteps + SamplerOptions, the label
 // argument, a progress bar on stderr, and GPU-timestamped per-step timing.
 #pragma once
+#include "diffusion/data/mnist.hpp"
+#include "diffusion/model/weights.hpp"
+#include "diffusion/oracle/empirical_oracle.hpp"
 #include "diffusion/sampler/chain.hpp"
 #include "engine/timestamps.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <functional>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -70,5 +76,22 @@ private:
 
 // init + every step of the chain's current reset, in small submits (one per step when timing).
 void run_chain(engine::Context&, Chain&, Progress&, StepTimer&, uint32_t first_sample, uint32_t samples_in_batch);
+
+// The model of `sample` and `eval`: a trained UNet (weights) or, when there are none, the empirical oracle of
+// `train` sized for `chains` chains (the chain's batch, doubled when guided).
+struct SamplingModel {
+    std::unique_ptr<oracle::EmpiricalOracle> oracle;  // owns the oracle when it is the model
+    Denoiser denoiser;
+    std::string name;
+};
+SamplingModel load_model(engine::Context&, const std::optional<nn::Weights>&, const std::string& weights_path,
+                       const data::Mnist& train, uint32_t chains);
+
+// labels.size() samples from the chain (its batch B at a time; sample k uses RNG stream k, so the result does
+// not depend on B), as pixels in [0, 1], [count·784]. after_batch(first, n) runs after each batch, while the
+// chain still holds it (e.g. to read its trajectory).
+std::vector<float> sample_images(engine::Context&, Chain&, const Sampling&, const std::vector<int32_t>& labels,
+                                 Progress&, StepTimer&,
+                                 const std::function<void(uint32_t first, uint32_t n)>& after_batch = {});
 
 }  // namespace diffuscope::app

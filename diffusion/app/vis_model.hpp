@@ -1,11 +1,7 @@
-// diffusion/app/vis_model.hpp — where the visualiser's model comes from: the empirical MNIST oracle (always, when
-// the data are there) or a weights file (a trained UNet). One function per source, each returning a LoadedModel
-// that owns whatever the Denoiser needs (GPU data, weights) for as long as the visualiser runs.
-//
-// Hook for the UNet: `weights_model_available` and `load_weights_model` are declared here and defined in
-// vis_model_weights.cpp, which says "unavailable" until the UNet denoiser (diffusion/model/unet_denoiser.*)
-// replaces that file's two definitions with real ones. The "weights file" menu item is disabled, with the reason
-// as its tooltip, while `weights_model_available` returns false.
+// diffusion/app/vis_model.hpp — where the visualiser's model comes from: the empirical MNIST oracle (when the data
+// are there) or a weights file (a trained UNet: --weights, else the bundled assets/unet.safetensors). One function
+// per source, each returning a LoadedModel that owns whatever the Denoiser needs (GPU data, weights) for as long as
+// the visualiser uses it; the model panel switches between them.
 #pragma once
 #include "diffusion/data/mnist.hpp"
 #include "diffusion/model/denoiser.hpp"
@@ -31,8 +27,7 @@ std::unique_ptr<LoadedModel> load_oracle_model(engine::Context&, const data::Mni
 // bad files): the visualiser then opens on the 2-D field view with that message instead of crashing.
 std::optional<data::Mnist> load_training_digits(const std::filesystem::path& dir, std::string& why);
 
-// A trained UNet from a weights file. Until the UNet denoiser exists, available() is false and says why.
-bool weights_model_available(std::string* why);
+// A trained UNet from a weights file (throws naming the file and the tensor on any problem).
 std::unique_ptr<LoadedModel> load_weights_model(engine::Context&, const std::filesystem::path& weights, uint32_t max_batch);
 
 }  // namespace diffuscope::app

@@ -17,11 +17,6 @@ struct WeightsModel : LoadedModel {
 };
 }  // namespace
 
-bool weights_model_available(std::string* why) {
-    if (why) why->clear();
-    return true;
-}
-
 std::unique_ptr<LoadedModel> load_weights_model(engine::Context& ctx, const std::filesystem::path& path, uint32_t) {
     auto w = nn::load_weights(path);  // a clear error naming the file and the tensor on any problem
     auto m = std::make_unique<WeightsModel>(ctx, std::move(w), path.filename().string());

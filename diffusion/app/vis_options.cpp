@@ -1,4 +1,5 @@
 #include "diffusion/app/vis_options.hpp"
+#include "diffusion/data/assets.hpp"
 
 #include "diffusion/data/toy2d.hpp"
 
@@ -21,7 +22,9 @@ void add_vis_options(CLI::App& cmd, VisOptions& o) {
     cmd.add_option("--sampler", o.sampler, "ddpm, ddim, euler, heun, sde or dpmpp2m")
         ->check(CLI::IsMember({"ddpm", "ddim", "euler", "heun", "sde", "dpmpp2m"}));
     cmd.add_option("--data", o.data_dir, "MNIST folder for the oracle; default: $DIFFUSCOPE_DATA, else data/mnist");
-    cmd.add_option("--weights", o.weights, "A trained UNet (safetensors from `diffuscope train`) instead of the oracle");
+    cmd.add_option("--weights", o.weights,
+                   "A trained UNet (safetensors from `diffuscope train`); default: the bundled assets/unet.safetensors");
+    cmd.add_flag("--oracle", o.oracle, "Start on the empirical optimal denoiser of the MNIST training split, not the UNet");
     cmd.add_option("--dataset", o.dataset, "2-D field view's data set: gmm8, rings, moons or digits")
         ->check(CLI::IsMember({"gmm8", "rings", "moons", "digits"}));
     cmd.add_flag("--score", o.score, "2-D field view: arrows of the score instead of the denoise direction x̂₀ − x_t");
@@ -52,6 +55,8 @@ VisSettings to_settings(const VisOptions& o) {
     s.chain.sampler = sampler_from_name(o.sampler);
     s.data_dir = o.data_dir;
     s.weights = o.weights;
+    if (s.weights.empty()) s.weights = data::find_asset("unet.safetensors").string();  // empty when not bundled
+    s.start_on_oracle = o.oracle;
     const auto names = data::toy2d_names();
     s.field.dataset = int(std::find(names.begin(), names.end(), o.dataset) - names.begin());
     s.field.score = o.score;

@@ -16,7 +16,7 @@ struct VisOptions {
     std::string schedule = "linear", view = "eps", labels = "fixed", colours = "grey", sampler = "ddim", data_dir, weights;
     std::string dataset = "gmm8";
     bool score = false;
-    bool lecture = false, paused = false;
+    bool lecture = false, paused = false, oracle = false;
 };
 
 void add_vis_options(CLI::App&, VisOptions&);

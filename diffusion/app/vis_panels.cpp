@@ -180,16 +180,15 @@ void Visualiser::sample_panels() {
         s_.chain.seed = uint32_t(std::max(seed, 0));
         restart_next_frame();
     }
-    // The model: the oracle, or the trained UNet given by --weights (vis_model.hpp).
-    int model = 0;
-    ImGui::Combo("model", &model, s_.weights.empty() ? "empirical oracle\0" : "UNet (--weights)\0");
-    std::string why;
-    const bool weights = weights_model_available(&why);
-    if (!weights) ImGui::BeginDisabled();
-    ImGui::Button("load weights file…");
-    if (!weights) ImGui::EndDisabled();
-    if (!weights && ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) ImGui::SetTooltip("%s", why.c_str());
-    ImGui::TextDisabled("%s", model_->description.c_str());
+    // The model: the trained UNet (--weights, else the bundled one) or the empirical oracle (vis_model.hpp);
+    // a pick is swapped in at the start of the next frame.
+    if (source_ >= 0 && ImGui::BeginCombo("model", sources_[size_t(source_)].label.c_str())) {
+        for (int i = 0; i < int(sources_.size()); ++i)
+            if (ImGui::Selectable(sources_[size_t(i)].label.c_str(), i == source_) && i != source_) pending_source_ = i;
+        ImGui::EndCombo();
+    }
+    if (!model_error_.empty()) ImGui::TextColored(ImVec4(1, 0.4f, 0.3f, 1), "%s", model_error_.c_str());
+    if (model_) ImGui::TextDisabled("%s", model_->description.c_str());
     int sampler = int(s_.chain.sampler);
     changed |= ImGui::Combo("sampler", &sampler, "DDPM (ancestral)\0DDIM\0Euler (ODE)\0Heun (ODE)\0SDE (Euler–Maruyama)\0DPM++ 2M\0");
     s_.chain.sampler = SamplerKind(sampler);

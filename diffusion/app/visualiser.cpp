@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <utility>
 
 namespace diffuscope::app {
 
@@ -32,22 +33,39 @@ Visualiser::Visualiser(engine::Context& ctx, engine::FrameTarget& target, VisSet
     } catch (const std::exception& e) {
         why = e.what();
     }
-    if (!s_.weights.empty()) {
-        model_ = load_weights_model(ctx, s_.weights, 2 * VisChain::group);
-        chain_ = std::make_unique<VisChain>(ctx, model_->denoiser(), train_ ? &*train_ : nullptr);
-    } else if (train_) {
-        model_ = load_oracle_model(ctx, *train_, 2 * VisChain::group);
-        chain_ = std::make_unique<VisChain>(ctx, model_->denoiser(), &*train_);
-    } else {
+    if (!s_.weights.empty())
+        sources_.push_back({"UNet (" + std::filesystem::path(s_.weights).filename().string() + ")", s_.weights});
+    if (train_) sources_.push_back({"empirical oracle", ""});
+    if (!sources_.empty()) {
+        int first = s_.start_on_oracle && train_ ? int(sources_.size()) - 1 : 0;
+        use_source(first);
+        if (!chain_ && first == 0 && sources_.size() > 1) use_source(1);  // unreadable weights: fall back to the oracle
+    }
+    if (!chain_ && !train_)
         data_message_ = "No MNIST digits, so no digit chains: " + why +
                         "\nFetch them with `diffuscope data` (or pass --data DIR). The 2-D field view works without them.";
-        s_.mode = VisMode::field2d;
-    }
+    if (!chain_) s_.mode = VisMode::field2d;
     field_ = std::make_unique<Field2d>(ctx, target.render_pass());
     for (uint32_t i = 0; i < target.frames_in_flight(); ++i) timestamps_.push_back(std::make_unique<engine::Timestamps>(ctx, 8));
 }
 
 Visualiser::~Visualiser() = default;
+
+void Visualiser::use_source(int index) {
+    const ModelSource& src = sources_.at(size_t(index));
+    try {
+        auto model = src.weights.empty() ? load_oracle_model(*ctx_, *train_, 2 * VisChain::group)
+                                         : load_weights_model(*ctx_, src.weights, 2 * VisChain::group);
+        auto chain = std::make_unique<VisChain>(*ctx_, model->denoiser(), train_ ? &*train_ : nullptr);
+        chain_ = std::move(chain);  // the old chain goes before the model it points into
+        model_ = std::move(model);
+        source_ = index;
+        model_error_.clear();
+        restart_ = true;
+    } catch (const std::exception& e) {
+        model_error_ = src.label + ": " + e.what();
+    }
+}
 
 engine::ImGuiOptions Visualiser::ui_options(float dpi) const {
     engine::ImGuiOptions o;
@@ -226,6 +244,11 @@ void Visualiser::frame(engine::Frame& f, engine::FrameTarget& target, engine::Im
         for (const auto& p : passes)
             if (p.name == "sampler" && slot_work_.size() > f.slot && slot_work_[f.slot] > 0)
                 stats_.chain_step_gpu_ms = 0.8 * stats_.chain_step_gpu_ms + 0.2 * (p.ms / slot_work_[f.slot]);
+    }
+    if (pending_source_ >= 0) {  // a model picked in the panel last frame: swap it in while nothing runs
+        const int pick = std::exchange(pending_source_, -1);
+        VK_CHECK(vkDeviceWaitIdle(ctx_->device()));
+        use_source(pick);
     }
     stats_.frame_ms.push_back(dt * 1000);
     if (stats_.frame_ms.size() > 600) stats_.frame_ms.pop_front();

@@ -40,7 +40,8 @@ struct VisSettings {
     ChainSettings chain;
     Field2dSettings field;
     std::string data_dir;  // MNIST folder; empty: data::default_data_dir()
-    std::string weights;   // a trained UNet; empty: the empirical oracle
+    std::string weights;   // a trained UNet (--weights, else the bundled one); empty: none
+    bool start_on_oracle = false;  // start on the empirical oracle even when there are weights
 };
 
 // What the overlay shows about speed (host frame interval, steps, GPU passes).
@@ -95,6 +96,15 @@ private:
     std::optional<data::Mnist> train_;
     std::string data_message_;    // why there are no digits (missing data), shown on screen
     std::unique_ptr<LoadedModel> model_;
+    // The models the panel offers: the UNet weights (when given or bundled) and the oracle (when the data are
+    // there). A pick is applied at the start of the next frame, after the GPU is idle.
+    struct ModelSource {
+        std::string label, weights;  // weights empty: the empirical oracle
+    };
+    std::vector<ModelSource> sources_;
+    int source_ = -1, pending_source_ = -1;
+    std::string model_error_;  // why the last pick failed (the previous model stays)
+    void use_source(int index);
     std::unique_ptr<VisChain> chain_;
     std::unique_ptr<Field2d> field_;
     bool curve_editor(float width);

@@ -282,4 +282,30 @@ void MseLoss::backward(CommandBuffer& cmd, uint64_t count, View pred, View targe
     bwd_.dispatch(cmd, {pred.buffer, target.buffer, dpred.buffer}, push, groups_for(count, 256));
 }
 
+// ---- softmax cross-entropy ---------------------------------------------------------------------------
+
+SoftmaxXent::SoftmaxXent(engine::Context& ctx)
+    : fwd_(ctx, {"nn/softmax_xent_forward.comp", 4, 6 * 4}), bwd_(ctx, {"nn/softmax_xent_backward.comp", 3, 6 * 4}) {}
+
+void SoftmaxXent::forward(CommandBuffer& cmd, uint32_t n, uint32_t k, View z, View label, View p, View loss) {
+    check_dim("softmax_xent.forward", "N", n);
+    check_dim("softmax_xent.forward", "K", k);
+    check_view("softmax_xent.forward: z", z, uint64_t(n) * k);
+    check_view("softmax_xent.forward: label", label, n);
+    check_view("softmax_xent.forward: p", p, uint64_t(n) * k);
+    check_view("softmax_xent.forward: loss", loss, n);
+    struct { uint32_t N, K, z_off, label_off, p_off, loss_off; } push{n, k, z.offset, label.offset, p.offset, loss.offset};
+    fwd_.dispatch(cmd, {z.buffer, label.buffer, p.buffer, loss.buffer}, push, groups_for(n, 64));
+}
+
+void SoftmaxXent::backward(CommandBuffer& cmd, uint32_t n, uint32_t k, View p, View label, View dz, float scale) {
+    check_dim("softmax_xent.backward", "N", n);
+    check_dim("softmax_xent.backward", "K", k);
+    check_view("softmax_xent.backward: p", p, uint64_t(n) * k);
+    check_view("softmax_xent.backward: label", label, n);
+    check_view("softmax_xent.backward: dz", dz, uint64_t(n) * k);
+    struct { uint32_t N, K, p_off, label_off, dz_off; float scale; } push{n, k, p.offset, label.offset, dz.offset, scale};
+    bwd_.dispatch(cmd, {p.buffer, label.buffer, dz.buffer}, push, groups_for(uint64_t(n) * k, 64));
+}
+
 }  // namespace diffuscope::nn

@@ -217,6 +217,19 @@ private:
     Kernel partial_, finalize_, bwd_;
 };
 
+// Softmax cross-entropy over K classes (the classifier's loss). Labels are int32 in [0, K).
+class SoftmaxXent {
+public:
+    explicit SoftmaxXent(engine::Context&);
+    // p [N,K] = softmax(z), loss [N] = −log p[n, label[n]] (per sample; the host or a caller averages)
+    void forward(engine::CommandBuffer&, uint32_t n, uint32_t k, View z, View label, View p, View loss);
+    // dz = scale·(p − onehot(label)) (written): the gradient of scale·Σ_n loss[n]
+    void backward(engine::CommandBuffer&, uint32_t n, uint32_t k, View p, View label, View dz, float scale);
+
+private:
+    Kernel fwd_, bwd_;
+};
+
 // Every family, built once per context (pipelines compile lazily on first use).
 struct Layers {
     explicit Layers(engine::Context& ctx)

@@ -42,6 +42,25 @@ void mse_backward(cspan pred, cspan target, vspan dpred) {
     for (size_t i = 0; i < pred.size(); ++i) dpred[i] = 2.0 * (pred[i] - target[i]) / double(pred.size());
 }
 
+double softmax_xent_forward(int n, int k, cspan z, std::span<const int32_t> label, vspan p) {
+    double total = 0;
+    for (int i = 0; i < n; ++i) {
+        double m = z[size_t(i) * k];
+        for (int j = 1; j < k; ++j) m = std::max(m, z[size_t(i) * k + j]);
+        double s = 0;
+        for (int j = 0; j < k; ++j) s += std::exp(z[size_t(i) * k + j] - m);
+        for (int j = 0; j < k; ++j) p[size_t(i) * k + j] = std::exp(z[size_t(i) * k + j] - m) / s;
+        total += std::log(s) - (z[size_t(i) * k + label[i]] - m);
+    }
+    return total / n;
+}
+
+void softmax_xent_backward(int n, int k, cspan p, std::span<const int32_t> label, vspan dz) {
+    for (int i = 0; i < n; ++i)
+        for (int j = 0; j < k; ++j)
+            dz[size_t(i) * k + j] = (p[size_t(i) * k + j] - (j == label[i] ? 1.0 : 0.0)) / n;
+}
+
 StepResult adamw_step(const AdamW& o, uint32_t t, vspan p, cspan g, vspan m, vspan v) {
     StepResult r;
     double sq = 0;

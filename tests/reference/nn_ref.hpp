@@ -65,6 +65,10 @@ void label_embed_backward(int n, int rows, int d, std::span<const int32_t> label
 // L = mean((pred − target)²); dpred = 2(pred − target)/count
 double mse_forward(cspan pred, cspan target);
 void mse_backward(cspan pred, cspan target, vspan dpred);
+// Softmax cross-entropy, z [N,K], labels in [0,K): returns mean_n −log softmax(z)[n, y_n], fills p [N,K];
+// backward dz = (p − onehot(y))/N
+double softmax_xent_forward(int n, int k, cspan z, std::span<const int32_t> label, vspan p);
+void softmax_xent_backward(int n, int k, cspan p, std::span<const int32_t> label, vspan dz);
 
 // ---- optimiser on one flat parameter buffer ---------------------------------------------------------
 struct AdamW {
