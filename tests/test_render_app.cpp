@@ -7,6 +7,7 @@
 #include "diffusion/app/vis_field2d.hpp"
 #include "diffusion/app/vis_model.hpp"
 #include "diffusion/data/toy2d.hpp"
+#include "diffusion/model/classifier.hpp"
 #include "engine/offscreen.hpp"
 #include "tests/gpu.hpp"
 #include "tests/run_binary.hpp"
@@ -221,7 +222,7 @@ TEST_F(GpuTest, Field2dArrowsPointToTheDataAndParticlesReachIt) {
 TEST(RenderCommand, WritesAFrameWithDigitsAndIsValidationClean) {
     if (!training_digits()) GTEST_SKIP() << "no MNIST data: the sample view needs the oracle's digits";
     auto dir = temp_dir("render");
-    auto r = run("--validate render --frames 45 --steps 40 --out " + (dir / "f.png").string() + " --grid-out " +
+    auto r = run("--validate render --oracle --frames 45 --steps 40 --out " + (dir / "f.png").string() + " --grid-out " +
                  (dir / "g.png").string() + " --label 0");
     ASSERT_EQ(r.rc, 0) << r.out;
     EXPECT_NE(r.out.find("validation: 0 errors, 0 warnings"), std::string::npos) << r.out;
@@ -248,6 +249,40 @@ TEST(RenderCommand, WritesAFrameWithDigitsAndIsValidationClean) {
     std::sort(colours.begin(), colours.end());
     colours.erase(std::unique(colours.begin(), colours.end()), colours.end());
     EXPECT_GT(colours.size(), 50u);
+}
+
+// The 16 tiles of a rendered x_t grid (4×4 tiles of 28 px, 1 px gaps, grey map) as images in [0, 1].
+std::vector<float> grid_tiles(const Image& g) {
+    std::vector<float> out;
+    for (int t = 0; t < 16; ++t)
+        for (int y = 0; y < 28; ++y)
+            for (int x = 0; x < 28; ++x) {
+                const int gx = 1 + (t % 4) * 29 + x, gy = 1 + (t / 4) * 29 + y;
+                out.push_back(g.rgba[(size_t(gy) * g.w + gx) * 4] / 255.0f);
+            }
+    return out;
+}
+
+// What the window draws is judged by the bundled classifier: the oracle's grid of 3s and the bundled UNet's
+// grid of 7s are read as 3s and 7s (skipped where the data or the bundled weights are missing).
+TEST(RenderCommand, TheClassifierReadsTheRenderedDigits) {
+    if (!training_digits()) GTEST_SKIP() << "no MNIST data";
+    const fs::path repo = DIFFUSCOPE_SOURCE_DIR;
+    if (!fs::exists(repo / "assets/classifier.safetensors")) GTEST_SKIP() << "no bundled classifier";
+    const auto weights = diffuscope::nn::load_classifier(repo / "assets/classifier.safetensors");
+    auto dir = temp_dir("render_cls");
+    struct Case { std::string model; int label, floor; };
+    std::vector<Case> cases = {{"--oracle", 3, 15}};
+    if (fs::exists(repo / "assets/unet.safetensors")) cases.push_back({"--guidance 2", 7, 11});  // the bundled UNet
+    for (const auto& c : cases) {
+        auto r = run("render " + c.model + " --frames 60 --steps 30 --label " + std::to_string(c.label) + " --out " +
+                     (dir / "f.png").string() + " --grid-out " + (dir / "g.png").string());
+        ASSERT_EQ(r.rc, 0) << r.out;
+        auto res = diffuscope::nn::classify(test::gpu(), weights, grid_tiles(load_png(dir / "g.png")));
+        const int hits = int(std::count(res.predicted.begin(), res.predicted.end(), c.label));
+        std::printf("[render] %s label %d: %d/16 read as %d\n", c.model.c_str(), c.label, hits, c.label);
+        EXPECT_GE(hits, c.floor) << c.model;
+    }
 }
 
 TEST(RenderCommand, SameCommandLineSameGrid) {

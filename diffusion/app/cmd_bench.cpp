@@ -2,6 +2,8 @@
 // Engine section: the cost of an empty submit + fence wait, and of one small dispatch (+ barrier) inside a
 // command buffer — the floor under every per-layer figure.
 #include "diffusion/app/cli.hpp"
+#include "diffusion/app/sample_common.hpp"
+#include "diffusion/model/unet_denoiser.hpp"
 #include "diffusion/model/unet.hpp"
 #include "engine/timestamps.hpp"
 
@@ -196,6 +198,37 @@ nlohmann::json bench_unet(engine::Context& ctx, const nn::UNetConfig& cfg, doubl
     out["train_step"] = run(64, true);
     return out;
 }
+// What a user waits for: a whole 50-step DDIM sample of 16 digits with the UNet (random weights: the work is
+// the same), plain and with classifier-free guidance (which doubles the batch through the UNet). Wall time,
+// GPU time of the model and sampler passes per step.
+nlohmann::json bench_sampling(engine::Context& ctx, const nn::UNetConfig& cfg) {
+    nlohmann::json out;
+    nn::Weights w{cfg, nn::unet_init(cfg, nn::unet_params(cfg), 3)};
+    std::mt19937 gen(6);
+    std::normal_distribution<float> d(0.0f, 0.05f);
+    for (auto& v : w.flat) v += d(gen);
+    Denoiser model = nn::unet_denoiser(ctx, w, "bench");
+    for (float guidance : {1.0f, 2.0f}) {
+        SamplingArgs args;
+        args.steps = 50;
+        args.guidance = guidance;
+        const Sampling setup = make_sampling(args);
+        const std::vector<int32_t> labels = parse_labels("all", 16);
+        const bool guided = setup.guided(labels);
+        ScheduleBuffer schedule(ctx);
+        schedule.set(setup.spec);
+        Chain chain(ctx, {setup.sampler, 16, 784, guided, uint32_t(setup.timesteps.size()), 0}, schedule, model);
+        Progress progress("bench", 16, uint32_t(setup.timesteps.size()), true);
+        StepTimer timer(ctx, false);
+        sample_images(ctx, chain, setup, labels, progress, timer);  // warm-up: pipelines compile on first use
+        const auto t0 = std::chrono::steady_clock::now();
+        sample_images(ctx, chain, setup, labels, progress, timer);
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        out.push_back({{"sampler", "ddim"}, {"steps", 50}, {"digits", 16}, {"guidance", guidance}, {"guided", guided},
+                       {"seconds", s}, {"ms_per_step", 1000 * s / 50}});
+    }
+    return out;
+}
 }  // namespace
 
 void register_bench(CLI::App& app, GlobalOptions& g, Command& run) {
@@ -214,6 +247,7 @@ void register_bench(CLI::App& app, GlobalOptions& g, Command& run) {
             const double sgemm = j["ceilings"]["sgemm"]["gflops"].get<double>();
             nn::UNetConfig cfg;
             j["unet"] = bench_unet(*ctx, cfg, sgemm);
+            j["sampling"] = bench_sampling(*ctx, cfg);
             auto& e = j["engine"];
             std::printf("device: %s (%s)\n", device.c_str(), ctx->info().driver_name.c_str());
             std::printf("  %-44s %10.1f µs\n", "empty submit + fence wait (median of 200)", e["submit_fence_us_median"].get<double>());
@@ -242,6 +276,10 @@ void register_bench(CLI::App& app, GlobalOptions& g, Command& run) {
             std::printf("  slowest layers of the training step:\n");
             for (size_t i = 0; i < std::min<size_t>(12, top.size()); ++i)
                 std::printf("    %-26s %10.1f ms\n", top[i].second.c_str(), top[i].first);
+            for (auto& r : j["sampling"])
+                std::printf("  %-44s %8.2f s (%.0f ms per step, wall)\n",
+                            (std::string("DDIM-50 sample of 16 digits") + (r["guided"].get<bool>() ? ", guidance 2" : "")).c_str(),
+                            r["seconds"].get<double>(), r["ms_per_step"].get<double>());
             if (!json_path->empty()) {
                 std::ofstream f(*json_path);
                 if (!f) throw std::runtime_error("--json " + *json_path + ": cannot open for writing");

@@ -63,9 +63,10 @@ std::vector<float> as_floats(const data::Mnist& d, size_t first, size_t count) {
     return v;
 }
 
-void print_scores(const char* what, const Scores& s) {
-    std::printf("  %-26s label accuracy %6.2f %%   confidence %.3f   Fréchet %8.3f   per label:", what, 100 * s.accuracy,
-                s.confidence, s.frechet);
+void print_scores(const char* what, const Scores& s, bool reference = false) {
+    std::printf("  %-26s label accuracy %6.2f %%   confidence %.3f   ", what, 100 * s.accuracy, s.confidence);
+    if (reference) std::printf("Fréchet (the reference)   per label:");
+    else std::printf("Fréchet %8.3f   per label:", s.frechet);
     for (double a : s.per_label) std::printf(" %3.0f", 100 * a);
     std::printf("\n");
 }
@@ -119,7 +120,7 @@ int run_eval(const GlobalOptions& g, const EvalArgs& a) {
     std::printf("  classifier %s; Fréchet distance on its %u features against the %u held-out digits (comparable only "
                 "at equal N and classifier)\n", cls_path.string().c_str(), nn::Classifier::features, split.heldout.count);
     print_scores("samples", model_scores);
-    print_scores("real held-out (ceiling)", real_scores);
+    print_scores("real held-out (ceiling)", real_scores, true);
     char what[64];
     std::snprintf(what, sizeof what, "real training, N=%zu", n_train);
     print_scores(what, train_scores);

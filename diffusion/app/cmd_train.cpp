@@ -21,7 +21,7 @@ struct TrainArgs {
     double minutes = 0;
     uint32_t checkpoint_every = 500;
     uint32_t max_bad_steps = 20;
-    bool v_pred = false;
+    std::string prediction = "v";
     train::TrainConfig cfg;
 };
 
@@ -34,7 +34,7 @@ std::string duration(double s) {
 
 int run_train(const GlobalOptions& g, TrainArgs a) {
     if (a.steps == 0 && a.minutes <= 0) a.steps = 5000;
-    a.cfg.model.prediction = a.v_pred ? nn::Prediction::v : nn::Prediction::eps;
+    a.cfg.model.prediction = a.prediction == "eps" ? nn::Prediction::eps : nn::Prediction::v;
     auto dir = a.data.empty() ? data::default_data_dir() : std::filesystem::path(a.data);
     auto split = data::split_mnist(data::load_mnist_dir(dir));
     std::fprintf(stderr, "train: %u training digits from %s (%u held out)\n", split.train.count, dir.c_str(),
@@ -134,7 +134,11 @@ void register_train(CLI::App& app, GlobalOptions& g, Command& run) {
     cmd->add_option("--warmup", a->cfg.warmup, "Warm-up steps");
     cmd->add_option("--ema", a->cfg.ema_decay, "EMA decay of the weights")->check(CLI::Range(0.0, 0.99999));
     cmd->add_option("--base", a->cfg.model.base, "UNet width C (C, 2C, 4C channels)")->check(CLI::Range(8u, 128u));
-    cmd->add_flag("--v-prediction", a->v_pred, "Train v-prediction instead of ε");
+    cmd->add_option("--prediction", a->prediction,
+                    "What the network predicts: v (default; x̂₀ = α·xₜ − σ·v̂ stays bounded at high noise, so short runs "
+                    "sample cleanly) or eps (ε̂, Ho et al. 2020)")
+        ->check(CLI::IsMember({"v", "eps"}))
+        ->capture_default_str();
     cmd->add_option("--p-uncond", a->cfg.p_uncond, "Fraction of null labels (for guidance)")->check(CLI::Range(0.0, 1.0));
     cmd->add_option("--seed", a->cfg.seed, "Seed of the initialisation and of every batch");
     cmd->add_option("--out", a->out, "Checkpoint to write (the loss log goes beside it)");
