@@ -30,7 +30,8 @@ void register_render(CLI::App& app, GlobalOptions& g, Command& run) {
     cmd->add_option("--fps", o->fps, "Simulated frame rate: sets the frame interval the playback speed uses")
         ->check(CLI::Range(1.0, 1000.0));
     add_vis_options(*cmd, o->vis);
-    cmd->callback([&g, &run, o] {
+    cmd->callback([&g, &run, o, cmd] {
+        if (!o->vis.config.empty()) apply_config_file(*cmd, o->vis, o->vis.config);  // the command line wins
         run = [&g, o] {
             if (o->mode == "fieldimg")
                 throw std::runtime_error("render --mode fieldimg: the image-space field view is not in this build "

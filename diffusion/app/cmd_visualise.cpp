@@ -68,7 +68,8 @@ void register_visualise(CLI::App& app, GlobalOptions& g, Command& run) {
     cmd->add_flag("--selftest", o->selftest, "Drive the window by itself: keys, resize, minimise, lecture mode");
     cmd->add_option("--screenshot", o->screenshot, "On quitting, write the last frame to this PNG");
     cmd->add_option("--stats-json", o->stats_json, "On quitting, write frame-time statistics (p50, p99) as JSON here");
-    cmd->callback([&g, &run, o] {
+    cmd->callback([&g, &run, o, cmd] {
+        if (!o->vis.config.empty()) apply_config_file(*cmd, o->vis, o->vis.config);  // the command line wins
         run = [&g, o] {
             VisSettings s = to_settings(o->vis);
             s.vsync = !o->no_vsync;
@@ -143,6 +144,10 @@ void register_visualise(CLI::App& app, GlobalOptions& g, Command& run) {
                                     {"device", ctx->info().name}, {"vsync", vis.settings().vsync}};
                 for (const auto& [name, t] : vis.stats().pass_totals) j["gpu_ms_mean"][name] = t.first / std::max(t.second, 1);
                 std::ofstream(o->stats_json) << j.dump(2) << "\n";
+            }
+            if (!o->vis.config.empty()) {
+                write_config_file(o->vis.config, vis.settings());
+                std::fprintf(stderr, "diffuscope: settings saved to %s\n", o->vis.config.c_str());
             }
             return 0;
         };

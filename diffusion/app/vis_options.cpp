@@ -2,6 +2,10 @@
 #include "diffusion/data/assets.hpp"
 
 #include "diffusion/data/toy2d.hpp"
+#include "diffusion/io/atomic_file.hpp"
+
+#include <cmath>
+#include <fstream>
 
 #include <algorithm>
 
@@ -37,6 +41,9 @@ void add_vis_options(CLI::App& cmd, VisOptions& o) {
     cmd.add_option("--ui-scale", o.ui_scale, "UI scale on top of the monitor's DPI")->check(CLI::Range(0.5, 4.0));
     cmd.add_flag("--lecture", o.lecture, "Lecture mode: fullscreen, large font, high contrast (F11 toggles)");
     cmd.add_flag("--paused", o.paused, "Start paused");
+    cmd.add_option("--config", o.config,
+                   "Settings JSON: read at start (options on the command line win); the window writes its settings "
+                   "back to it when it closes");
 }
 
 VisSettings to_settings(const VisOptions& o) {
@@ -57,6 +64,9 @@ VisSettings to_settings(const VisOptions& o) {
     s.weights = o.weights;
     if (s.weights.empty()) s.weights = data::find_asset("unet.safetensors").string();  // empty when not bundled
     s.start_on_oracle = o.oracle;
+    s.config_path = o.config;
+    if (o.curve_beta.size() == s.schedule.beta_points.size()) s.schedule.beta_points = o.curve_beta;
+    if (o.curve_log_snr.size() == s.schedule.log_snr_points.size()) s.schedule.log_snr_points = o.curve_log_snr;
     const auto names = data::toy2d_names();
     s.field.dataset = int(std::find(names.begin(), names.end(), o.dataset) - names.begin());
     s.field.score = o.score;
@@ -70,6 +80,84 @@ VisSettings to_settings(const VisOptions& o) {
     s.lecture = o.lecture;
     s.playing = !o.paused;
     return s;
+}
+
+namespace {
+std::vector<double> curve_points(const nlohmann::json& v, const std::string& where, size_t count) {
+    if (!v.is_array() || v.size() != count)
+        throw std::runtime_error(where + ": expected an array of " + std::to_string(count) + " numbers");
+    std::vector<double> out;
+    for (const auto& x : v) {
+        if (!x.is_number() || !std::isfinite(x.get<double>())) throw std::runtime_error(where + ": not a finite number");
+        out.push_back(x.get<double>());
+    }
+    return out;
+}
+}  // namespace
+
+void apply_config_file(CLI::App& cmd, VisOptions& o, const std::string& path) {
+    std::ifstream f(path);
+    if (!f) return;  // nothing saved yet: the window writes it on closing
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(f);
+    } catch (const std::exception& e) {
+        throw std::runtime_error(path + ": not valid JSON (" + e.what() + ")");
+    }
+    if (!j.is_object()) throw std::runtime_error(path + ": expected a JSON object of settings");
+    const size_t points = ScheduleSettings{}.beta_points.size();
+    for (const auto& [key, value] : j.items()) {
+        const std::string where = path + ": \"" + key + "\"";
+        if (key == "curve-beta") { o.curve_beta = curve_points(value, where, points); continue; }
+        if (key == "curve-log-snr") { o.curve_log_snr = curve_points(value, where, points); continue; }
+        CLI::Option* opt = key == "config" ? nullptr : cmd.get_option_no_throw("--" + key);
+        if (!opt) throw std::runtime_error(where + " is not a setting of `" + cmd.get_name() + "`");
+        if (opt->count() > 0) continue;  // given on the command line: that wins
+        std::string text;
+        if (value.is_boolean()) text = value.get<bool>() ? "true" : "false";
+        else if (value.is_number_integer()) text = std::to_string(value.get<long long>());
+        else if (value.is_number()) text = std::to_string(value.get<double>());
+        else if (value.is_string()) text = value.get<std::string>();
+        else throw std::runtime_error(where + ": expected a number, a string or true/false");
+        try {
+            opt->add_result(text);
+            opt->run_callback();  // the option's validators, then the bound variable
+        } catch (const CLI::Error& e) {
+            throw std::runtime_error(where + " = " + value.dump() + ": " + e.what());
+        }
+    }
+}
+
+nlohmann::json settings_to_json(const VisSettings& s) {
+    const auto names = data::toy2d_names();
+    const auto& c = s.chain;
+    nlohmann::json j{
+        {"chains", c.chains},
+        {"label", c.label},
+        {"labels", c.label_mode == LabelMode::per_chain ? "per-chain" : c.label_mode == LabelMode::unconditional ? "none" : "fixed"},
+        {"guidance", c.guidance},
+        {"seed", c.seed},
+        {"eta", c.eta},
+        {"view", c.view == PredictionView::x0 ? "x0" : c.view == PredictionView::score ? "score" : "eps"},
+        {"sampler", sampler_name(c.sampler)},
+        {"T", s.schedule.timesteps},
+        {"steps", s.schedule.steps},
+        {"schedule", preset_name(s.schedule.preset)},
+        {"curve-beta", s.schedule.beta_points},
+        {"curve-log-snr", s.schedule.log_snr_points},
+        {"dataset", s.field.dataset >= 0 && size_t(s.field.dataset) < names.size() ? names[size_t(s.field.dataset)] : names[0]},
+        {"score", s.field.score},
+        {"colours", s.x_map == engine::ColourMap::Viridis ? "viridis" : s.x_map == engine::ColourMap::Diverging ? "diverging" : "grey"},
+        {"speed", s.speed},
+        {"ui-scale", s.ui_scale},
+        {"lecture", s.lecture},
+    };
+    return j;
+}
+
+void write_config_file(const std::string& path, const VisSettings& s) {
+    const std::string text = settings_to_json(s).dump(2) + "\n";
+    io::write_file_atomically(path, std::as_bytes(std::span(text.data(), text.size())));
 }
 
 }  // namespace diffuscope::app

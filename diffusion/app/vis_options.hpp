@@ -4,8 +4,10 @@
 #include "diffusion/app/visualiser.hpp"
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <string>
+#include <vector>
 
 namespace diffuscope::app {
 
@@ -17,9 +19,20 @@ struct VisOptions {
     std::string dataset = "gmm8";
     bool score = false;
     bool lecture = false, paused = false, oracle = false;
+    std::string config;                              // --config FILE
+    std::vector<double> curve_beta, curve_log_snr;   // the curve editor's control points (from a config file)
 };
 
 void add_vis_options(CLI::App&, VisOptions&);
 VisSettings to_settings(const VisOptions&);
+
+// --config FILE: the window's settings as JSON keyed by option name ({"label": 7, "schedule": "cosine", …},
+// plus "curve-beta"/"curve-log-snr", the 7 control points of the drawn schedule). Every value goes through the
+// option's own validator; options given on the command line win. Throws std::runtime_error naming the file
+// and the key on a bad value, an unknown key or malformed JSON. A missing file is not an error (nothing to read).
+void apply_config_file(CLI::App& cmd, VisOptions&, const std::string& path);
+// The settings as that JSON (what the window saves on closing when --config names a file), and its atomic write.
+nlohmann::json settings_to_json(const VisSettings&);
+void write_config_file(const std::string& path, const VisSettings&);
 
 }  // namespace diffuscope::app

@@ -42,6 +42,7 @@ struct VisSettings {
     std::string data_dir;  // MNIST folder; empty: data::default_data_dir()
     std::string weights;   // a trained UNet (--weights, else the bundled one); empty: none
     bool start_on_oracle = false;  // start on the empirical oracle even when there are weights
+    std::string config_path;       // --config: where the window saves its settings on closing
 };
 
 // What the overlay shows about speed (host frame interval, steps, GPU passes).
