@@ -1,4 +1,5 @@
-// A deterministic mutation fuzzer over every file parser (IDX plain and gzipped, .npy, safetensors).
+// A deterministic mutation fuzzer over every file parser (IDX plain and gzipped, .npy, safetensors, the
+// visualiser's --config JSON).
 // From valid seed files it makes thousands of damaged ones — bit flips, interesting bytes, truncations,
 // insertions, deletions, copied chunks, huge length fields, random header text re-wrapped with a correct
 // length so the damage reaches deep into the parser — and requires of each: a clean parse whose result is
@@ -8,12 +9,16 @@
 //
 //   DIFFUSCOPE_FUZZ_ITERS=N    iterations per seed (default 10000: ~1 s in the debug build)
 //   DIFFUSCOPE_FUZZ_DUMP=path  write every input there before parsing it: after a crash, it holds the culprit
+#include "diffusion/app/vis_options.hpp"
 #include "diffusion/data/mnist.hpp"
 #include "diffusion/io/npy.hpp"
 #include "diffusion/io/safetensors.hpp"
 #include "tests/io_util.hpp"
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
 #include <cstdlib>
 #include <functional>
 #include <new>
@@ -159,6 +164,28 @@ std::vector<Seed> make_seeds() {
         "\"I64\"", "[", "]", "{", "}", ",", ":", "\"", "0", "16", "-1", "1.5", "1e999", "18446744073709551615",
         "4294967296", "null", "true", "\"a\"", "\\u0000", "\\ud800", " "};
     seeds.push_back({"w.safetensors", st_wrap(st_header, st_data), check_st, st_header, st_data, st_wrap, st_tokens});
+
+    // The visualiser's settings file: read from disk, so each case is written to <tmp>/fuzz/config.json first.
+    auto check_config = [](io::ByteSpan b, const std::string& name) {
+        static const auto dir = std::filesystem::temp_directory_path() / ("diffuscope_fuzz_" + std::to_string(::getpid()));
+        const auto path = dir / name;
+        std::filesystem::create_directories(path.parent_path());
+        std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
+        CLI::App app{"fuzz"};
+        app::VisOptions o;
+        app::add_vis_options(app, o);
+        app.parse(std::string(), false);
+        app::apply_config_file(app, o, path.string());
+    };
+    const std::string cfg =
+        R"({"chains": 16, "label": 7, "labels": "fixed", "guidance": 2.0, "seed": 3, "eta": 0.5, "view": "x0",)"
+        R"( "sampler": "ddim", "T": 1000, "steps": 50, "schedule": "cosine", "lecture": false,)"
+        R"( "curve-beta": [1e-4, 2e-3, 5e-3, 8.5e-3, 1.2e-2, 1.6e-2, 2e-2]})";
+    const std::vector<std::string> cfg_tokens = {"\"chains\"", "\"label\"", "\"steps\"", "\"T\"", "\"curve-beta\"",
+                                                 "\"sampler\"", "\"schedule\"", "[", "]", "{", "}", ",", ":", "\"",
+                                                 "-1", "1e999", "64", "true", "null", "\"dpmpp2m\"", "4000", "0.5"};
+    auto cfg_wrap = [](const std::string& h, const Bytes&) { return bytes_of(h); };
+    seeds.push_back({"config.json", bytes_of(cfg), check_config, cfg, Bytes{}, cfg_wrap, cfg_tokens});
     return seeds;
 }
 
