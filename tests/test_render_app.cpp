@@ -4,6 +4,8 @@
 // messages (skipped with a message when Xvfb is not installed). Minimise is requested too, but a bare Xvfb has no
 // window manager to iconify the window, so the 0×0 path is not reached there (the JSON records it).
 #include "diffusion/app/vis_chain.hpp"
+#include "diffusion/app/vis_export.hpp"
+#include "tests/image_decode.hpp"
 #include "diffusion/app/vis_field2d.hpp"
 #include "diffusion/app/vis_model.hpp"
 #include "diffusion/data/toy2d.hpp"
@@ -125,6 +127,16 @@ TEST_F(GpuTest, OracleChainsOfLabelThreeEndAsRealThrees) {
         ASSERT_TRUE(std::isfinite(x[i]));
         EXPECT_EQ(x[i], traj[size_t(20) * 4 * 784 + i]) << "the last trajectory slot is the final x";
     }
+    // What "save GIF" / "save PNG" write: every step as a frame of the labelled grid, the last one the final x.
+    auto dir = temp_dir("export");
+    EXPECT_EQ(write_chain_gif(chain, dir / "c.gif", 100), 21u);
+    EXPECT_EQ(write_chain_gif(chain, dir / "short.gif", 5), 5u);
+    write_chain_png(chain, dir / "g.png");
+    auto gif = imgtest::decode_gif(diffuscope::io::read_file(dir / "c.gif"));
+    EXPECT_EQ(gif.frames.size(), 21u);
+    Image png = load_png(dir / "g.png");
+    EXPECT_GT(png.w, 2 * 28 * 3);
+    fs::remove_all(dir);
     for (int k = 0; k < 4; ++k) {
         auto [same, other] = nearest_distances(x.data() + k * 784, *m, 3);
         // The empirical oracle memorises: each sample is (almost) a training 3, far closer to one than to any

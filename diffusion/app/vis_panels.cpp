@@ -126,6 +126,12 @@ void Visualiser::panels(engine::ImGuiLayer& ui, VkExtent2D extent) {
             s_.playing = false;
         }
         if (s_.mode == VisMode::forward) ImGui::SliderFloat("forward τ", &s_.forward_t, 0.0f, 1.0f, "%.3f");
+        if (chain_ && !field) {  // saved at the start of the next frame, when the GPU is idle
+            if (ImGui::Button("save GIF")) export_request_ = Export::gif;
+            ImGui::SameLine();
+            if (ImGui::Button("save PNG")) export_request_ = Export::png;
+            if (!export_message_.empty()) ImGui::TextWrapped("%s", export_message_.c_str());
+        }
     }
 
     if (ImGui::CollapsingHeader("View")) {

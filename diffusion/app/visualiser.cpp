@@ -1,10 +1,13 @@
 #include "diffusion/app/visualiser.hpp"
 
+#include "diffusion/app/vis_export.hpp"
+
 #define GLFW_INCLUDE_NONE
 #include <GLFW/glfw3.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <utility>
 
@@ -51,6 +54,25 @@ Visualiser::Visualiser(engine::Context& ctx, engine::FrameTarget& target, VisSet
 
 Visualiser::~Visualiser() = default;
 
+void Visualiser::run_export() {
+    const Export what = std::exchange(export_request_, Export::none);
+    try {
+        VK_CHECK(vkDeviceWaitIdle(ctx_->device()));  // the trajectory and x_t are whole
+        if (what == Export::gif) {
+            const auto path = next_free_path("diffuscope-chains", "gif");
+            const uint32_t frames = write_chain_gif(*chain_, path);
+            export_message_ = "saved " + path.string() + " (" + std::to_string(frames) + " frames)";
+        } else {
+            const auto path = next_free_path("diffuscope-grid", "png");
+            write_chain_png(*chain_, path);
+            export_message_ = "saved " + path.string();
+        }
+    } catch (const std::exception& e) {
+        export_message_ = std::string("could not save: ") + e.what();
+    }
+    std::fprintf(stderr, "diffuscope: %s\n", export_message_.c_str());
+}
+
 void Visualiser::use_source(int index) {
     const ModelSource& src = sources_.at(size_t(index));
     try {
@@ -84,7 +106,7 @@ const char* key_help_text() {
            "S       next schedule preset\n"
            "F       sample → forward process → 2-D field\n"
            "R       restart the chains\n"
-           "P       screenshot (PNG)\n"
+           "P       screenshot (PNG)      G  the chains as a GIF\n"
            "F11     lecture mode (fullscreen, large, high contrast)\n"
            "? / H   this help      Esc  close it      Q  quit";
 }
@@ -126,6 +148,7 @@ void Visualiser::handle_keys(const std::vector<engine::KeyEvent>& keys, engine::
                 else restart_next_frame();
                 break;
             case GLFW_KEY_P: screenshot_ = true; break;
+            case GLFW_KEY_G: if (chain_) export_request_ = Export::gif; break;
             case GLFW_KEY_H: s_.help = !s_.help; break;
             case GLFW_KEY_SLASH: if (k.mods & GLFW_MOD_SHIFT) s_.help = !s_.help; break;
             case GLFW_KEY_ESCAPE: s_.help = false; break;
@@ -250,6 +273,7 @@ void Visualiser::frame(engine::Frame& f, engine::FrameTarget& target, engine::Im
         VK_CHECK(vkDeviceWaitIdle(ctx_->device()));
         use_source(pick);
     }
+    if (export_request_ != Export::none) run_export();
     stats_.frame_ms.push_back(dt * 1000);
     if (stats_.frame_ms.size() > 600) stats_.frame_ms.pop_front();
     steps_window_s_ += dt;

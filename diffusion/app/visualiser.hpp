@@ -106,6 +106,11 @@ private:
     int source_ = -1, pending_source_ = -1;
     std::string model_error_;  // why the last pick failed (the previous model stays)
     void use_source(int index);
+    // Save GIF / PNG (button, or G): the chains' trajectory or the current grid, next to where the app runs.
+    enum class Export { none, gif, png };
+    Export export_request_ = Export::none;
+    std::string export_message_;
+    void run_export();
     std::unique_ptr<VisChain> chain_;
     std::unique_ptr<Field2d> field_;
     bool curve_editor(float width);
