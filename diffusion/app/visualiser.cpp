@@ -44,9 +44,11 @@ Visualiser::Visualiser(engine::Context& ctx, engine::FrameTarget& target, VisSet
         use_source(first);
         if (!chain_ && first == 0 && sources_.size() > 1) use_source(1);  // unreadable weights: fall back to the oracle
     }
-    if (!chain_ && !train_)
-        data_message_ = "No MNIST digits, so no digit chains: " + why +
-                        "\nFetch them with `diffuscope data` (or pass --data DIR). The 2-D field view works without them.";
+    if (!train_)
+        data_message_ = (chain_ ? "No MNIST digits (the UNet samples without them; the forward view and the oracle need "
+                                  "them): "
+                                : "No MNIST digits, so no digit chains: ") +
+                        why + "\nFetch them with `diffuscope data` (or pass --data DIR). The 2-D field view works without them.";
     if (!chain_) s_.mode = VisMode::field2d;
     field_ = std::make_unique<Field2d>(ctx, target.render_pass());
     for (uint32_t i = 0; i < target.frames_in_flight(); ++i) timestamps_.push_back(std::make_unique<engine::Timestamps>(ctx, 8));
