@@ -36,12 +36,6 @@ void put_shifted(const data::Mnist& d, size_t i, int dx, int dy, float* out) {
         }
 }
 
-std::vector<float> as_floats(const data::Mnist& d) {
-    std::vector<float> v(d.pixels.size());
-    for (size_t i = 0; i < v.size(); ++i) v[i] = d.pixels[i] / 255.0f;
-    return v;
-}
-
 int run_train_classifier(const GlobalOptions& g, const ClassifierArgs& a) {
     if (a.epochs == 0 || a.batch == 0) throw std::invalid_argument("train-classifier: --epochs and --batch must be positive");
     if (a.shift < 0 || a.shift > 4) throw std::invalid_argument("train-classifier: --shift must be in [0, 4]");
@@ -125,7 +119,7 @@ int run_train_classifier(const GlobalOptions& g, const ClassifierArgs& a) {
             std::fprintf(stderr, "train-classifier: epoch %u/%u  loss %.4f  %.0f s\n", epoch + 1, a.epochs, epoch_loss, secs);
     }
     auto weights = net.param_buffer().download_as<float>(P);
-    auto result = nn::classify(*ctx, weights, as_floats(split.heldout));
+    auto result = nn::classify(*ctx, weights, data::pixels01(split.heldout));
     size_t right = 0;
     for (size_t i = 0; i < result.predicted.size(); ++i) right += result.predicted[i] == split.heldout.labels[i];
     const double acc = double(right) / double(std::max<size_t>(1, result.predicted.size()));

@@ -57,12 +57,6 @@ Scores score(const nn::Classified& c, const std::vector<int32_t>& wanted, const 
     return s;
 }
 
-std::vector<float> as_floats(const data::Mnist& d, size_t first, size_t count) {
-    std::vector<float> v(count * 784);
-    for (size_t i = 0; i < v.size(); ++i) v[i] = d.pixels[first * 784 + i] / 255.0f;
-    return v;
-}
-
 void print_scores(const char* what, const Scores& s, bool reference = false) {
     std::printf("  %-26s label accuracy %6.2f %%   confidence %.3f   ", what, 100 * s.accuracy, s.confidence);
     if (reference) std::printf("Fréchet (the reference)   per label:");
@@ -91,12 +85,12 @@ int run_eval(const GlobalOptions& g, const EvalArgs& a) {
 
     // The ceiling: real digits.
     std::vector<int32_t> heldout_labels(split.heldout.labels.begin(), split.heldout.labels.end());
-    auto real = nn::classify(*ctx, cls, as_floats(split.heldout, 0, split.heldout.count));
+    auto real = nn::classify(*ctx, cls, data::pixels01(split.heldout));
     const auto reference = eval::fit_gaussian(real.features, nn::Classifier::features);
     const Scores real_scores = score(real, heldout_labels, reference);
     const size_t n_train = std::min<size_t>(a.count, split.train.count);
     std::vector<int32_t> train_labels(split.train.labels.begin(), split.train.labels.begin() + n_train);
-    const Scores train_scores = score(nn::classify(*ctx, cls, as_floats(split.train, 0, n_train)), train_labels, reference);
+    const Scores train_scores = score(nn::classify(*ctx, cls, data::pixels01(split.train, 0, n_train)), train_labels, reference);
 
     // The model's digits.
     const std::vector<int32_t> labels = parse_labels("all", a.count);

@@ -251,4 +251,13 @@ fs::path default_data_dir() {
         "pass --data DIR with a folder holding train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz]");
 }
 
+std::vector<float> pixels01(const Mnist& m, size_t first, size_t count) {
+    const size_t px = size_t(m.rows) * m.cols;
+    if (first > m.count) throw std::out_of_range("pixels01: image " + std::to_string(first) + " of " + std::to_string(m.count));
+    if (count == 0 || first + count > m.count) count = m.count - first;
+    std::vector<float> v(count * px);
+    for (size_t i = 0; i < v.size(); ++i) v[i] = m.pixels[first * px + i] / 255.0f;
+    return v;
+}
+
 }  // namespace diffuscope::data

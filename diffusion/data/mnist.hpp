@@ -56,6 +56,8 @@ struct MnistSplit {
 MnistSplit split_mnist(const Mnist&, size_t heldout_per_class = 100);
 
 std::array<size_t, 10> class_counts(const Mnist&);
+// Images first … first + count − 1 as floats in [0, 1] (ink = 1), image after image; count = 0: to the end.
+std::vector<float> pixels01(const Mnist&, size_t first = 0, size_t count = 0);
 
 // Where the data is when the user gave no --data: $DIFFUSCOPE_DATA if set, else <repo>/data/mnist found by
 // walking up from the executable (build/diffuscope, build-debug/tests/…), then from the current folder.
