@@ -93,33 +93,41 @@ Trainer::Trainer(engine::Context& ctx, const TrainConfig& cfg, const data::Mnist
 Trainer::~Trainer() = default;
 
 void Trainer::record() {
-    const uint32_t B = cfg_.batch, P = unet_->params().total();
     cmd_.begin();
     ts_->reset(cmd_);
     ts_->begin(cmd_, "step");
-    cmd_.barrier_from_host();  // the host wrote the step number and the optimiser state
-    cmd_.barrier();            // WAR/WAW against the previous replay of this same buffer
+    record_body(cmd_);
+    ts_->end(cmd_);
+    cmd_.barrier_to_host();  // the host reads the loss and the optimiser state
+    cmd_.end();
+    ops_.clear();
+    engine::CommandBuffer capture(*ctx_, ops_);
+    record_body(capture);
+    capture.barrier_to_host();
+}
+
+void Trainer::record_body(engine::CommandBuffer& cmd) {
+    const uint32_t B = cfg_.batch, P = unet_->params().total();
+    cmd.barrier_from_host();  // the host wrote the step number and the optimiser state
+    cmd.barrier();            // WAR/WAW against the previous replay of this same work
     struct {
         uint32_t B, M, seed_lo, seed_hi;
         float p_uncond, lmin, lmax;
         uint32_t v_pred;
     } push{B, data_count_, uint32_t(cfg_.seed), uint32_t(cfg_.seed >> 32), cfg_.p_uncond, cfg_.level_min,
            cfg_.level_max, cfg_.model.prediction == nn::Prediction::v ? 1u : 0u};
-    batch_.dispatch(cmd_, {&pixels_, &labels_, &step_buf_, &xt_, &level_, &label_, &target_}, push,
+    batch_.dispatch(cmd, {&pixels_, &labels_, &step_buf_, &xt_, &level_, &label_, &target_}, push,
                     engine::groups_for(uint64_t(B) * 784, 64));
-    cmd_.barrier();  // RAW: the UNet reads the batch
-    unet_->record_forward(cmd_, xt_, level_, label_, out_);
-    cmd_.barrier();  // RAW: the loss reads the prediction
-    mse_.forward(cmd_, uint64_t(B) * 784, out_, target_, loss_scratch_, loss_);
-    cmd_.barrier();
-    mse_.backward(cmd_, uint64_t(B) * 784, out_, target_, dout_);
-    cmd_.barrier();  // RAW: the backward reads dL/dout
-    unet_->record_backward(cmd_, dout_);
-    cmd_.barrier();  // RAW: the optimiser reads every gradient
-    opt_.step(cmd_, P, unet_->param_buffer(), unet_->grad_buffer(), m_, v_, ema_, norm_scratch_, state_);
-    ts_->end(cmd_);
-    cmd_.barrier_to_host();  // the host reads the loss and the optimiser state
-    cmd_.end();
+    cmd.barrier();  // RAW: the UNet reads the batch
+    unet_->record_forward(cmd, xt_, level_, label_, out_);
+    cmd.barrier();  // RAW: the loss reads the prediction
+    mse_.forward(cmd, uint64_t(B) * 784, out_, target_, loss_scratch_, loss_);
+    cmd.barrier();
+    mse_.backward(cmd, uint64_t(B) * 784, out_, target_, dout_);
+    cmd.barrier();  // RAW: the backward reads dL/dout
+    unet_->record_backward(cmd, dout_);
+    cmd.barrier();  // RAW: the optimiser reads every gradient
+    opt_.step(cmd, P, unet_->param_buffer(), unet_->grad_buffer(), m_, v_, ema_, norm_scratch_, state_);
 }
 
 void Trainer::init() {
@@ -137,7 +145,7 @@ float Trainer::lr_at(uint64_t step) const {
     return cfg_.lr * float(step + 1) / float(cfg_.warmup);
 }
 
-StepResult Trainer::step() {
+void Trainer::begin_step() {
     nn::OptState st;
     st.lr = lr_at(step_);
     st.weight_decay = cfg_.weight_decay;
@@ -148,16 +156,24 @@ StepResult Trainer::step() {
     state_.upload(&st, sizeof st);
     uint32_t s = uint32_t(step_);
     step_buf_.upload(&s, 4);
-    cmd_.submit_and_wait();
+}
+
+StepResult Trainer::finish_step() {
     float loss = 0;
     loss_.download(&loss, 4);
     nn::OptState out;
     state_.download(&out, sizeof out);
-    auto t = ts_->read();
-    gpu_ms_ = t.empty() ? 0.0 : t[0].ms;
     StepResult r{loss, out.grad_norm, out.skipped != 0 || !std::isfinite(loss)};
     ++step_;  // a skipped step still consumes its batch: the run stays a function of (seed, step)
     return r;
+}
+
+StepResult Trainer::step() {
+    begin_step();
+    cmd_.submit_and_wait();
+    auto t = ts_->read();
+    gpu_ms_ = t.empty() ? 0.0 : t[0].ms;
+    return finish_step();
 }
 
 std::vector<float> Trainer::ema_weights() const { return ema_.download_as<float>(unet_->params().total()); }

@@ -51,6 +51,13 @@ public:
     void export_ema(const std::filesystem::path&) const;
 
     StepResult step();
+    // The same step for a caller that replays it in slices across frames (the visualiser's training panel):
+    // begin_step() writes the step's host values (no slice of the previous step may still be running),
+    // step_ops() is the step's work, captured once, and finish_step() reads the result after the last slice's
+    // submission has finished.
+    void begin_step();
+    const engine::CommandList& step_ops() const { return ops_; }
+    StepResult finish_step();
     uint64_t steps_done() const { return step_; }
     const TrainConfig& config() const { return cfg_; }
     nn::UNet& unet() { return *unet_; }
@@ -60,6 +67,7 @@ public:
 private:
     float lr_at(uint64_t step) const;
     void record();
+    void record_body(engine::CommandBuffer&);
 
     engine::Context* ctx_;
     TrainConfig cfg_;
@@ -71,6 +79,7 @@ private:
     engine::Buffer pixels_, labels_, step_buf_, xt_, level_, label_, target_, out_, dout_, loss_, loss_scratch_,
         m_, v_, ema_, norm_scratch_, state_;
     engine::CommandBuffer cmd_;
+    engine::CommandList ops_;
     std::unique_ptr<engine::Timestamps> ts_;
     uint64_t step_ = 0;
     double gpu_ms_ = 0;

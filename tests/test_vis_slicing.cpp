@@ -1,8 +1,10 @@
 // Splitting a sampler step across frames is exact: a UNet forward captured into an engine::CommandList and replayed
 // in slices (each its own submission, as frames are) writes bit for bit what the direct recording writes, and the
 // visualiser's chains stepped a few operations at a time under a GPU-time budget end exactly where whole steps do.
-// Changes asked for in the middle of a step wait for its end. Uses a small random UNet, so no data are needed.
+// Changes asked for in the middle of a step wait for its end. The training panel's steps, sliced the same way, give
+// bit for bit the weights of `diffuscope train`'s trainer. Uses small random UNets and synthetic digits: no data.
 #include "diffusion/app/vis_chain.hpp"
+#include "diffusion/app/vis_training.hpp"
 #include "diffusion/model/unet_denoiser.hpp"
 #include "tests/gpu.hpp"
 #include "tests/model_cli.hpp"
@@ -141,4 +143,55 @@ TEST_F(VisSlicing, ASettingsChangeMidStepWaitsForTheStepToEnd) {
     EXPECT_EQ(chain.step_index(), 1);
     EXPECT_EQ(chain.settings().label, 8) << "the relabel applies at the step's end";
     EXPECT_GT(chain.total_steps(), 20) << "the finer schedule took over at the step's end";
+}
+
+TEST_F(VisSlicing, TrainingPanelStepsInSlicesEqualTheTrainersWholeSteps) {
+    data::Mnist digits;
+    digits.count = 20;
+    digits.rows = digits.cols = 28;
+    std::mt19937 gen(3);
+    for (uint32_t i = 0; i < digits.count * 784; ++i) digits.pixels.push_back(uint8_t(gen() % 256));
+    for (uint32_t i = 0; i < digits.count; ++i) digits.labels.push_back(uint8_t(i % 10));
+    TrainingSettings ts;
+    ts.base = 8;
+    ts.batch = 4;
+    ts.seed = 5;
+    VisTraining panel(ctx, digits, ts);
+    const int steps = 3;
+    // Frames: two slots in flight, as the window; a slot's result is read when it comes round again.
+    std::vector<std::unique_ptr<engine::Timestamps>> stamps;
+    std::vector<OpTimer> timers;
+    for (int i = 0; i < 2; ++i) {
+        stamps.push_back(std::make_unique<engine::Timestamps>(ctx, 128));
+        timers.push_back({stamps.back().get(), 128, {}});
+    }
+    std::mt19937 rng(9);
+    int frames = 0;
+    bool running = true;
+    while (panel.steps() < uint64_t(steps)) {
+        const uint32_t slot = uint32_t(frames % 2);
+        engine::CommandBuffer c(ctx);
+        c.begin(true);
+        timers[slot].reset(c);
+        running = panel.steps() != 1 || frames % 3 != 0;  // pausing mid-step finishes the step, then waits
+        panel.record(c, slot, running, std::uniform_real_distribution<double>(0.0, 4.0)(rng), &timers[slot]);
+        c.barrier_to_host();
+        c.end();
+        c.submit_and_wait();
+        panel.slot_finished(slot, 1.0, &timers[slot]);
+        ASSERT_LT(++frames, 5000) << "steps " << panel.steps() << " mid " << panel.mid_step() << " nan " << panel.stopped_on_nan() << " skipped " << panel.skipped();
+    }
+    EXPECT_GT(frames, 3 * steps) << "a step spread over several frames";
+    EXPECT_EQ(panel.losses().size(), size_t(steps));
+    EXPECT_GT(panel.step_ms_estimate(), 0.0);
+
+    train::Trainer whole(ctx, panel.config(), digits);
+    whole.init();
+    std::vector<float> losses;
+    for (int i = 0; i < steps; ++i) losses.push_back(whole.step().loss);
+    for (int i = 0; i < steps; ++i) EXPECT_EQ(losses[size_t(i)], panel.losses()[size_t(i)]) << "step " << i;
+    const auto a = whole.ema_weights(), b = panel.ema_weights().flat;
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], b[i]) << "EMA weight " << i << " after " << frames << " frames";
+    std::printf("training panel: %d steps in %d budgeted frames, losses and EMA weights bit-identical\n", steps, frames);
 }

@@ -140,7 +140,7 @@ void register_visualise(CLI::App& app, GlobalOptions& g, Command& run) {
             if (!o->stats_json.empty()) {
                 nlohmann::json j = {{"frames", frame}, {"frame_ms_p50", p50}, {"frame_ms_p99", p99},
                                     {"measured", steady.size()}, {"recreations", sc.recreations()}, {"minimised_polls", skipped},
-                                    {"steps_done", vis.step_index()}, {"chains", vis.settings().chain.chains},
+                                    {"steps_done", vis.step_index()}, {"training_steps", vis.training_steps()}, {"chains", vis.settings().chain.chains},
                                     {"device", ctx->info().name}, {"vsync", vis.settings().vsync}};
                 for (const auto& [name, t] : vis.stats().pass_totals) j["gpu_ms_mean"][name] = t.first / std::max(t.second, 1);
                 std::ofstream(o->stats_json) << j.dump(2) << "\n";

@@ -6,32 +6,6 @@
 
 namespace diffuscope::app {
 
-double OpCosts::raw(uint64_t signature) const {
-    auto it = ms_.find(signature);
-    if (it != ms_.end()) return it->second;
-    return ms_.empty() ? 1.0 : sum_ / double(ms_.size());
-}
-
-void OpCosts::learn(uint64_t signature, double ms) {
-    if (!(ms >= 0) || ms > 1e4) return;  // a wrapped or missing timestamp
-    auto [it, fresh] = ms_.try_emplace(signature, ms);
-    const double before = fresh ? 0.0 : it->second;
-    if (!fresh) it->second = 0.7 * it->second + 0.3 * ms;  // smoothed: the host is shared, times jitter
-    sum_ += it->second - before;
-}
-
-void OpCosts::calibrate(double raw_ms, double measured_ms) {
-    if (!(raw_ms > 1e-3) || !(measured_ms >= 0) || measured_ms > 1e5) return;
-    const double ratio = std::clamp(measured_ms / raw_ms, 1e-3, 1e3);
-    scale_ = 0.7 * scale_ + 0.3 * ratio;
-}
-
-void OpTimer::harvest(OpCosts& costs) const {
-    if (!timestamps || signatures.empty()) return;
-    const auto times = timestamps->read();
-    for (size_t i = 0; i < times.size() && i < signatures.size(); ++i) costs.learn(signatures[i], times[i].ms);
-}
-
 static constexpr VkDeviceSize k_history_bytes = 128ull << 20;  // the trajectory kept for the scrubber
 
 ScheduleSpec to_spec(const ScheduleSettings& s) {
@@ -276,48 +250,16 @@ Slice VisChain::record_budgeted(engine::CommandBuffer& c, double budget_ms, uint
                                 OpTimer* timer) {
     Slice out;
     if (chains_.empty()) return out;
-    // Each timed unit is a dispatch and the barriers after it, up to the next dispatch: a driver may return from
-    // a dispatch before it has run (lavapipe does) and wait for it at the barrier, so the barrier's time is the
-    // dispatch's. Slices stop only in front of a dispatch, so every unit is whole.
-    bool open = false;
-    auto close = [&] {
-        if (open) timer->timestamps->end(c);
-        open = false;
-    };
     while (!done()) {
         if (step_ops_.empty()) {  // between groups: start the next one if the playback allows
             if (new_chains < group_size()) break;
             new_chains -= group_size();
             capture_group();
         }
-        while (op_pos_ < step_ops_.size()) {
-            const uint64_t sig = step_ops_.signature(op_pos_);
-            if (sig) {
-                const double cost = costs ? costs->predict(sig) : 0.0, raw = costs ? costs->raw(sig) : 0.0;
-                // "At least one" means one dispatch, not one barrier.
-                if (out.dispatches > 0 && out.predicted_ms + cost > budget_ms) {
-                    close();
-                    return out;  // the rest: next frame
-                }
-                close();
-                if (timer && timer->timestamps && timer->signatures.size() < timer->capacity) {
-                    timer->timestamps->begin(c, "op");
-                    timer->signatures.push_back(sig);
-                    open = true;
-                }
-                ++out.dispatches;
-                out.predicted_ms += cost;
-                out.raw_ms += raw;
-            }
-            step_ops_.replay(c, op_pos_, op_pos_ + 1);
-            ++op_pos_;
-            ++out.operations;
-        }
-        close();
+        if (!replay_within_budget(c, step_ops_, op_pos_, budget_ms, out, costs, timer)) break;  // the rest: next frame
         finish_group(c, costs);
         out.chains += group_size();
     }
-    close();
     return out;
 }
 

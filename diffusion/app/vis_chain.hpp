@@ -18,12 +18,10 @@
 #include "diffusion/data/mnist.hpp"
 #include "diffusion/sampler/chain.hpp"
 #include "diffusion/sampler/q_sample.hpp"
-#include "engine/command_list.hpp"
-#include "engine/timestamps.hpp"
+#include "diffusion/app/vis_budget.hpp"
 
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace diffuscope::app {
@@ -62,49 +60,6 @@ struct ChainSettings {
     uint32_t seed = 1;
     SamplerKind sampler = SamplerKind::ddim;
     PredictionView view = PredictionView::eps;
-};
-
-// GPU milliseconds per captured operation (by CommandList::signature): the relative cost of each operation from
-// per-operation timestamps, times a scale calibrated against the timestamps around the whole slice. Per-operation
-// timestamps alone cannot be trusted for the total: on lavapipe the work between a dispatch's timestamps and the
-// next one's (flushes, state setup) is most of the time, and their sum fell 5–10× short of the slice's time.
-class OpCosts {
-public:
-    // What the operation is expected to take. Unknown work costs the mean of what is known (1 ms before anything
-    // is), so the first frame runs a handful of operations and learns from them.
-    double predict(uint64_t signature) const { return raw(signature) * scale_; }
-    double raw(uint64_t signature) const;
-    void learn(uint64_t signature, double ms);
-    // A slice whose operations' raw costs summed to `raw_ms` took `measured_ms` in all.
-    void calibrate(double raw_ms, double measured_ms);
-    size_t known() const { return ms_.size(); }
-    double scale() const { return scale_; }
-
-private:
-    std::unordered_map<uint64_t, double> ms_;
-    double sum_ = 0, scale_ = 1;
-};
-
-// The per-operation timestamps of one frame: which signature each timestamp pair belongs to.
-struct OpTimer {
-    engine::Timestamps* timestamps = nullptr;
-    uint32_t capacity = 0;
-    std::vector<uint64_t> signatures;
-    void reset(engine::CommandBuffer& c) {
-        signatures.clear();
-        if (timestamps) timestamps->reset(c);
-    }
-    // After the frame's fence: feed what was measured into `costs`.
-    void harvest(OpCosts& costs) const;
-};
-
-// What one budgeted call recorded.
-struct Slice {
-    uint32_t chains = 0;       // chain-steps completed (whole groups)
-    uint32_t operations = 0;   // captured operations replayed (barriers and copies included)
-    uint32_t dispatches = 0;   // of which dispatches
-    double predicted_ms = 0;   // their predicted GPU time
-    double raw_ms = 0;         // the same before the calibrated scale (OpCosts::calibrate)
 };
 
 class VisChain {

@@ -5,6 +5,7 @@
 #pragma once
 #include "diffusion/data/mnist.hpp"
 #include "diffusion/model/denoiser.hpp"
+#include "diffusion/model/weights.hpp"
 #include "engine/context.hpp"
 
 #include <filesystem>
@@ -26,6 +27,9 @@ std::unique_ptr<LoadedModel> load_oracle_model(engine::Context&, const data::Mni
 // The MNIST training split for the oracle and the forward view, or nullopt with `why` filled (missing folder,
 // bad files): the visualiser then opens on the 2-D field view with that message instead of crashing.
 std::optional<data::Mnist> load_training_digits(const std::filesystem::path& dir, std::string& why);
+
+// A UNet from weights in memory (the training panel's snapshot of its EMA weights).
+std::unique_ptr<LoadedModel> make_weights_model(engine::Context&, nn::Weights weights, const std::string& name);
 
 // A trained UNet from a weights file (throws naming the file and the tensor on any problem).
 std::unique_ptr<LoadedModel> load_weights_model(engine::Context&, const std::filesystem::path& weights, uint32_t max_batch);

@@ -17,6 +17,12 @@ struct WeightsModel : LoadedModel {
 };
 }  // namespace
 
+std::unique_ptr<LoadedModel> make_weights_model(engine::Context& ctx, nn::Weights weights, const std::string& name) {
+    auto m = std::make_unique<WeightsModel>(ctx, std::move(weights), name);
+    m->description = "UNet base " + std::to_string(m->weights.config.base) + " (" + name + ")";
+    return m;
+}
+
 std::unique_ptr<LoadedModel> load_weights_model(engine::Context& ctx, const std::filesystem::path& path, uint32_t) {
     auto w = nn::load_weights(path);  // a clear error naming the file and the tensor on any problem
     auto m = std::make_unique<WeightsModel>(ctx, std::move(w), path.filename().string());

@@ -45,6 +45,8 @@ void add_vis_options(CLI::App& cmd, VisOptions& o) {
     cmd.add_option("--ui-scale", o.ui_scale, "UI scale on top of the monitor's DPI")->check(CLI::Range(0.5, 4.0));
     cmd.add_flag("--lecture", o.lecture, "Lecture mode: fullscreen, large font, high contrast (F11 toggles)");
     cmd.add_flag("--paused", o.paused, "Start paused");
+    cmd.add_flag("--train", o.train,
+                 "Start the training panel at once: a fresh UNet trains inside the window (needs the MNIST digits)");
     cmd.add_option("--config", o.config,
                    "Settings JSON: read at start (options on the command line win); the window writes its settings "
                    "back to it when it closes");
@@ -84,6 +86,7 @@ VisSettings to_settings(const VisOptions& o) {
     s.ui_scale = o.ui_scale;
     s.lecture = o.lecture;
     s.playing = !o.paused;
+    s.train_at_start = o.train;
     return s;
 }
 

@@ -18,7 +18,7 @@ struct VisOptions {
     std::string schedule = "linear", view = "eps", labels = "fixed", colours = "grey", sampler = "ddim", data_dir, weights;
     std::string dataset = "gmm8";
     bool score = false;
-    bool lecture = false, paused = false, oracle = false;
+    bool lecture = false, paused = false, oracle = false, train = false;
     std::string config;                              // --config FILE
     std::vector<double> curve_beta, curve_log_snr;   // the curve editor's control points (from a config file)
 };

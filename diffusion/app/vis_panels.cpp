@@ -134,6 +134,9 @@ void Visualiser::panels(engine::ImGuiLayer& ui, VkExtent2D extent) {
         }
     }
 
+    if (training_) ImGui::SetNextItemOpen(true, ImGuiCond_Once);  // opened when training starts (--train)
+    if (ImGui::CollapsingHeader("Training")) training_panel();
+
     if (ImGui::CollapsingHeader("View")) {
         ImGui::Checkbox("x̂₀", &s_.show_x0);
         ImGui::SameLine();

@@ -50,6 +50,7 @@ Visualiser::Visualiser(engine::Context& ctx, engine::FrameTarget& target, VisSet
                                 : "No MNIST digits, so no digit chains: ") +
                         why + "\nFetch them with `diffuscope data` (or pass --data DIR). The 2-D field view works without them.";
     if (!chain_) s_.mode = VisMode::field2d;
+    if (s_.train_at_start) start_training();
     field_ = std::make_unique<Field2d>(ctx, target.render_pass());
     constexpr uint32_t k_timed_ops = 256;  // per frame; a frame's slice is a few dozen operations
     for (uint32_t i = 0; i < target.frames_in_flight(); ++i) {
@@ -84,8 +85,9 @@ void Visualiser::run_export() {
 void Visualiser::use_source(int index) {
     const ModelSource& src = sources_.at(size_t(index));
     try {
-        auto model = src.weights.empty() ? load_oracle_model(*ctx_, *train_, 2 * VisChain::group)
-                                         : load_weights_model(*ctx_, src.weights, 2 * VisChain::group);
+        auto model = src.training          ? make_weights_model(*ctx_, *snapshot_, src.label)
+                     : src.weights.empty() ? load_oracle_model(*ctx_, *train_, 2 * VisChain::group)
+                                           : load_weights_model(*ctx_, src.weights, 2 * VisChain::group);
         auto chain = std::make_unique<VisChain>(*ctx_, model->denoiser(), train_ ? &*train_ : nullptr);
         chain_ = std::move(chain);  // the old chain goes before the model it points into
         model_ = std::move(model);
@@ -238,6 +240,7 @@ void Visualiser::record_compute(engine::Frame& f) {
     }
     step_once_ = false;
     ts.end(cmd);
+    record_training(f, ts);
     stats_.chain_steps_last_frame = work;
     steps_window_ += work;
     cmd.barrier();  // RAW: the sampler's x_t, x̂₀, prediction → the tile passes
@@ -285,6 +288,7 @@ void Visualiser::frame(engine::Frame& f, engine::FrameTarget& target, engine::Im
     op_timers_[f.slot].harvest(op_costs_);  // this slot's per-operation times → the cost model
     op_timers_[f.slot].signatures.clear();
     if (chain_) stats_.step_gpu_ms = chain_->step_ms_estimate();
+    training_frame_start(f, passes);
     if (pending_source_ >= 0) {  // a model picked in the panel last frame: swap it in while nothing runs
         const int pick = std::exchange(pending_source_, -1);
         VK_CHECK(vkDeviceWaitIdle(ctx_->device()));

@@ -7,6 +7,7 @@
 #include "diffusion/app/vis_chain.hpp"
 #include "diffusion/app/vis_field2d.hpp"
 #include "diffusion/app/vis_model.hpp"
+#include "diffusion/app/vis_training.hpp"
 #include "engine/frame_target.hpp"
 #include "engine/imgui_layer.hpp"
 #include "engine/renderer.hpp"
@@ -42,6 +43,7 @@ struct VisSettings {
     std::string data_dir;  // MNIST folder; empty: data::default_data_dir()
     std::string weights;   // a trained UNet (--weights, else the bundled one); empty: none
     bool start_on_oracle = false;  // start on the empirical oracle even when there are weights
+    bool train_at_start = false;   // --train: the training panel starts training at once
     std::string config_path;       // --config: where the window saves its settings on closing
 };
 
@@ -73,6 +75,8 @@ public:
     int step_index() const { return chain_ ? chain_->step_index() : 0; }
     int total_steps() const { return chain_ ? chain_->total_steps() : 0; }
     double alpha_bar() const { return chain_ ? chain_->alpha_bar() : 0.0; }
+    uint64_t training_steps() const { return training_ ? training_->steps() : 0; }
+    const VisTraining* training() const { return training_.get(); }
     const std::string& data_message() const { return data_message_; }
     Field2d& field() { return *field_; }
     bool quit_requested() const { return quit_; }
@@ -102,12 +106,26 @@ private:
     // The models the panel offers: the UNet weights (when given or bundled) and the oracle (when the data are
     // there). A pick is applied at the start of the next frame, after the GPU is idle.
     struct ModelSource {
-        std::string label, weights;  // weights empty: the empirical oracle
+        std::string label, weights;  // weights empty: the empirical oracle (or, with `training`, the snapshot)
+        bool training = false;       // the training panel's last snapshot of its EMA weights
     };
     std::vector<ModelSource> sources_;
     int source_ = -1, pending_source_ = -1;
     std::string model_error_;  // why the last pick failed (the previous model stays)
     void use_source(int index);
+    // The training panel (vis_training_panel.cpp): a Trainer stepped a budgeted slice per frame.
+    std::unique_ptr<VisTraining> training_;
+    TrainingSettings training_settings_;
+    bool training_running_ = false, training_reset_ = false, training_snapshot_ = false, training_save_ = false;
+    float training_budget_ms_ = 8;
+    std::string training_message_;
+    std::optional<nn::Weights> snapshot_;
+    std::vector<std::unique_ptr<engine::Timestamps>> train_op_timestamps_;
+    std::vector<OpTimer> train_timers_;
+    void training_panel();
+    void start_training();
+    void training_frame_start(engine::Frame&, const std::vector<engine::PassTime>& passes);
+    void record_training(engine::Frame&, engine::Timestamps& ts);
     // Save GIF / PNG (button, or G): the chains' trajectory or the current grid, next to where the app runs.
     enum class Export { none, gif, png };
     Export export_request_ = Export::none;

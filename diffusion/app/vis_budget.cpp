@@ -1,0 +1,65 @@
+#include "diffusion/app/vis_budget.hpp"
+
+#include <algorithm>
+
+namespace diffuscope::app {
+
+double OpCosts::raw(uint64_t signature) const {
+    auto it = ms_.find(signature);
+    if (it != ms_.end()) return it->second;
+    return ms_.empty() ? 1.0 : sum_ / double(ms_.size());
+}
+
+void OpCosts::learn(uint64_t signature, double ms) {
+    if (!(ms >= 0) || ms > 1e4) return;  // a wrapped or missing timestamp
+    auto [it, fresh] = ms_.try_emplace(signature, ms);
+    const double before = fresh ? 0.0 : it->second;
+    if (!fresh) it->second = 0.7 * it->second + 0.3 * ms;  // smoothed: the host is shared, times jitter
+    sum_ += it->second - before;
+}
+
+void OpCosts::calibrate(double raw_ms, double measured_ms) {
+    if (!(raw_ms > 1e-3) || !(measured_ms >= 0) || measured_ms > 1e5) return;
+    const double ratio = std::clamp(measured_ms / raw_ms, 1e-3, 1e3);
+    scale_ = 0.7 * scale_ + 0.3 * ratio;
+}
+
+void OpTimer::harvest(OpCosts& costs) const {
+    if (!timestamps || signatures.empty()) return;
+    const auto times = timestamps->read();
+    for (size_t i = 0; i < times.size() && i < signatures.size(); ++i) costs.learn(signatures[i], times[i].ms);
+}
+
+bool replay_within_budget(engine::CommandBuffer& c, const engine::CommandList& list, size_t& pos, double budget_ms,
+                          Slice& out, const OpCosts* costs, OpTimer* timer) {
+    bool open = false;
+    auto close = [&] {
+        if (open) timer->timestamps->end(c);
+        open = false;
+    };
+    for (; pos < list.size(); ++pos) {
+        const uint64_t sig = list.signature(pos);
+        if (sig) {
+            const double cost = costs ? costs->predict(sig) : 0.0, raw = costs ? costs->raw(sig) : 0.0;
+            if (out.dispatches > 0 && out.predicted_ms + cost > budget_ms) {
+                close();
+                return false;
+            }
+            close();
+            if (timer && timer->timestamps && timer->signatures.size() < timer->capacity) {
+                timer->timestamps->begin(c, "op");
+                timer->signatures.push_back(sig);
+                open = true;
+            }
+            ++out.dispatches;
+            out.predicted_ms += cost;
+            out.raw_ms += raw;
+        }
+        list.replay(c, pos, pos + 1);
+        ++out.operations;
+    }
+    close();
+    return true;
+}
+
+}  // namespace diffuscope::app
