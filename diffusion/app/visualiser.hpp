@@ -6,6 +6,7 @@
 #pragma once
 #include "diffusion/app/vis_chain.hpp"
 #include "diffusion/app/vis_field2d.hpp"
+#include "diffusion/app/vis_fieldimg.hpp"
 #include "diffusion/app/vis_model.hpp"
 #include "engine/frame_target.hpp"
 #include "engine/imgui_layer.hpp"
@@ -21,7 +22,7 @@
 
 namespace diffuscope::app {
 
-enum class VisMode : int { sample = 0, forward = 1, field2d = 2 };
+enum class VisMode : int { sample = 0, forward = 1, field2d = 2, fieldimg = 3 };
 
 struct VisSettings {
     VisMode mode = VisMode::sample;
@@ -39,6 +40,7 @@ struct VisSettings {
     ScheduleSettings schedule;
     ChainSettings chain;
     Field2dSettings field;
+    FieldImgSettings fieldimg;  // the image-mode field (vis_fieldimg.hpp)
     std::string data_dir;  // MNIST folder; empty: data::default_data_dir()
     std::string weights;   // a trained UNet (--weights, else the bundled one); empty: none
     bool start_on_oracle = false;  // start on the empirical oracle even when there are weights
@@ -73,6 +75,7 @@ public:
     double alpha_bar() const { return chain_ ? chain_->alpha_bar() : 0.0; }
     const std::string& data_message() const { return data_message_; }
     Field2d& field() { return *field_; }
+    FieldImg& fieldimg() { return *fieldimg_; }
     bool quit_requested() const { return quit_; }
     bool screenshot_requested() { bool r = screenshot_; screenshot_ = false; return r; }
     engine::ImGuiOptions ui_options(float dpi) const;
@@ -118,6 +121,11 @@ private:
     int drag_point_ = -1;
     void sample_panels();
     void field_canvas(engine::ImGuiLayer&);
+    // The image-mode field (vis_fieldimg_ui.cpp).
+    std::unique_ptr<FieldImg> fieldimg_;
+    void record_fieldimg(engine::CommandBuffer&, engine::Timestamps&);
+    void fieldimg_panel();
+    void fieldimg_canvas(engine::ImGuiLayer&);
     engine::TilePipelines pipes_;
     engine::TileImage img_x_, img_x0_, img_pred_;
     std::vector<std::unique_ptr<engine::Timestamps>> timestamps_;  // per frame slot
