@@ -325,6 +325,55 @@ TEST_F(GpuTest, FieldImgProjectionsAndHeatMapMatchADoubleReference) {
     }
 }
 
+// Live: one model batch per frame; the last complete slice stays on screen while the next one fills; the chain
+// moving on waits for the slice in progress, a changed setting does not.
+TEST_F(GpuTest, FieldImgFillsOneBatchPerFrameAndKeepsTheLastCompleteSlice) {
+    const auto digits = synthetic_digits(100, 13);
+    ChainSettings cs;
+    cs.chains = 4;
+    Rig rig(ctx, copy_model(Prediction::x0), cs, 2, digits);
+    FieldImgSettings s;
+    s.grid = 5;  // 26 points: 4 batches of 8
+    auto frame = [&] {
+        engine::one_shot(ctx, [&](engine::CommandBuffer& c) {
+            rig.field.record_field(c, {&rig.chain, &rig.model, &rig.digits, &rig.schedule}, s);
+        });
+    };
+    frame();
+    EXPECT_TRUE(rig.field.filling());
+    EXPECT_EQ(rig.field.filled(), 8u);
+    EXPECT_FALSE(rig.field.shown_slice().valid) << "nothing complete yet";
+    frame();
+    frame();
+    EXPECT_TRUE(rig.field.filling());
+    frame();
+    EXPECT_FALSE(rig.field.filling());
+    ASSERT_TRUE(rig.field.shown_slice().valid);
+    EXPECT_EQ(rig.field.shown_slice().step, 2);
+    frame();
+    EXPECT_FALSE(rig.field.filling()) << "nothing moved: no work";
+    // The chain takes a step: a new slice fills, the old one stays shown until it is complete.
+    engine::one_shot(ctx, [&](engine::CommandBuffer& c) { rig.chain.record_step(c); });
+    frame();
+    EXPECT_TRUE(rig.field.filling());
+    EXPECT_EQ(rig.field.filling_slice().step, 3);
+    EXPECT_EQ(rig.field.shown_slice().step, 2);
+    engine::one_shot(ctx, [&](engine::CommandBuffer& c) { rig.chain.record_step(c); });
+    frame();
+    EXPECT_EQ(rig.field.filled(), 16u) << "the chain moving on waits for the slice in progress";
+    EXPECT_EQ(rig.field.filling_slice().step, 3);
+    s.grid = 7;  // a setting: a new slice at once
+    frame();
+    EXPECT_EQ(rig.field.filled(), 8u);
+    EXPECT_EQ(rig.field.filling_slice().grid, 7u);
+    EXPECT_EQ(rig.field.filling_slice().step, 4);
+    EXPECT_EQ(rig.field.shown_slice().step, 2);
+    for (int i = 0; i < 6; ++i) frame();  // 50 points: 7 batches
+    EXPECT_FALSE(rig.field.filling());
+    EXPECT_EQ(rig.field.shown_slice().step, 4);
+    EXPECT_EQ(rig.field.shown().points, 50u);
+}
+
 // On the empirical oracle at a low noise level, every x̂₀(p) is a convex combination of the class's digits, so its
 // projection lies in the projected cloud of those digits: from any grid point outside a disc around the cloud's
 // centre (the projected class mean) that holds the whole cloud, the arrow must point towards that centre.

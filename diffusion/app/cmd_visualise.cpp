@@ -42,12 +42,13 @@ void selftest_action(long frame, engine::Window& w, Visualiser& vis, std::vector
         case 30: key(GLFW_KEY_S); key(GLFW_KEY_SLASH, GLFW_MOD_SHIFT); break;            // schedule preset, help
         case 35: key(GLFW_KEY_ESCAPE); key(GLFW_KEY_F); break;                          // close help, forward view
         case 38: key(GLFW_KEY_F); break;                                                // 2-D field view
-        case 40: key(GLFW_KEY_F); key(GLFW_KEY_LEFT); key(GLFW_KEY_LEFT); break;        // sample view, scrub back
+        case 40: key(GLFW_KEY_F); key(GLFW_KEY_LEFT); key(GLFW_KEY_LEFT); break;        // image field view, scrub back
         case 45: key(GLFW_KEY_RIGHT); break;
         case 50: w.iconify(); break;
         case 55: w.restore(); break;
         case 60: w.set_size(1280, 800); key(GLFW_KEY_R); break;                         // restart
         case 62: key(GLFW_KEY_F11); break;                                              // lecture mode on
+        case 66: key(GLFW_KEY_F); break;                                                // back to the sample view
         case 70: key(GLFW_KEY_F11); break;                                              // and off
         default: break;
     }

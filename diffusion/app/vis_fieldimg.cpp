@@ -247,7 +247,9 @@ void FieldImg::record_field(engine::CommandBuffer& cmd, const Inputs& in, const 
         filling_key_ = Key{};
     }
     const Key key = key_for(in, s);
-    if (!(key == filling_key_) && (!filling_ || s.complete_now)) {
+    // A new slice when the last one is complete and the chain moved, or at once when a setting changed (the
+    // panel's chain, basis, classes, grid; the label, guidance, model, a restart).
+    if (!(key == filling_key_) && (!filling_ || s.complete_now || !key.only_progress(filling_key_))) {
         take_snapshot(in, s, slices_[1 - shown_]);
         filling_ = true;
         next_ = 0;

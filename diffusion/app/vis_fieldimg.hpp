@@ -137,6 +137,15 @@ private:
         double alpha_bar = 0;
         bool a_is_label = false, score = false;
         bool operator==(const Key&) const = default;
+        // Only the chain moved on (a step or a part of one): the slice in progress may finish first.
+        bool only_progress(const Key& o) const {
+            Key a = *this, b = o;
+            a.pending = b.pending = a.frames = b.frames = 0;
+            a.alpha_bar = b.alpha_bar = 0;
+            if (a.step < b.step) return false;  // back to an earlier step: a restart
+            a.step = b.step = 0;
+            return a == b;
+        }
     };
     Key key_for(const Inputs&, const FieldImgSettings&) const;
     void take_snapshot(const Inputs&, const FieldImgSettings&, Slice&);

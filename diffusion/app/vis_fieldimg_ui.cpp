@@ -116,6 +116,10 @@ void Visualiser::fieldimg_canvas(engine::ImGuiLayer& ui) {
                                  : "slice: x̂₀(p) − p, projected (longest arrow = 1 cell)");
     const FieldImg::Shown shown = fieldimg_->shown();
     FieldImg* field = fieldimg_.get();
+    {  // a mid-grey ground under the arrows (before them in the draw list): the short, dark-purple ones stay visible
+        const ImVec2 c = ImGui::GetCursorScreenPos();
+        dl->AddRectFilled(c, ImVec2(c.x + side, c.y + side), IM_COL32(52, 55, 63, 255));
+    }
     ui.custom(ImVec2(side, side), [field, shown](VkCommandBuffer cb, VkExtent2D t, engine::Rect r, VkRect2D clip) {
         field->draw_field(cb, t, r, &clip, shown);
     });
