@@ -248,7 +248,7 @@ TEST_F(GpuTest, FieldImgProjectionsAndHeatMapMatchADoubleReference) {
         s.basis = k.basis;
         s.grid = k.grid;
         rig.evaluate(ctx, s, true);
-        const Slice& sl = rig.field.shown_slice();
+        const FieldSlice& sl = rig.field.shown_slice();
         ASSERT_TRUE(sl.valid);
         EXPECT_FALSE(rig.field.filling());
         EXPECT_EQ(sl.basis, k.expect) << sl.note;
@@ -374,6 +374,42 @@ TEST_F(GpuTest, FieldImgFillsOneBatchPerFrameAndKeepsTheLastCompleteSlice) {
     EXPECT_EQ(rig.field.shown().points, 50u);
 }
 
+// Under a GPU-time budget the batches are replayed a dispatch or so per frame; the field that results is the same,
+// bit for bit, as the one evaluated whole.
+TEST_F(GpuTest, FieldImgBudgetedReplayGivesTheSameFieldAsAWholeEvaluation) {
+    const auto digits = synthetic_digits(120, 17);
+    auto oracle = load_oracle_model(ctx, digits, 8);
+    ChainSettings cs;
+    cs.chains = 4;
+    cs.guidance = 2;  // 4 points a batch, each with its null-label twin
+    FieldImgSettings s;
+    s.grid = 5;
+    Rig whole(ctx, oracle->denoiser(), cs, 6, digits);
+    whole.evaluate(ctx, s, false);
+    const auto want = whole.field.raw().download_as<float>(26 * 4);
+    Rig sliced(ctx, oracle->denoiser(), cs, 6, digits);
+    test::poison(const_cast<engine::Buffer&>(sliced.field.raw()));
+    int frames = 0;
+    uint32_t dispatches = 0;
+    do {
+        engine::one_shot(ctx, [&](engine::CommandBuffer& c) {
+            const uint32_t d = sliced.field.record_field(c, {&sliced.chain, &sliced.model, &sliced.digits, &sliced.schedule},
+                                                         s, 1e-6, uint32_t(frames % 2));
+            EXPECT_EQ(d, 1u) << "a budget below one dispatch's cost still records one";
+            dispatches += d;
+        });
+        ++frames;
+    } while (sliced.field.filling() && frames < 1000);
+    ASSERT_FALSE(sliced.field.filling());
+    EXPECT_EQ(dispatches, uint32_t(frames));
+    EXPECT_GE(frames, 7 * 5) << "7 batches of (prepare, the oracle's 3 passes, project)";
+    const auto got = sliced.field.raw().download_as<float>(26 * 4);
+    EXPECT_EQ(got, want);
+    // The cost model learns from what a slot's frame took.
+    sliced.field.measured(0, 5.0);
+    EXPECT_GT(sliced.field.ms_per_dispatch(), 1.0);
+}
+
 // On the empirical oracle at a low noise level, every x̂₀(p) is a convex combination of the class's digits, so its
 // projection lies in the projected cloud of those digits: from any grid point outside a disc around the cloud's
 // centre (the projected class mean) that holds the whole cloud, the arrow must point towards that centre.
@@ -399,7 +435,7 @@ TEST_F(GpuTest, FieldImgOracleArrowsPointIntoTheClassCloud) {
     s.class_b = 8;
     s.grid = 15;
     rig.evaluate(ctx, s, false);
-    const Slice& sl = rig.field.shown_slice();
+    const FieldSlice& sl = rig.field.shown_slice();
     ASSERT_TRUE(sl.valid);
     ASSERT_EQ(sl.basis, SliceBasis::class_means) << sl.note;
     EXPECT_GT(sl.alpha_bar, 0.8);

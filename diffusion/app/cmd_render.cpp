@@ -69,7 +69,7 @@ void register_render(CLI::App& app, GlobalOptions& g, Command& run) {
                 vis.settings().fieldimg.complete_now = true;
                 one_frame();
                 one_frame();
-                const Slice& sl = vis.fieldimg().shown_slice();
+                const FieldSlice& sl = vis.fieldimg().shown_slice();
                 std::fprintf(stderr, "diffuscope render: slice through chain %u at step %d (ᾱ = %.4f), %s, %u points%s%s\n",
                              sl.chain, sl.step, sl.alpha_bar,
                              sl.basis == SliceBasis::pca ? "path PCA" : "towards two class means", sl.points,

@@ -22,7 +22,7 @@ struct WindowOpt {
     int width = 1280, height = 800;
     long frames = 0;           // 0: until closed
     bool no_vsync = false, selftest = false;
-    std::string screenshot, stats_json;
+    std::string screenshot, stats_json, mode = "sample";
 };
 
 double pct(std::vector<double> v, double p) {
@@ -65,6 +65,8 @@ void register_visualise(CLI::App& app, GlobalOptions& g, Command& run) {
     cmd->add_option("--width", o->width, "Window width")->check(CLI::Range(200, 16384));
     cmd->add_option("--height", o->height, "Window height")->check(CLI::Range(150, 16384));
     cmd->add_flag("--no-vsync", o->no_vsync, "Present without waiting for vertical blank (MAILBOX/IMMEDIATE)");
+    cmd->add_option("--mode", o->mode, "The view to open on: sample, forward, field2d or fieldimg (F cycles them)")
+        ->check(CLI::IsMember({"sample", "forward", "field2d", "fieldimg"}));
     cmd->add_option("--frames", o->frames, "Quit after this many frames (tests, measurements)");
     cmd->add_flag("--selftest", o->selftest, "Drive the window by itself: keys, resize, minimise, lecture mode");
     cmd->add_option("--screenshot", o->screenshot, "On quitting, write the last frame to this PNG");
@@ -74,6 +76,8 @@ void register_visualise(CLI::App& app, GlobalOptions& g, Command& run) {
         run = [&g, o] {
             VisSettings s = to_settings(o->vis);
             s.vsync = !o->no_vsync;
+            s.mode = o->mode == "forward" ? VisMode::forward : o->mode == "field2d" ? VisMode::field2d
+                   : o->mode == "fieldimg" ? VisMode::fieldimg : VisMode::sample;
             // The context first: it must outlive the window's surface.
             auto ctx = make_context(g, true, engine::Window::required_instance_extensions());
             engine::Window window({"diffuscope", o->width, o->height, s.lecture, true});

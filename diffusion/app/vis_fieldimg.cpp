@@ -134,7 +134,7 @@ std::vector<Vec> class_means(const data::Mnist& m) {
 
 }  // namespace slice
 
-std::array<double, 2> Slice::point(uint32_t j) const {
+std::array<double, 2> FieldSlice::point(uint32_t j) const {
     if (j == 0) return {0.0, 0.0};
     const uint32_t i = j - 1;
     return {lo[0] + (double(i % grid) + 0.5) * cell(), lo[1] + (double(i / grid) + 0.5) * cell()};
@@ -158,7 +158,7 @@ struct QuadPush {  // render/quad_push.glsl
     uint32_t image_w, image_h;
     float opacity;
 };
-FieldPush field_push(const Slice& sl, Prediction prediction) {
+FieldPush field_push(const FieldSlice& sl, Prediction prediction) {
     FieldPush p{};
     p.k = sl.grid;
     p.count = sl.points;
@@ -234,10 +234,11 @@ FieldImg::Key FieldImg::key_for(const Inputs& in, const FieldImgSettings& s) con
     return k;
 }
 
-void FieldImg::record_field(engine::CommandBuffer& cmd, const Inputs& in, const FieldImgSettings& s) {
-    if (!in.chain || !in.schedule) return;
+uint32_t FieldImg::record_field(engine::CommandBuffer& cmd, const Inputs& in, const FieldImgSettings& s, double budget_ms,
+                                uint32_t slot) {
+    if (!in.chain || !in.schedule) return 0;
     if (in.chain != bound_chain_) {
-        if (!in.model) return;
+        if (!in.model) return 0;
         // A new chain comes with a new model (the panel's model pick): bind our batch to it; old fields are void.
         model_ = *in.model;
         forward_ = model_.bind(DenoiserIo{&model_x_, &model_level_, &model_label_, &model_out_, batch});
@@ -245,42 +246,82 @@ void FieldImg::record_field(engine::CommandBuffer& cmd, const Inputs& in, const 
         slices_[0].valid = slices_[1].valid = false;
         filling_ = false;
         filling_key_ = Key{};
+        ops_.clear();
     }
     const Key key = key_for(in, s);
     // A new slice when the last one is complete and the chain moved, or at once when a setting changed (the
     // panel's chain, basis, classes, grid; the label, guidance, model, a restart).
-    if (!(key == filling_key_) && (!filling_ || s.complete_now || !key.only_progress(filling_key_))) {
+    // Between two groups of the step in progress (VisChain replays a group's operations across frames), so every
+    // chain's display x_t is whole: its group has stepped (next level) or not (this level).
+    const bool between_groups = in.chain->operation_in_progress() == 0 || s.complete_now;
+    if (!(key == filling_key_) && (!filling_ || s.complete_now || !key.only_progress(filling_key_)) && between_groups) {
         take_snapshot(in, s, slices_[1 - shown_]);
         filling_ = true;
         next_ = 0;
+        ops_.clear();  // a batch half replayed is dropped: the next starts from its inputs
         filling_key_ = key;
     }
-    if (!filling_) return;
-    const Slice& sl = slices_[1 - shown_];
+    if (!filling_) return 0;
+    const FieldSlice& sl = slices_[1 - shown_];
     const uint32_t per = sl.guided ? batch / 2 : batch;
-    do {
-        record_batch(cmd, sl, next_);
+    // The batches are captured (engine::CommandList) and replayed a few dispatches per frame, as the chains' steps
+    // are: as many as the measured mean GPU time per dispatch lets fit `budget_ms` (at least one). No budget: one
+    // whole batch a frame; complete_now: all of them.
+    const bool whole = s.complete_now || budget_ms <= 0;
+    uint32_t dispatches = 0;
+    double spent = 0;
+    while (filling_) {
+        if (ops_.empty()) {
+            engine::CommandBuffer capture(*ctx_, ops_);
+            record_batch(capture, sl, next_);
+            op_pos_ = 0;
+        }
+        for (; op_pos_ < ops_.size(); ++op_pos_) {
+            if (ops_.signature(op_pos_)) {
+                if (!whole && dispatches > 0 && spent + ms_per_dispatch_ > budget_ms) {
+                    slot_dispatches_[slot % slot_dispatches_.size()] = dispatches;
+                    return dispatches;  // the rest: next frame
+                }
+                ++dispatches;
+                spent += ms_per_dispatch_;
+            }
+            ops_.replay(cmd, op_pos_, op_pos_ + 1);
+        }
+        ops_.clear();
+        op_pos_ = 0;
         next_ += per;
-    } while (s.complete_now && next_ < sl.points);
-    if (next_ < sl.points) return;
-    // Complete: the arrows to draw, into the buffer not on screen; it is shown from this frame on.
-    FieldPush p = field_push(sl, model_.prediction);
-    p.mode = 2;
-    cmd.barrier();  // RAW: the projections in raw → the items
-    cmd.dispatch(field_pipe_, field_set_[1 - shown_], p, 1);
-    cmd.barrier();  // RAW: the items → the draws (the render pass's vertex shader reads them)
-    shown_ = 1 - shown_;
-    filling_ = false;
+        if (next_ >= sl.points) {
+            // Complete: the arrows to draw, into the buffer not on screen; it is shown from this frame on.
+            FieldPush p = field_push(sl, model_.prediction);
+            p.mode = 2;
+            cmd.barrier();  // RAW: the projections in raw → the items
+            cmd.dispatch(field_pipe_, field_set_[1 - shown_], p, 1);
+            cmd.barrier();  // RAW: the items → the draws (the render pass's vertex shader reads them)
+            shown_ = 1 - shown_;
+            filling_ = false;
+        } else if (!s.complete_now && budget_ms <= 0) {
+            break;  // one batch a frame
+        }
+    }
+    slot_dispatches_[slot % slot_dispatches_.size()] = dispatches;
+    return dispatches;
 }
 
-void FieldImg::take_snapshot(const Inputs& in, const FieldImgSettings& s, Slice& sl) {
+void FieldImg::measured(uint32_t slot, double field_ms) {
+    uint32_t& d = slot_dispatches_[slot % slot_dispatches_.size()];
+    if (d == 0 || !(field_ms > 0)) return;
+    ms_per_dispatch_ = 0.7 * ms_per_dispatch_ + 0.3 * (field_ms / d);
+    d = 0;
+}
+
+void FieldImg::take_snapshot(const Inputs& in, const FieldImgSettings& s, FieldSlice& sl) {
     const VisChain& ch = *in.chain;
     const ChainSettings& cs = ch.settings();
-    const Slice& previous = slices_[shown_];
+    const FieldSlice& previous = slices_[shown_];
     // The chain's state as the host knows it is what has been submitted: wait for it, then read chain k's x_t,
     // its last x̂₀ and its trajectory (at most max_path frames, evenly spaced, the first and the last included).
     VK_CHECK(vkDeviceWaitIdle(ctx_->device()));
-    Slice out;
+    FieldSlice out;
     out.chain = uint32_t(std::clamp(s.chain, 0, int(cs.chains) - 1));
     out.grid = uint32_t(std::clamp(s.grid, 3, int(max_grid)));
     out.points = 1 + out.grid * out.grid;
@@ -304,7 +345,7 @@ void FieldImg::take_snapshot(const Inputs& in, const FieldImgSettings& s, Slice&
 
     // The level chain k's x_t is at: a step split across frames may have moved its group already.
     const uint32_t group = std::min(VisChain::group, cs.chains);
-    const uint32_t stepped_groups = ch.done() ? 0 : (cs.chains - ch.chains_pending()) / group;
+    const uint32_t stepped_groups = ch.done() ? 0 : ch.group_in_progress();
     double ab = out.chain / group < stepped_groups ? ch.alpha_bar_next() : ch.alpha_bar();
     // At (or past) the end the chain is clean; the field is shown at the last (least noisy) level of the run.
     if (ab >= 1.0 && !in.schedule->timesteps.empty()) ab = in.schedule->alpha_bar[in.schedule->timesteps.back()];
@@ -428,7 +469,7 @@ void FieldImg::take_snapshot(const Inputs& in, const FieldImgSettings& s, Slice&
     basis_.upload(basis);  // the GPU is idle (above): no frame reads the basis now
 }
 
-void FieldImg::record_batch(engine::CommandBuffer& cmd, const Slice& sl, uint32_t first) {
+void FieldImg::record_batch(engine::CommandBuffer& cmd, const FieldSlice& sl, uint32_t first) {
     FieldPush p = field_push(sl, model_.prediction);
     p.first = first;
     p.mode = 0;
@@ -459,7 +500,7 @@ void FieldImg::record_overlay(engine::CommandBuffer& cmd, const VisChain& ch, bo
 
 FieldImg::Shown FieldImg::shown() const {
     Shown out;
-    const Slice& sl = slices_[shown_];
+    const FieldSlice& sl = slices_[shown_];
     if (!sl.valid) return out;
     out.buffer = shown_;
     out.domain[0] = float(sl.lo[0]);

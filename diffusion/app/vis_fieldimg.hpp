@@ -12,11 +12,13 @@
 //     x_t and the class means marked.
 //
 // The slice is a snapshot: taken (host: a few downloads, the basis, the path) when the last field is complete and
-// the chain has moved on, then evaluated one model batch per frame (a UNet forward of 8 images is ~60–90 ms on
-// lavapipe), while the last complete field stays on screen. `complete_now` fills a whole field in one frame (the
-// offscreen render's deterministic last frame).
+// the chain has moved on, or at once when a setting changes. Its model batches (a UNet forward of 8 images is
+// ~60–90 ms on lavapipe) are captured and replayed a few dispatches per frame within a GPU-time budget, as the
+// chains' steps are, while the last complete field stays on screen. `complete_now` fills a whole field in one
+// frame (the offscreen render's deterministic last frame).
 #pragma once
 #include "diffusion/app/vis_chain.hpp"
+#include "engine/command_list.hpp"
 #include "engine/graphics.hpp"
 #include "engine/renderer.hpp"
 
@@ -63,7 +65,7 @@ std::vector<Vec> class_means(const data::Mnist&);
 }  // namespace slice
 
 // One snapshot of the slice: what a field was (or is being) evaluated for.
-struct Slice {
+struct FieldSlice {
     bool valid = false;
     uint32_t chain = 0, grid = 11, points = 0;  // points: 1 + K² (x_t itself, then the grid row by row)
     int32_t label = null_label;
@@ -100,8 +102,15 @@ public:
         const HostSchedule* schedule = nullptr;
     };
     // At the start of a frame, before the chains step: a new snapshot when the last field is complete (or
-    // `complete_now`) and the chain moved; then the next model batch of the field (every batch with complete_now).
-    void record_field(engine::CommandBuffer&, const Inputs&, const FieldImgSettings&);
+    // `complete_now`, or a setting changed) and the chain moved; then the next part of the field: as many of the
+    // captured batches' dispatches as fit `budget_ms` at the measured cost (≥ 1); budget ≤ 0: one whole batch;
+    // complete_now: every batch. `slot`: the frame slot, whose "field" GPU time `measured` reports later.
+    // Returns the dispatches recorded.
+    uint32_t record_field(engine::CommandBuffer&, const Inputs&, const FieldImgSettings&, double budget_ms = 0,
+                          uint32_t slot = 0);
+    // The GPU time the field's work in `slot`'s last frame took (its timestamps, after the fence).
+    void measured(uint32_t slot, double field_ms);
+    double ms_per_dispatch() const { return ms_per_dispatch_; }
     // After the tile passes: the heat map grid over the chains' x_t (the layout of the x_t grid: ⌈√N⌉ columns).
     void record_overlay(engine::CommandBuffer&, const VisChain&, bool score_view);
 
@@ -116,11 +125,11 @@ public:
     void draw_field(VkCommandBuffer, VkExtent2D target, engine::Rect, const VkRect2D* clip, const Shown&);
     void draw_overlay(VkCommandBuffer, VkExtent2D target, engine::Rect, const VkRect2D* clip, float opacity) const;
 
-    const Slice& shown_slice() const { return slices_[shown_]; }    // the complete field on screen
-    const Slice& filling_slice() const { return slices_[1 - shown_]; }
+    const FieldSlice& shown_slice() const { return slices_[shown_]; }    // the complete field on screen
+    const FieldSlice& filling_slice() const { return slices_[1 - shown_]; }
     const VisChain* bound_chain() const { return bound_chain_; }
     bool filling() const { return filling_; }
-    uint32_t filled() const { return next_; }                        // points of the filling field evaluated
+    uint32_t filled() const { return next_; }  // points of the filling field evaluated (whole batches)
     // (α, β, ⟨q, u⟩, ⟨q, v⟩) per point of the last evaluated field, full length (tests read it).
     const engine::Buffer& raw() const { return raw_; }
     const engine::Buffer& overlay_pixels() const { return overlay_; }
@@ -148,8 +157,8 @@ private:
         }
     };
     Key key_for(const Inputs&, const FieldImgSettings&) const;
-    void take_snapshot(const Inputs&, const FieldImgSettings&, Slice&);
-    void record_batch(engine::CommandBuffer&, const Slice&, uint32_t first);
+    void take_snapshot(const Inputs&, const FieldImgSettings&, FieldSlice&);
+    void record_batch(engine::CommandBuffer&, const FieldSlice&, uint32_t first);
 
     engine::Context* ctx_;
     engine::Arrows arrows_pipe_;
@@ -163,10 +172,14 @@ private:
     const VisChain* overlay_chain_ = nullptr;
     std::vector<slice::Vec> means_;
     const data::Mnist* means_of_ = nullptr;
-    Slice slices_[2];
+    FieldSlice slices_[2];
     int shown_ = 0;          // slices_[shown_] / items_[shown_] are on screen (when valid)
     bool filling_ = false;
-    uint32_t next_ = 0;
+    uint32_t next_ = 0;               // the first point of the batch in progress
+    engine::CommandList ops_;         // the batch in progress, captured; empty between batches
+    size_t op_pos_ = 0;               // its operations already replayed
+    double ms_per_dispatch_ = 1.0;    // measured, smoothed
+    std::array<uint32_t, 4> slot_dispatches_{};  // dispatches recorded in each frame slot's last frame
     Key filling_key_;
     uint32_t overlay_w_ = 0, overlay_h_ = 0;
 };

@@ -9,14 +9,19 @@
 
 namespace diffuscope::app {
 
-void Visualiser::record_fieldimg(engine::CommandBuffer& cmd, engine::Timestamps& ts) {
+void Visualiser::record_fieldimg(engine::CommandBuffer& cmd, engine::Timestamps& ts, uint32_t slot) {
     if (!chain_ || !model_ || restart_) return;  // (a restart this frame: the chains have no x_t yet)
+    // This slot's last frame has finished (frame() read its timestamps into stats_.passes): what did the field cost?
+    for (const auto& p : stats_.passes)
+        if (p.name == "field") fieldimg_->measured(slot, p.ms);
     ts.begin(cmd, "field");
     // The model is fetched only when the field must bind to a new one (a UNet's denoiser() copies its weights).
     std::optional<Denoiser> model;
     if (fieldimg_->bound_chain() != chain_.get()) model = model_->denoiser();
+    // Its own GPU-time budget beside the sampler's; the sampler's too while the chains stand still.
+    const bool chains_move = s_.playing && s_.scrub < 0 && !chain_->done();
     fieldimg_->record_field(cmd, {chain_.get(), model ? &*model : nullptr, train_ ? &*train_ : nullptr, &schedule_},
-                            s_.fieldimg);
+                            s_.fieldimg, s_.budget_ms * (chains_move ? 1 : 2), slot);
     ts.end(cmd);
 }
 
@@ -44,12 +49,12 @@ void Visualiser::fieldimg_panel() {
         if (!train_) ImGui::TextColored(ImVec4(1, 0.6f, 0.3f, 1), "no MNIST digits: no class means");
     }
     ImGui::SliderInt("grid K", &f.grid, 5, int(FieldImg::max_grid));
-    const Slice& filling = fieldimg_->filling_slice();
+    const FieldSlice& filling = fieldimg_->filling_slice();
     if (fieldimg_->filling())
         ImGui::Text("evaluating the next slice: %u of %u points", std::min(fieldimg_->filled(), filling.points), filling.points);
     else
         ImGui::TextUnformatted("slice complete (refreshes when the chain moves)");
-    const Slice& shown = fieldimg_->shown_slice();
+    const FieldSlice& shown = fieldimg_->shown_slice();
     if (shown.valid && !shown.note.empty()) ImGui::TextColored(ImVec4(1, 0.6f, 0.3f, 1), "%s", shown.note.c_str());
     ImGui::TextDisabled(s_.chain.view == PredictionView::score ? "arrows, heat map: the score ∇log p_t (prediction view)"
                                                                : "arrows, heat map: x̂₀ − x (score: prediction view)");
@@ -61,7 +66,7 @@ void Visualiser::fieldimg_canvas(engine::ImGuiLayer& ui) {
         return;
     }
     const float scale = ImGui::GetFontSize() / 16.0f;
-    const Slice& sl = fieldimg_->shown_slice();
+    const FieldSlice& sl = fieldimg_->shown_slice();
     const bool score = s_.chain.view == PredictionView::score;
     const double ab = chain_->alpha_bar();
     ImGui::Text("image-space field   step %d of %d   ᾱ = %.4f   SNR = %.3g%s", chain_->step_index(), chain_->total_steps(),
