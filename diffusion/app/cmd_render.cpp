@@ -1,4 +1,4 @@
-// `diffuscope render --mode sample|forward --frames K --out frame.png [options]`: the visualiser's frame,
+// `diffuscope render --mode sample|forward|field2d|fieldimg --frames K --out frame.png [options]`: the visualiser's frame,
 // drawn offscreen (no window, no display) after K frames at a fixed frame interval, written as PNG.
 #include "diffusion/app/cli.hpp"
 #include "diffusion/app/vis_options.hpp"
@@ -18,8 +18,10 @@ void register_render(CLI::App& app, GlobalOptions& g, Command& run) {
         float fps = 30;
     };
     auto o = std::make_shared<Opt>();
-    cmd->add_option("--mode", o->mode, "What to draw: sample (the reverse process), forward (q(x_t|x₀)) or field2d "
-                                       "(a 2-D data set's exact field and particles); fieldimg is not in this build yet")
+    cmd->add_option("--mode", o->mode, "What to draw: sample (the reverse process), forward (q(x_t|x₀)), field2d "
+                                       "(a 2-D data set's exact field and particles) or fieldimg (the image-space "
+                                       "field: the direction heat map over x_t, and a 2-D slice through image space "
+                                       "with the model's arrows and the chain's path; see --slice-*)")
         ->check(CLI::IsMember({"sample", "forward", "field2d", "fieldimg"}));
     cmd->add_option("--frames", o->frames, "Frames to run before the one written (the chains advance each frame)")
         ->check(CLI::Range(1, 100000));
@@ -33,21 +35,45 @@ void register_render(CLI::App& app, GlobalOptions& g, Command& run) {
     cmd->callback([&g, &run, o, cmd] {
         if (!o->vis.config.empty()) apply_config_file(*cmd, o->vis, o->vis.config);  // the command line wins
         run = [&g, o] {
-            if (o->mode == "fieldimg")
-                throw std::runtime_error("render --mode fieldimg: the image-space field view is not in this build "
-                                         "yet; use --mode sample, forward or field2d");
             VisSettings s = to_settings(o->vis);
-            s.mode = o->mode == "forward" ? VisMode::forward : o->mode == "field2d" ? VisMode::field2d : VisMode::sample;
+            s.mode = o->mode == "forward" ? VisMode::forward : o->mode == "field2d" ? VisMode::field2d
+                   : o->mode == "fieldimg" ? VisMode::fieldimg : VisMode::sample;
             s.budget_ms = 0;  // the work per frame follows --speed and --fps only, so a command line gives one image
             auto ctx = make_context(g);
             engine::Offscreen target(*ctx, {uint32_t(o->width), uint32_t(o->height)});
             Visualiser vis(*ctx, target, s);
+            if (s.mode == VisMode::fieldimg && vis.settings().mode != VisMode::fieldimg)
+                throw std::runtime_error("render --mode fieldimg needs digit chains, and there are none: " +
+                                         vis.data_message());
             engine::ImGuiLayer ui(*ctx, target.render_pass(), 1, nullptr, vis.ui_options(1.0f));
             const float dt = 1.0f / o->fps;
-            for (int i = 0; i < o->frames; ++i) {
+            auto one_frame = [&] {
                 auto f = target.begin();
                 vis.frame(*f, target, ui, dt);
                 target.submit(*f);
+            };
+            for (int i = 0; i < o->frames; ++i) one_frame();
+            if (s.mode == VisMode::fieldimg) {
+                // What the field costs a live frame: one model batch while a slice fills, nothing once it is full.
+                auto field = vis.stats().pass_totals.find("field");
+                auto sampler = vis.stats().pass_totals.find("sampler");
+                if (field != vis.stats().pass_totals.end() && field->second.second > 0)
+                    std::fprintf(stderr, "diffuscope render: GPU ms per frame (mean of %d): field %.1f, sampler %.1f\n",
+                                 field->second.second, field->second.first / field->second.second,
+                                 sampler == vis.stats().pass_totals.end() ? 0.0 : sampler->second.first / sampler->second.second);
+                // The frame written shows the whole slice of the chain as it is. Paused: one frame takes any step
+                // still owed, one evaluates the entire field, one draws it (the panels are built before a frame's
+                // GPU work is recorded, so they show the field from the next frame on).
+                vis.settings().playing = false;
+                one_frame();
+                vis.settings().fieldimg.complete_now = true;
+                one_frame();
+                one_frame();
+                const FieldSlice& sl = vis.fieldimg().shown_slice();
+                std::fprintf(stderr, "diffuscope render: slice through chain %u at step %d (ᾱ = %.4f), %s, %u points%s%s\n",
+                             sl.chain, sl.step, sl.alpha_bar,
+                             sl.basis == SliceBasis::pca ? "path PCA" : "towards two class means", sl.points,
+                             sl.note.empty() ? "" : "; ", sl.note.c_str());
             }
             engine::write_png(o->out, target.rgba(), target.extent().width, target.extent().height);
             if (!vis.data_message().empty()) std::fprintf(stderr, "diffuscope render: %s\n", vis.data_message().c_str());

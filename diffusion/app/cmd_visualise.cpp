@@ -22,7 +22,7 @@ struct WindowOpt {
     int width = 1280, height = 800;
     long frames = 0;           // 0: until closed
     bool no_vsync = false, selftest = false;
-    std::string screenshot, stats_json;
+    std::string screenshot, stats_json, mode = "sample";
 };
 
 double pct(std::vector<double> v, double p) {
@@ -42,12 +42,13 @@ void selftest_action(long frame, engine::Window& w, Visualiser& vis, std::vector
         case 30: key(GLFW_KEY_S); key(GLFW_KEY_SLASH, GLFW_MOD_SHIFT); break;            // schedule preset, help
         case 35: key(GLFW_KEY_ESCAPE); key(GLFW_KEY_F); break;                          // close help, forward view
         case 38: key(GLFW_KEY_F); break;                                                // 2-D field view
-        case 40: key(GLFW_KEY_F); key(GLFW_KEY_LEFT); key(GLFW_KEY_LEFT); break;        // sample view, scrub back
+        case 40: key(GLFW_KEY_F); key(GLFW_KEY_LEFT); key(GLFW_KEY_LEFT); break;        // image field view, scrub back
         case 45: key(GLFW_KEY_RIGHT); break;
         case 50: w.iconify(); break;
         case 55: w.restore(); break;
         case 60: w.set_size(1280, 800); key(GLFW_KEY_R); break;                         // restart
         case 62: key(GLFW_KEY_F11); break;                                              // lecture mode on
+        case 66: key(GLFW_KEY_F); break;                                                // back to the sample view
         case 70: key(GLFW_KEY_F11); break;                                              // and off
         default: break;
     }
@@ -64,6 +65,8 @@ void register_visualise(CLI::App& app, GlobalOptions& g, Command& run) {
     cmd->add_option("--width", o->width, "Window width")->check(CLI::Range(200, 16384));
     cmd->add_option("--height", o->height, "Window height")->check(CLI::Range(150, 16384));
     cmd->add_flag("--no-vsync", o->no_vsync, "Present without waiting for vertical blank (MAILBOX/IMMEDIATE)");
+    cmd->add_option("--mode", o->mode, "The view to open on: sample, forward, field2d or fieldimg (F cycles them)")
+        ->check(CLI::IsMember({"sample", "forward", "field2d", "fieldimg"}));
     cmd->add_option("--frames", o->frames, "Quit after this many frames (tests, measurements)");
     cmd->add_flag("--selftest", o->selftest, "Drive the window by itself: keys, resize, minimise, lecture mode");
     cmd->add_option("--screenshot", o->screenshot, "On quitting, write the last frame to this PNG");
@@ -73,6 +76,8 @@ void register_visualise(CLI::App& app, GlobalOptions& g, Command& run) {
         run = [&g, o] {
             VisSettings s = to_settings(o->vis);
             s.vsync = !o->no_vsync;
+            s.mode = o->mode == "forward" ? VisMode::forward : o->mode == "field2d" ? VisMode::field2d
+                   : o->mode == "fieldimg" ? VisMode::fieldimg : VisMode::sample;
             // The context first: it must outlive the window's surface.
             auto ctx = make_context(g, true, engine::Window::required_instance_extensions());
             engine::Window window({"diffuscope", o->width, o->height, s.lecture, true});

@@ -32,6 +32,18 @@ void add_vis_options(CLI::App& cmd, VisOptions& o) {
     cmd.add_option("--dataset", o.dataset, "2-D field view's data set: gmm8, rings, moons or digits")
         ->check(CLI::IsMember({"gmm8", "rings", "moons", "digits"}));
     cmd.add_flag("--score", o.score, "2-D field view: arrows of the score instead of the denoise direction x̂₀ − x_t");
+    cmd.add_option("--slice-chain", o.slice_chain, "Image field view: the chain whose x_t the 2-D slice goes through")
+        ->check(CLI::Range(0, 63));
+    cmd.add_option("--slice-basis", o.slice_basis, "Image field view: the slice's plane is spanned by the directions "
+                                                   "towards two class means (means) or by the top two principal "
+                                                   "directions of the chain's path (pca)")
+        ->check(CLI::IsMember({"means", "pca"}));
+    cmd.add_option("--slice-a", o.slice_a, "Image field view: class a of the means basis (−1: the chain's digit)")
+        ->check(CLI::Range(-1, 9));
+    cmd.add_option("--slice-b", o.slice_b, "Image field view: class b of the means basis")->check(CLI::Range(0, 9));
+    cmd.add_option("--slice-grid", o.slice_grid, "Image field view: arrows on a K×K grid of the slice")
+        ->check(CLI::Range(5, int(FieldImg::max_grid)));
+    cmd.add_option("--heatmap", o.heatmap, "Image field view: the direction heat map over x_t (on/off)");
     cmd.add_option("--eta", o.eta, "DDIM η: 0 deterministic, 1 DDPM-like")->check(CLI::Range(0.0, 1.0));
     cmd.add_option("--view", o.view, "Prediction shown beside x_t: eps, x0 or score")
         ->check(CLI::IsMember({"eps", "x0", "score"}));
@@ -76,6 +88,13 @@ VisSettings to_settings(const VisOptions& o) {
     const auto names = data::toy2d_names();
     s.field.dataset = int(std::find(names.begin(), names.end(), o.dataset) - names.begin());
     s.field.score = o.score;
+    s.fieldimg.chain = o.slice_chain;
+    s.fieldimg.basis = o.slice_basis == "pca" ? SliceBasis::pca : SliceBasis::class_means;
+    s.fieldimg.a_is_label = o.slice_a < 0;
+    if (o.slice_a >= 0) s.fieldimg.class_a = o.slice_a;
+    s.fieldimg.class_b = o.slice_b;
+    s.fieldimg.grid = o.slice_grid;
+    s.fieldimg.overlay = o.heatmap;
     s.schedule.timesteps = o.T;
     s.schedule.steps = o.steps;
     s.schedule.preset = o.schedule == "curve" ? SchedulePreset::curve : schedule_from_name(o.schedule).preset;
@@ -155,6 +174,12 @@ nlohmann::json settings_to_json(const VisSettings& s) {
         {"curve-log-snr", s.schedule.log_snr_points},
         {"dataset", s.field.dataset >= 0 && size_t(s.field.dataset) < names.size() ? names[size_t(s.field.dataset)] : names[0]},
         {"score", s.field.score},
+        {"slice-chain", s.fieldimg.chain},
+        {"slice-basis", s.fieldimg.basis == SliceBasis::pca ? "pca" : "means"},
+        {"slice-a", s.fieldimg.a_is_label ? -1 : s.fieldimg.class_a},
+        {"slice-b", s.fieldimg.class_b},
+        {"slice-grid", s.fieldimg.grid},
+        {"heatmap", s.fieldimg.overlay},
         {"colours", s.x_map == engine::ColourMap::Viridis ? "viridis" : s.x_map == engine::ColourMap::Diverging ? "diverging" : "grey"},
         {"speed", s.speed},
         {"budget", s.budget_ms},

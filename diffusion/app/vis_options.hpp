@@ -18,6 +18,10 @@ struct VisOptions {
     std::string schedule = "linear", view = "eps", labels = "fixed", colours = "grey", sampler = "ddim", data_dir, weights;
     std::string dataset = "gmm8";
     bool score = false;
+    // The image-mode field (vis_fieldimg.hpp): the slice's chain, basis, classes (a = −1: the chain's digit), grid.
+    int slice_chain = 0, slice_a = -1, slice_b = 8, slice_grid = 11;
+    std::string slice_basis = "means";
+    bool heatmap = true;
     bool lecture = false, paused = false, oracle = false, train = false;
     std::string config;                              // --config FILE
     std::vector<double> curve_beta, curve_log_snr;   // the curve editor's control points (from a config file)

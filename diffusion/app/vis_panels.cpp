@@ -48,6 +48,9 @@ void Visualiser::panels(engine::ImGuiLayer& ui, VkExtent2D extent) {
     if (!chain_) ImGui::EndDisabled();
     ImGui::SameLine();
     ImGui::RadioButton("2-D field", &mode, 2);
+    if (!chain_) ImGui::BeginDisabled();
+    ImGui::RadioButton("image field", &mode, 3);
+    if (!chain_) ImGui::EndDisabled();
     s_.mode = VisMode(mode);
     if (!data_message_.empty()) ImGui::TextColored(ImVec4(1, 0.6f, 0.3f, 1), "no MNIST data (see the canvas)");
 
@@ -65,8 +68,10 @@ void Visualiser::panels(engine::ImGuiLayer& ui, VkExtent2D extent) {
             ImGui::TextDisabled("model: the exact GMM denoiser (closed form)");
             ImGui::TextDisabled("sampler: DDIM η = 0 (probability-flow path)");
         }
-    } else if (ImGui::CollapsingHeader("Chains", ImGuiTreeNodeFlags_DefaultOpen)) {
-        sample_panels();
+    } else {
+        if (s_.mode == VisMode::fieldimg && ImGui::CollapsingHeader("Image field", ImGuiTreeNodeFlags_DefaultOpen))
+            fieldimg_panel();  // vis_fieldimg_ui.cpp
+        if (ImGui::CollapsingHeader("Chains", ImGuiTreeNodeFlags_DefaultOpen)) sample_panels();
     }
 
     if (ImGui::CollapsingHeader("Schedule", ImGuiTreeNodeFlags_DefaultOpen)) {
@@ -289,8 +294,9 @@ void Visualiser::canvas(engine::ImGuiLayer& ui, VkExtent2D extent) {
     ImGui::PushStyleColor(ImGuiCol_WindowBg, ImVec4(0, 0, 0, 0));
     ImGui::Begin("canvas", nullptr, ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoBringToFrontOnFocus |
                                         ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings);
-    if (s_.mode == VisMode::field2d) {
-        field_canvas(ui);
+    if (s_.mode == VisMode::field2d || s_.mode == VisMode::fieldimg) {
+        if (s_.mode == VisMode::field2d) field_canvas(ui);
+        else fieldimg_canvas(ui);  // vis_fieldimg_ui.cpp
         ImGui::End();
         ImGui::PopStyleColor();
         return;

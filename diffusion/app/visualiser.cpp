@@ -52,6 +52,7 @@ Visualiser::Visualiser(engine::Context& ctx, engine::FrameTarget& target, VisSet
     if (!chain_) s_.mode = VisMode::field2d;
     if (s_.train_at_start) start_training();
     field_ = std::make_unique<Field2d>(ctx, target.render_pass());
+    fieldimg_ = std::make_unique<FieldImg>(ctx, target.render_pass());
     constexpr uint32_t k_timed_ops = 256;  // per frame; a frame's slice is a few dozen operations
     for (uint32_t i = 0; i < target.frames_in_flight(); ++i) {
         timestamps_.push_back(std::make_unique<engine::Timestamps>(ctx, 8));
@@ -114,7 +115,7 @@ const char* key_help_text() {
            "←       scrub back along the chain\n"
            "0 – 9   label\n"
            "S       next schedule preset\n"
-           "F       sample → forward process → 2-D field\n"
+           "F       sample → forward process → 2-D field → image field\n"
            "R       restart the chains\n"
            "P       screenshot (PNG)      G  the chains as a GIF\n"
            "F11     lecture mode (fullscreen, large, high contrast)\n"
@@ -151,7 +152,7 @@ void Visualiser::handle_keys(const std::vector<engine::KeyEvent>& keys, engine::
                 break;
             }
             case GLFW_KEY_F:
-                s_.mode = !chain_ ? VisMode::field2d : VisMode((int(s_.mode) + 1) % 3);
+                s_.mode = !chain_ ? VisMode::field2d : VisMode((int(s_.mode) + 1) % 4);
                 break;
             case GLFW_KEY_R:
                 if (s_.mode == VisMode::field2d) field_restart_ = true;
@@ -195,6 +196,7 @@ void Visualiser::record_compute(engine::Frame& f) {
     ts.reset(cmd);
     // The previous frame's compute, copies and draws read and wrote the same buffers (RAW/WAR/WAW).
     cmd.barrier();
+    if (s_.mode == VisMode::fieldimg) record_fieldimg(cmd, ts, f.slot);  // the slice's next batch, before the chains step
     ts.begin(cmd, "sampler");
     int work = 0;
     if (s_.mode == VisMode::field2d) {
@@ -254,7 +256,7 @@ void Visualiser::record_compute(engine::Frame& f) {
     l.map = s_.x_map;
     l.lo = -1;
     l.hi = 1;
-    if (s_.scrub >= 0 && s_.mode == VisMode::sample)
+    if (s_.scrub >= 0 && s_.mode != VisMode::forward)
         img_x_.record(cmd, chain_->history(), chain_->history_offset(uint32_t(s_.scrub)), l);
     else
         img_x_.record(cmd, chain_->x_t(), 0, l);
@@ -268,6 +270,7 @@ void Visualiser::record_compute(engine::Frame& f) {
     l.lo = signed_view ? -range : -1;
     l.hi = signed_view ? range : 1;
     img_pred_.record(cmd, chain_->prediction(), 0, l);
+    if (s_.mode == VisMode::fieldimg) fieldimg_->record_overlay(cmd, *chain_, s_.chain.view == PredictionView::score);
     ts.end(cmd);
 }
 
@@ -303,7 +306,7 @@ void Visualiser::frame(engine::Frame& f, engine::FrameTarget& target, engine::Im
         steps_window_ = 0;
         steps_window_s_ = 0;
     }
-    if (chain_ && s_.mode == VisMode::sample && s_.playing && s_.scrub < 0 && !chain_->done())
+    if (chain_ && (s_.mode == VisMode::sample || s_.mode == VisMode::fieldimg) && s_.playing && s_.scrub < 0 && !chain_->done())
         owed_ += double(s_.speed) * dt * s_.chain.chains;
     if (s_.mode == VisMode::field2d && s_.playing && s_.field.scrub < 0 && field_->step() < field_->steps())
         field_owed_ = std::min(field_owed_ + double(s_.speed) * dt, 8.0);

@@ -6,6 +6,7 @@
 #pragma once
 #include "diffusion/app/vis_chain.hpp"
 #include "diffusion/app/vis_field2d.hpp"
+#include "diffusion/app/vis_fieldimg.hpp"
 #include "diffusion/app/vis_model.hpp"
 #include "diffusion/app/vis_training.hpp"
 #include "engine/frame_target.hpp"
@@ -22,7 +23,7 @@
 
 namespace diffuscope::app {
 
-enum class VisMode : int { sample = 0, forward = 1, field2d = 2 };
+enum class VisMode : int { sample = 0, forward = 1, field2d = 2, fieldimg = 3 };
 
 struct VisSettings {
     VisMode mode = VisMode::sample;
@@ -40,6 +41,7 @@ struct VisSettings {
     ScheduleSettings schedule;
     ChainSettings chain;
     Field2dSettings field;
+    FieldImgSettings fieldimg;  // the image-mode field (vis_fieldimg.hpp)
     std::string data_dir;  // MNIST folder; empty: data::default_data_dir()
     std::string weights;   // a trained UNet (--weights, else the bundled one); empty: none
     bool start_on_oracle = false;  // start on the empirical oracle even when there are weights
@@ -79,6 +81,7 @@ public:
     const VisTraining* training() const { return training_.get(); }
     const std::string& data_message() const { return data_message_; }
     Field2d& field() { return *field_; }
+    FieldImg& fieldimg() { return *fieldimg_; }
     bool quit_requested() const { return quit_; }
     bool screenshot_requested() { bool r = screenshot_; screenshot_ = false; return r; }
     engine::ImGuiOptions ui_options(float dpi) const;
@@ -138,6 +141,11 @@ private:
     int drag_point_ = -1;
     void sample_panels();
     void field_canvas(engine::ImGuiLayer&);
+    // The image-mode field (vis_fieldimg_ui.cpp).
+    std::unique_ptr<FieldImg> fieldimg_;
+    void record_fieldimg(engine::CommandBuffer&, engine::Timestamps&, uint32_t slot);
+    void fieldimg_panel();
+    void fieldimg_canvas(engine::ImGuiLayer&);
     engine::TilePipelines pipes_;
     engine::TileImage img_x_, img_x0_, img_pred_;
     std::vector<std::unique_ptr<engine::Timestamps>> timestamps_;  // per frame slot
