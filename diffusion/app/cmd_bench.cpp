@@ -385,14 +385,14 @@ void register_bench(CLI::App& app, GlobalOptions& g, Command& run) {
                             r["gflops"].get<double>(), 100 * r["fraction_of_sgemm"].get<double>());
             };
             for (auto& f : u["forward"]) row("forward, batch " + std::to_string(f["batch"].get<int>()), f);
-            row("training step, batch 64", u["train_step"]);
+            row("forward + backward, batch 64", u["train_step"]);
             // The slowest layers of the training step, summed over repeats of a name.
             std::map<std::string, double> by_name;
             for (auto& l : u["train_step"]["layers"]) by_name[l["name"]] += l["ms"].get<double>();
             std::vector<std::pair<double, std::string>> top;
             for (auto& [n, ms] : by_name) top.push_back({ms, n});
             std::sort(top.rbegin(), top.rend());
-            std::printf("  slowest layers of the training step:\n");
+            std::printf("  slowest layers of forward + backward:\n");
             for (size_t i = 0; i < std::min<size_t>(12, top.size()); ++i)
                 std::printf("    %-26s %10.1f ms\n", top[i].second.c_str(), top[i].first);
             for (auto& r : j["sampling"])
