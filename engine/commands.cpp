@@ -14,8 +14,10 @@ CommandBuffer::CommandBuffer(Context& ctx) : ctx_(&ctx) {
     VK_CHECK(vkCreateFence(ctx.device(), &fci, nullptr, &fence_));
 }
 
+CommandBuffer::CommandBuffer(Context& ctx, CommandList& list) : ctx_(&ctx), capture_(&list) {}
+
 CommandBuffer::CommandBuffer(CommandBuffer&& o) noexcept
-    : ctx_(o.ctx_), cmd_(std::exchange(o.cmd_, VK_NULL_HANDLE)), fence_(std::exchange(o.fence_, VK_NULL_HANDLE)),
+    : ctx_(o.ctx_), capture_(std::exchange(o.capture_, nullptr)), cmd_(std::exchange(o.cmd_, VK_NULL_HANDLE)), fence_(std::exchange(o.fence_, VK_NULL_HANDLE)),
       pending_(std::exchange(o.pending_, false)) {}
 
 CommandBuffer::~CommandBuffer() {
@@ -25,7 +27,18 @@ CommandBuffer::~CommandBuffer() {
     vkFreeCommandBuffers(ctx_->device(), ctx_->command_pool(), 1, &cmd_);
 }
 
+void CommandBuffer::require_recording(const char* what) const {
+    if (capture_) throw std::logic_error(std::string("CommandBuffer::") + what + " on a capturing command buffer");
+}
+
+CommandList::Op& CommandBuffer::captured(CommandList::Kind kind) {
+    capture_->ops_.emplace_back();
+    capture_->ops_.back().kind = kind;
+    return capture_->ops_.back();
+}
+
 void CommandBuffer::begin(bool one_time) {
+    require_recording("begin");
     if (pending_) wait();
     VK_CHECK(vkResetCommandBuffer(cmd_, 0));
     VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
@@ -33,7 +46,10 @@ void CommandBuffer::begin(bool one_time) {
     VK_CHECK(vkBeginCommandBuffer(cmd_, &bi));
 }
 
-void CommandBuffer::end() { VK_CHECK(vkEndCommandBuffer(cmd_)); }
+void CommandBuffer::end() {
+    require_recording("end");
+    VK_CHECK(vkEndCommandBuffer(cmd_));
+}
 
 void CommandBuffer::dispatch(const ComputePipeline& p, VkDescriptorSet set, const void* push, uint32_t push_bytes,
                              uint32_t gx, uint32_t gy, uint32_t gz) {
@@ -45,6 +61,18 @@ void CommandBuffer::dispatch(const ComputePipeline& p, VkDescriptorSet set, cons
         throw std::invalid_argument(p.desc().shader + ": dispatch of " + std::to_string(gx) + "×" + std::to_string(gy) +
                                     "×" + std::to_string(gz) + " workgroups exceeds the device's limit " +
                                     std::to_string(lim[0]) + "×" + std::to_string(lim[1]) + "×" + std::to_string(lim[2]));
+    if (capture_) {
+        const uint32_t at = uint32_t(capture_->push_.size());
+        auto& op = captured(CommandList::Kind::dispatch);
+        op.pipeline = &p;
+        op.set = set;
+        op.push_offset = at;
+        op.push_bytes = push_bytes;
+        op.groups[0] = gx, op.groups[1] = gy, op.groups[2] = gz;
+        const auto* bytes = static_cast<const uint8_t*>(push);
+        if (push_bytes) capture_->push_.insert(capture_->push_.end(), bytes, bytes + push_bytes);
+        return;
+    }
     vkCmdBindPipeline(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p.handle());
     vkCmdBindDescriptorSets(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p.layout(), 0, 1, &set, 0, nullptr);
     if (push_bytes) vkCmdPushConstants(cmd_, p.layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0, push_bytes, push);
@@ -58,6 +86,10 @@ static void memory_barrier(VkCommandBuffer cmd, VkPipelineStageFlags src_stage, 
 }
 
 void CommandBuffer::barrier() {
+    if (capture_) {
+        captured(CommandList::Kind::barrier);
+        return;
+    }
     const auto stages = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
     memory_barrier(cmd_, stages, VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT, stages,
                    VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |
@@ -65,27 +97,46 @@ void CommandBuffer::barrier() {
 }
 
 void CommandBuffer::barrier_to_host() {
+    if (capture_) {
+        captured(CommandList::Kind::barrier_to_host);
+        return;
+    }
     memory_barrier(cmd_, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
                    VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_HOST_BIT,
                    VK_ACCESS_HOST_READ_BIT);
 }
 
 void CommandBuffer::barrier_from_host() {
+    if (capture_) {
+        captured(CommandList::Kind::barrier_from_host);
+        return;
+    }
     memory_barrier(cmd_, VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_WRITE_BIT,
                    VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
                    VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_TRANSFER_READ_BIT);
 }
 
 void CommandBuffer::copy(const Buffer& src, Buffer& dst, VkDeviceSize bytes, VkDeviceSize so, VkDeviceSize doff) {
+    if (capture_) {
+        auto& op = captured(CommandList::Kind::copy);
+        op.src = &src, op.dst = &dst, op.bytes = bytes, op.src_offset = so, op.dst_offset = doff;
+        return;
+    }
     VkBufferCopy region{so, doff, bytes};
     vkCmdCopyBuffer(cmd_, src.handle(), dst.handle(), 1, &region);
 }
 
 void CommandBuffer::fill(Buffer& dst, uint32_t word, VkDeviceSize offset, VkDeviceSize bytes) {
+    if (capture_) {
+        auto& op = captured(CommandList::Kind::fill);
+        op.dst = &dst, op.word = word, op.dst_offset = offset, op.bytes = bytes;
+        return;
+    }
     vkCmdFillBuffer(cmd_, dst.handle(), offset, bytes, word);
 }
 
 void CommandBuffer::submit() {
+    require_recording("submit");
     if (pending_) wait();
     VK_CHECK(vkResetFences(ctx_->device(), 1, &fence_));
     VkSubmitInfo si{VK_STRUCTURE_TYPE_SUBMIT_INFO};

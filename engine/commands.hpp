@@ -1,15 +1,22 @@
 // engine/commands.hpp — recording helpers over one VkCommandBuffer, a fence, and a one-shot submit.
 // A CommandBuffer can be recorded once and submitted many times (per-step values live in buffers).
+// Constructed over a CommandList it captures instead (engine/command_list.hpp): the same recording code then
+// produces work that can be replayed later in slices.
 #pragma once
+#include "engine/command_list.hpp"
 #include "engine/pipeline.hpp"
 
 #include <functional>
+#include <stdexcept>
 
 namespace engine {
 
 class CommandBuffer {
 public:
     explicit CommandBuffer(Context&);
+    // A capturing command buffer: dispatch, barriers, copy and fill append to `list`; anything that needs a real
+    // VkCommandBuffer (handle(), begin, submit: e.g. timestamps or render passes) throws.
+    CommandBuffer(Context&, CommandList& list);
     CommandBuffer(CommandBuffer&&) noexcept;
     CommandBuffer(const CommandBuffer&) = delete;
     CommandBuffer& operator=(const CommandBuffer&) = delete;
@@ -17,7 +24,11 @@ public:
 
     void begin(bool one_time = false);
     void end();
-    VkCommandBuffer handle() const { return cmd_; }
+    VkCommandBuffer handle() const {
+        if (capture_) throw std::logic_error("CommandBuffer::handle() on a capturing command buffer (CommandList)");
+        return cmd_;
+    }
+    bool capturing() const { return capture_ != nullptr; }
 
     // Dispatch `groups` workgroups of `p` with descriptor set `set` and push constants.
     void dispatch(const ComputePipeline& p, VkDescriptorSet set, const void* push, uint32_t push_bytes,
@@ -46,7 +57,11 @@ public:
     void wait();
 
 private:
+    CommandList::Op& captured(CommandList::Kind);
+    void require_recording(const char* what) const;
+
     Context* ctx_;
+    CommandList* capture_ = nullptr;
     VkCommandBuffer cmd_ = VK_NULL_HANDLE;
     VkFence fence_ = VK_NULL_HANDLE;
     bool pending_ = false;

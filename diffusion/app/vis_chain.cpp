@@ -6,6 +6,32 @@
 
 namespace diffuscope::app {
 
+double OpCosts::raw(uint64_t signature) const {
+    auto it = ms_.find(signature);
+    if (it != ms_.end()) return it->second;
+    return ms_.empty() ? 1.0 : sum_ / double(ms_.size());
+}
+
+void OpCosts::learn(uint64_t signature, double ms) {
+    if (!(ms >= 0) || ms > 1e4) return;  // a wrapped or missing timestamp
+    auto [it, fresh] = ms_.try_emplace(signature, ms);
+    const double before = fresh ? 0.0 : it->second;
+    if (!fresh) it->second = 0.7 * it->second + 0.3 * ms;  // smoothed: the host is shared, times jitter
+    sum_ += it->second - before;
+}
+
+void OpCosts::calibrate(double raw_ms, double measured_ms) {
+    if (!(raw_ms > 1e-3) || !(measured_ms >= 0) || measured_ms > 1e5) return;
+    const double ratio = std::clamp(measured_ms / raw_ms, 1e-3, 1e3);
+    scale_ = 0.7 * scale_ + 0.3 * ratio;
+}
+
+void OpTimer::harvest(OpCosts& costs) const {
+    if (!timestamps || signatures.empty()) return;
+    const auto times = timestamps->read();
+    for (size_t i = 0; i < times.size() && i < signatures.size(); ++i) costs.learn(signatures[i], times[i].ms);
+}
+
 static constexpr VkDeviceSize k_history_bytes = 128ull << 20;  // the trajectory kept for the scrubber
 
 ScheduleSpec to_spec(const ScheduleSettings& s) {
@@ -119,6 +145,8 @@ void VisChain::restart(engine::CommandBuffer& c, const ChainSettings& s, const H
     sub_ = 0;
     steps_done_ = 0;
     progress_ = 0;
+    step_ops_.clear();  // a group cut short: its remaining operations are dropped with the old run
+    op_pos_ = 0;
     schedule_pending_ = settings_pending_ = false;
     build_chains();
     c.barrier();  // WAR/WAW: earlier passes over the chains' and the display buffers
@@ -144,7 +172,8 @@ void VisChain::continue_from_here() {
 }
 
 void VisChain::set_schedule(const HostSchedule& h) {
-    if (progress_ > 0) {  // some groups already took this step: swap when it is complete
+    if (op_pos_ == 0) step_ops_.clear();  // captured but not started: capture again under the new schedule
+    if (mid_step()) {  // some groups already took (or are taking) this step: swap when it is complete
         pending_ = h;
         schedule_pending_ = true;
         return;
@@ -180,7 +209,8 @@ void VisChain::set_settings(const ChainSettings& s) {
     const bool rebuild = n.sampler != settings_.sampler ||
                          (n.guidance != 1.0f && n.label_mode != LabelMode::unconditional) != guided();
     const bool view = n.view != settings_.view;
-    if (progress_ > 0 && (relabel || rebuild)) {  // finish the step in progress first
+    if (op_pos_ == 0) step_ops_.clear();  // captured but not started: capture again with the new settings
+    if (mid_step() && (relabel || rebuild)) {  // finish the step in progress first
         settings_pending_ = true;
         pending_settings_hold_ = n;
         return;
@@ -205,19 +235,26 @@ void VisChain::set_settings(const ChainSettings& s) {
     (void)view;  // the next copy_out picks the new prediction buffer
 }
 
-uint32_t VisChain::record_part(engine::CommandBuffer& c, uint32_t max_chains_now) {
-    if (done() || max_chains_now == 0 || chains_.empty()) return 0;
-    uint32_t stepped = 0;
-    const bool last = sub_ + 1 == run_ts_.size();
-    do {
-        c.barrier();  // RAW/WAR: earlier passes (last step, tiles, copies) over this group's buffers
-        chains_[progress_]->record_step(c, last);
-        c.barrier();  // RAW: the step's x, x̂₀, ε̂ → the display copies
-        copy_out(c, progress_);
-        ++progress_;
-        stepped += group_size();
-    } while (progress_ < groups() && stepped + group_size() <= max_chains_now);
-    if (progress_ < groups()) return stepped;
+void VisChain::capture_group() {
+    step_ops_.clear();
+    op_pos_ = 0;
+    engine::CommandBuffer cap(*ctx_, step_ops_);
+    cap.barrier();  // RAW/WAR: earlier passes (last step, tiles, copies) over this group's buffers
+    chains_[progress_]->record_step(cap, sub_ + 1 == run_ts_.size());
+    cap.barrier();  // RAW: the step's x, x̂₀, ε̂ → the display copies
+    copy_out(cap, progress_);
+}
+
+void VisChain::finish_group(engine::CommandBuffer& c, const OpCosts* costs) {
+    last_group_ops_ = step_ops_.size();
+    if (costs) {
+        last_group_ms_ = 0;
+        for (size_t i = 0; i < step_ops_.size(); ++i)
+            if (uint64_t sig = step_ops_.signature(i)) last_group_ms_ += costs->predict(sig);
+    }
+    step_ops_.clear();
+    op_pos_ = 0;
+    if (++progress_ < groups()) return;
     // The step is complete for every chain.
     progress_ = 0;
     ++sub_;
@@ -233,13 +270,66 @@ uint32_t VisChain::record_part(engine::CommandBuffer& c, uint32_t max_chains_now
         set_settings(pending_settings_hold_);
     }
     if (schedule_pending_) set_schedule(pending_);
-    return stepped;
+}
+
+Slice VisChain::record_budgeted(engine::CommandBuffer& c, double budget_ms, uint32_t new_chains, const OpCosts* costs,
+                                OpTimer* timer) {
+    Slice out;
+    if (chains_.empty()) return out;
+    // Each timed unit is a dispatch and the barriers after it, up to the next dispatch: a driver may return from
+    // a dispatch before it has run (lavapipe does) and wait for it at the barrier, so the barrier's time is the
+    // dispatch's. Slices stop only in front of a dispatch, so every unit is whole.
+    bool open = false;
+    auto close = [&] {
+        if (open) timer->timestamps->end(c);
+        open = false;
+    };
+    while (!done()) {
+        if (step_ops_.empty()) {  // between groups: start the next one if the playback allows
+            if (new_chains < group_size()) break;
+            new_chains -= group_size();
+            capture_group();
+        }
+        while (op_pos_ < step_ops_.size()) {
+            const uint64_t sig = step_ops_.signature(op_pos_);
+            if (sig) {
+                const double cost = costs ? costs->predict(sig) : 0.0, raw = costs ? costs->raw(sig) : 0.0;
+                // "At least one" means one dispatch, not one barrier.
+                if (out.dispatches > 0 && out.predicted_ms + cost > budget_ms) {
+                    close();
+                    return out;  // the rest: next frame
+                }
+                close();
+                if (timer && timer->timestamps && timer->signatures.size() < timer->capacity) {
+                    timer->timestamps->begin(c, "op");
+                    timer->signatures.push_back(sig);
+                    open = true;
+                }
+                ++out.dispatches;
+                out.predicted_ms += cost;
+                out.raw_ms += raw;
+            }
+            step_ops_.replay(c, op_pos_, op_pos_ + 1);
+            ++op_pos_;
+            ++out.operations;
+        }
+        close();
+        finish_group(c, costs);
+        out.chains += group_size();
+    }
+    close();
+    return out;
+}
+
+uint32_t VisChain::record_part(engine::CommandBuffer& c, uint32_t max_chains_now) {
+    if (done() || max_chains_now == 0) return 0;
+    return record_budgeted(c, 1e300, std::max(max_chains_now, group_size()), nullptr, nullptr).chains;
 }
 
 bool VisChain::record_step(engine::CommandBuffer& c) {
     if (done()) return false;
     do record_part(c, settings_.chains);
-    while (progress_ != 0);
+    while (mid_step());
     return true;
 }
 

@@ -1,7 +1,11 @@
 // diffusion/app/vis_chain.hpp — the visualiser's chains: the real diffusion core (ScheduleBuffer + Chain + a
 // sampler) on any Denoiser (the empirical MNIST oracle, or a UNet through vis_model.hpp), cut into groups of
-// chains so one sampler step can be split across frames by measured GPU time (each group is its own Chain; a
-// group's step reads only its own x, so the parts are exact).
+// chains (each group is its own Chain; a group's step reads only its own x, so the parts are exact).
+//
+// Never stutter: one group's step (on lavapipe a UNet forward of 8 images, 60–90 ms) is far more than a frame's
+// GPU budget, so it is captured once into an engine::CommandList and replayed a few operations per frame. How
+// many: the per-operation GPU times measured by timestamps in earlier frames (OpCosts), against the budget. The
+// model's activations live in its own buffers, so a forward cut between any two operations resumes exactly.
 //
 // After each group's step its x_t, x̂₀ and the chosen prediction are copied (GPU → GPU) into flat display
 // buffers [N, 784] that the tile passes read, and after each complete step x_t is appended to a trajectory kept
@@ -14,9 +18,12 @@
 #include "diffusion/data/mnist.hpp"
 #include "diffusion/sampler/chain.hpp"
 #include "diffusion/sampler/q_sample.hpp"
+#include "engine/command_list.hpp"
+#include "engine/timestamps.hpp"
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace diffuscope::app {
@@ -57,6 +64,49 @@ struct ChainSettings {
     PredictionView view = PredictionView::eps;
 };
 
+// GPU milliseconds per captured operation (by CommandList::signature): the relative cost of each operation from
+// per-operation timestamps, times a scale calibrated against the timestamps around the whole slice. Per-operation
+// timestamps alone cannot be trusted for the total: on lavapipe the work between a dispatch's timestamps and the
+// next one's (flushes, state setup) is most of the time, and their sum fell 5–10× short of the slice's time.
+class OpCosts {
+public:
+    // What the operation is expected to take. Unknown work costs the mean of what is known (1 ms before anything
+    // is), so the first frame runs a handful of operations and learns from them.
+    double predict(uint64_t signature) const { return raw(signature) * scale_; }
+    double raw(uint64_t signature) const;
+    void learn(uint64_t signature, double ms);
+    // A slice whose operations' raw costs summed to `raw_ms` took `measured_ms` in all.
+    void calibrate(double raw_ms, double measured_ms);
+    size_t known() const { return ms_.size(); }
+    double scale() const { return scale_; }
+
+private:
+    std::unordered_map<uint64_t, double> ms_;
+    double sum_ = 0, scale_ = 1;
+};
+
+// The per-operation timestamps of one frame: which signature each timestamp pair belongs to.
+struct OpTimer {
+    engine::Timestamps* timestamps = nullptr;
+    uint32_t capacity = 0;
+    std::vector<uint64_t> signatures;
+    void reset(engine::CommandBuffer& c) {
+        signatures.clear();
+        if (timestamps) timestamps->reset(c);
+    }
+    // After the frame's fence: feed what was measured into `costs`.
+    void harvest(OpCosts& costs) const;
+};
+
+// What one budgeted call recorded.
+struct Slice {
+    uint32_t chains = 0;       // chain-steps completed (whole groups)
+    uint32_t operations = 0;   // captured operations replayed (barriers and copies included)
+    uint32_t dispatches = 0;   // of which dispatches
+    double predicted_ms = 0;   // their predicted GPU time
+    double raw_ms = 0;         // the same before the calibrated scale (OpCosts::calibrate)
+};
+
 class VisChain {
 public:
     static constexpr uint32_t pixels = 784, max_chains = 64, group = 4;
@@ -70,10 +120,22 @@ public:
     void set_schedule(const HostSchedule&);
     // η, w (live); label, sampler or guidance on/off: the chains continue from where they are with the new setup.
     void set_settings(const ChainSettings&);
+    // The next slice of sampling work: operations of the group in progress (captured when it starts) while their
+    // predicted GPU time fits `budget_ms` (always at least one), starting at most `new_chains` chains' worth of
+    // new groups. `costs` null: no limit (every operation fits); `timer`: time each dispatch for the cost model.
+    Slice record_budgeted(engine::CommandBuffer&, double budget_ms, uint32_t new_chains, const OpCosts* costs,
+                          OpTimer* timer);
     // At most `max_chains` chains' share of the current step (whole groups; at least one). Returns chains stepped.
     uint32_t record_part(engine::CommandBuffer&, uint32_t max_chains);
     bool record_step(engine::CommandBuffer&);  // one whole step for every chain; false when done
     uint32_t chains_pending() const { return done() ? 0 : settings_.chains - progress_ * group_size(); }
+    bool mid_step() const { return progress_ > 0 || op_pos_ > 0; }
+    // The whole step's predicted GPU time (every group), from the last group captured; 0 before any.
+    double step_ms_estimate() const { return last_group_ms_ * groups(); }
+    // Where the step in progress is: group (0-based) and operation within its captured list.
+    uint32_t group_in_progress() const { return progress_; }
+    size_t operation_in_progress() const { return op_pos_; }
+    size_t operations_per_group() const { return last_group_ops_; }
     // q(x_t | x₀) of one real digit per chain at timestep t (t = T: clean).
     void record_forward(engine::CommandBuffer&, uint32_t t);
 
@@ -103,6 +165,8 @@ private:
     void build_chains();
     void continue_from_here();  // re-reset every group with the remaining timesteps (x kept)
     void copy_out(engine::CommandBuffer&, uint32_t g);
+    void capture_group();            // the current group's step (and its display copies) into step_ops_
+    void finish_group(engine::CommandBuffer&, const OpCosts*);
     void wait_idle();
 
     engine::Context* ctx_;
@@ -120,6 +184,10 @@ private:
     size_t sub_ = 0;
     int steps_done_ = 0;
     uint32_t progress_ = 0;         // groups already stepped in the current step
+    engine::CommandList step_ops_;  // the group in progress, captured; empty between groups
+    size_t op_pos_ = 0;             // operations of step_ops_ already replayed
+    double last_group_ms_ = 0;
+    size_t last_group_ops_ = 0;
     bool schedule_pending_ = false, settings_pending_ = false;
     HostSchedule pending_;
     ChainSettings pending_settings_hold_;

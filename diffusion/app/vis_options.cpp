@@ -38,6 +38,10 @@ void add_vis_options(CLI::App& cmd, VisOptions& o) {
     cmd.add_option("--colours", o.colours, "Colour map of x_t: grey, viridis or diverging")
         ->check(CLI::IsMember({"grey", "viridis", "diverging"}));
     cmd.add_option("--speed", o.speed, "Sampling steps per second while playing")->check(CLI::Range(0.1, 10000.0));
+    cmd.add_option("--budget", o.budget,
+                   "GPU milliseconds per frame the sampler may use; a step that needs more is spread over frames "
+                   "(raise it on a CPU device for more steps per second at a lower frame rate)")
+        ->check(CLI::Range(1.0, 100.0));
     cmd.add_option("--ui-scale", o.ui_scale, "UI scale on top of the monitor's DPI")->check(CLI::Range(0.5, 4.0));
     cmd.add_flag("--lecture", o.lecture, "Lecture mode: fullscreen, large font, high contrast (F11 toggles)");
     cmd.add_flag("--paused", o.paused, "Start paused");
@@ -76,6 +80,7 @@ VisSettings to_settings(const VisOptions& o) {
     s.x_map = o.colours == "viridis" ? engine::ColourMap::Viridis : o.colours == "diverging" ? engine::ColourMap::Diverging
                                                                                              : engine::ColourMap::Grey;
     s.speed = o.speed;
+    s.budget_ms = o.budget;
     s.ui_scale = o.ui_scale;
     s.lecture = o.lecture;
     s.playing = !o.paused;
@@ -149,6 +154,7 @@ nlohmann::json settings_to_json(const VisSettings& s) {
         {"score", s.field.score},
         {"colours", s.x_map == engine::ColourMap::Viridis ? "viridis" : s.x_map == engine::ColourMap::Diverging ? "diverging" : "grey"},
         {"speed", s.speed},
+        {"budget", s.budget_ms},
         {"ui-scale", s.ui_scale},
         {"lecture", s.lecture},
     };

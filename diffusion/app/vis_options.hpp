@@ -14,7 +14,7 @@ namespace diffuscope::app {
 struct VisOptions {
     int chains = 16, label = 3, T = 1000, steps = 50;
     unsigned seed = 1;
-    float guidance = 2, eta = 0, speed = 30, ui_scale = 1;  // w = 2: see assets/MODEL.md
+    float guidance = 2, eta = 0, speed = 30, ui_scale = 1, budget = 8;  // w = 2: see assets/MODEL.md
     std::string schedule = "linear", view = "eps", labels = "fixed", colours = "grey", sampler = "ddim", data_dir, weights;
     std::string dataset = "gmm8";
     bool score = false;

@@ -112,7 +112,7 @@ void Visualiser::panels(engine::ImGuiLayer& ui, VkExtent2D extent) {
             else restart_next_frame();
         }
         ImGui::SliderFloat("steps/s", &s_.speed, 1.0f, 1000.0f, "%.0f", ImGuiSliderFlags_Logarithmic);
-        ImGui::SliderFloat("GPU budget ms", &s_.budget_ms, 1.0f, 50.0f, "%.0f");
+        ImGui::SliderFloat("GPU budget ms", &s_.budget_ms, 1.0f, 100.0f, "%.0f");
         // The timeline: the chain's trajectory on the GPU (the field view: the particles' trajectory).
         const bool field = s_.mode == VisMode::field2d;
         int& scrub = field ? s_.field.scrub : s_.scrub;
@@ -152,9 +152,15 @@ void Visualiser::panels(engine::ImGuiLayer& ui, VkExtent2D extent) {
         std::vector<float> ft(stats_.frame_ms.begin(), stats_.frame_ms.end());
         double p50 = percentile(ft, 0.5), p99 = percentile(ft, 0.99);
         ImGui::Text("%.1f FPS   frame %.1f ms (p50) / %.1f ms (p99)", p50 > 0 ? 1000 / p50 : 0.0, p50, p99);
-        ImGui::Text("%.1f steps/s   %.2f GPU ms/step", stats_.steps_per_second,
-                    stats_.chain_step_gpu_ms * s_.chain.chains);
-        ImGui::Text("this frame: %d chain-steps of %d per step", stats_.chain_steps_last_frame, int(s_.chain.chains));
+        ImGui::Text("%.1f steps/s   %.1f GPU ms/step", stats_.steps_per_second, stats_.step_gpu_ms);
+        if (chain_ && stats_.step_gpu_ms > 0 && s_.budget_ms > 0)
+            ImGui::Text("one step spread over ~%.0f frames (budget %.0f ms)",
+                        std::ceil(stats_.step_gpu_ms / s_.budget_ms), double(s_.budget_ms));
+        if (chain_)
+            ImGui::Text("this frame: %u ops (%.1f ms predicted), group %u/%u op %zu/%zu", stats_.operations_last_frame,
+                        stats_.slice_predicted_ms, chain_->group_in_progress() + 1,
+                        std::max(1u, chain_->settings().chains / std::min(VisChain::group, chain_->settings().chains)),
+                        chain_->operation_in_progress(), chain_->operations_per_group());
         for (const auto& p : stats_.passes) ImGui::Text("  %-10s %7.2f ms", p.name.c_str(), p.ms);
         ImGui::TextDisabled("device: %s", ctx_->info().name.c_str());
     }

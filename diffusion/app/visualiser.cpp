@@ -51,7 +51,13 @@ Visualiser::Visualiser(engine::Context& ctx, engine::FrameTarget& target, VisSet
                         why + "\nFetch them with `diffuscope data` (or pass --data DIR). The 2-D field view works without them.";
     if (!chain_) s_.mode = VisMode::field2d;
     field_ = std::make_unique<Field2d>(ctx, target.render_pass());
-    for (uint32_t i = 0; i < target.frames_in_flight(); ++i) timestamps_.push_back(std::make_unique<engine::Timestamps>(ctx, 8));
+    constexpr uint32_t k_timed_ops = 256;  // per frame; a frame's slice is a few dozen operations
+    for (uint32_t i = 0; i < target.frames_in_flight(); ++i) {
+        timestamps_.push_back(std::make_unique<engine::Timestamps>(ctx, 8));
+        op_timestamps_.push_back(std::make_unique<engine::Timestamps>(ctx, k_timed_ops));
+        op_timers_.push_back({op_timestamps_.back().get(), k_timed_ops, {}});
+    }
+    slot_raw_ms_.assign(target.frames_in_flight(), 0.0);
 }
 
 Visualiser::~Visualiser() = default;
@@ -211,18 +217,24 @@ void Visualiser::record_compute(engine::Frame& f) {
         int T = int(schedule_.alpha_bar.size());
         chain_->record_forward(cmd, uint32_t(std::clamp(int(std::lround(s_.forward_t * (T - 1))), 0, T - 1)));
     } else if (s_.scrub < 0) {
-        // Never stutter: this frame's sampler work is what the measured GPU time per chain-step lets fit in the
-        // budget (at least one group's share, so a slow step still advances); a step may span several frames.
-        int budget = s_.budget_ms <= 0 ? 1 << 20
-                                       : int(std::clamp(s_.budget_ms / std::max(stats_.chain_step_gpu_ms, 1e-4), 1.0, 1e6));
-        int n = std::min(int(owed_), budget);
-        if (step_once_) n = std::max(n, int(chain_->chains_pending()));
-        while (n > work) {
-            uint32_t k = chain_->record_part(cmd, uint32_t(n - work));
-            if (k == 0) break;
-            work += int(k);
+        // Never stutter: this frame replays as much of the step in progress as the per-operation GPU times measured
+        // in earlier frames predict will fit the budget (at least one operation, so a slow device still advances);
+        // one step spans as many frames as it needs. New groups start only as the playback speed asks for chains.
+        double budget = s_.budget_ms <= 0 ? 1e300 : double(s_.budget_ms);
+        uint32_t allow = uint32_t(std::max(owed_, 0.0));
+        if (step_once_) {  // paused, "→": the rest of this step now, whatever it costs
+            budget = 1e300;
+            allow = std::max(allow, chain_->chains_pending());
         }
-        owed_ = std::clamp(owed_ - work, 0.0, double(budget));  // never build up more than a frame's worth
+        OpTimer& timer = op_timers_[f.slot];
+        timer.reset(cmd);
+        const Slice slice = chain_->record_budgeted(cmd, budget, allow, &op_costs_, &timer);
+        work = int(slice.chains);
+        stats_.operations_last_frame = slice.operations;
+        stats_.slice_predicted_ms = slice.predicted_ms;
+        slot_raw_ms_[f.slot] = slice.raw_ms;
+        // Never build up more than one step's worth of owed chains (a stall must not turn into a burst).
+        owed_ = std::clamp(owed_ - work, 0.0, double(chain_->settings().chains));
     }
     step_once_ = false;
     ts.end(cmd);
@@ -266,10 +278,13 @@ void Visualiser::frame(engine::Frame& f, engine::FrameTarget& target, engine::Im
             t.first += p.ms;
             ++t.second;
         }
-        for (const auto& p : passes)
-            if (p.name == "sampler" && slot_work_.size() > f.slot && slot_work_[f.slot] > 0)
-                stats_.chain_step_gpu_ms = 0.8 * stats_.chain_step_gpu_ms + 0.2 * (p.ms / slot_work_[f.slot]);
     }
+    for (const auto& p : passes)
+        if (p.name == "sampler" && slot_raw_ms_[f.slot] > 0) op_costs_.calibrate(slot_raw_ms_[f.slot], p.ms);
+    slot_raw_ms_[f.slot] = 0;
+    op_timers_[f.slot].harvest(op_costs_);  // this slot's per-operation times → the cost model
+    op_timers_[f.slot].signatures.clear();
+    if (chain_) stats_.step_gpu_ms = chain_->step_ms_estimate();
     if (pending_source_ >= 0) {  // a model picked in the panel last frame: swap it in while nothing runs
         const int pick = std::exchange(pending_source_, -1);
         VK_CHECK(vkDeviceWaitIdle(ctx_->device()));
@@ -295,8 +310,6 @@ void Visualiser::frame(engine::Frame& f, engine::FrameTarget& target, engine::Im
     if (s_.help) help_overlay();
 
     record_compute(f);
-    if (slot_work_.size() < target.frames_in_flight()) slot_work_.resize(target.frames_in_flight(), 0);
-    slot_work_[f.slot] = stats_.chain_steps_last_frame;
 
     const float bg = s_.lecture ? 0.0f : 0.08f;
     target.begin_pass(f, {bg, bg, bg, 1});

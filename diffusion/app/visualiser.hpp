@@ -51,8 +51,10 @@ struct VisStats {
     double steps_per_second = 0;
     std::vector<engine::PassTime> passes;    // of the last finished frame
     std::map<std::string, std::pair<double, int>> pass_totals;  // name → (ms summed, frames): for averages
-    double chain_step_gpu_ms = 0.1;          // one chain's share of a sampler step, smoothed
-    int chain_steps_last_frame = 0;          // the unit of work split across frames
+    double step_gpu_ms = 0;                  // one whole sampler step (every chain), predicted from measured operations
+    int chain_steps_last_frame = 0;          // chain-steps completed in the last frame
+    uint32_t operations_last_frame = 0;      // captured operations replayed in the last frame
+    double slice_predicted_ms = 0;           // their predicted GPU time (the budget's view)
 };
 
 class Visualiser {
@@ -121,7 +123,11 @@ private:
     engine::TilePipelines pipes_;
     engine::TileImage img_x_, img_x0_, img_pred_;
     std::vector<std::unique_ptr<engine::Timestamps>> timestamps_;  // per frame slot
-    std::vector<int> slot_work_;  // chain-steps recorded in each slot's frame (to turn its GPU ms into ms per unit)
+    // Per-operation GPU times (one set of timestamps per frame slot) → the cost model that sizes each frame's slice.
+    OpCosts op_costs_;
+    std::vector<std::unique_ptr<engine::Timestamps>> op_timestamps_;
+    std::vector<OpTimer> op_timers_;
+    std::vector<double> slot_raw_ms_;  // each slot's slice: its raw predicted cost, to calibrate against "sampler"
     double owed_ = 0, field_owed_ = 0;
     bool field_restart_ = true;  // chain-steps the playback speed asks for and the budget has not yet allowed
     bool restart_ = true, step_once_ = false, quit_ = false, screenshot_ = false;
