@@ -1,10 +1,16 @@
 // `diffuscope bench`: GPU-timestamped measurements with the device named on every figure.
 // Engine section: the cost of an empty submit + fence wait, and of one small dispatch (+ barrier) inside a
-// command buffer — the floor under every per-layer figure.
+// command buffer — the floor under every per-layer figure. Then the UNet (forward, a training step, sampling,
+// 100 digits with the bundled weights) and, when a python with torch is at hand, the same work in PyTorch on
+// the CPU (python/bench_torch.py, diffusion/app/bench_torch.hpp) with diffuscope / PyTorch ratios.
+#include "diffusion/app/bench_torch.hpp"
 #include "diffusion/app/cli.hpp"
 #include "diffusion/app/sample_common.hpp"
+#include "diffusion/data/assets.hpp"
+#include "diffusion/model/classifier.hpp"
 #include "diffusion/model/unet_denoiser.hpp"
 #include "diffusion/model/unet.hpp"
+#include "diffusion/trainer.hpp"
 #include "engine/timestamps.hpp"
 
 #include <map>
@@ -16,10 +22,41 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <thread>
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 namespace diffuscope::app {
 
 namespace {
+// The 1-minute load average (/proc/loadavg; −1 where there is none): how many runnable processes shared the CPU.
+double load_average() {
+    std::ifstream f("/proc/loadavg");
+    double one = -1;
+    return f >> one ? one : -1;
+}
+
+// CPU seconds spent by everything on the machine (/proc/stat: all but idle and iowait) and by this process and
+// its waited-for children: their difference over a run is what other processes took from it.
+struct CpuClock {
+    double all = 0, ours = 0;
+    static CpuClock now() {
+        CpuClock c;
+        std::ifstream f("/proc/stat");
+        std::string cpu;
+        double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+        if (f >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal && cpu == "cpu")
+            c.all = (user + nice + system + irq + softirq + steal) / double(sysconf(_SC_CLK_TCK));
+        for (int who : {RUSAGE_SELF, RUSAGE_CHILDREN}) {
+            rusage u{};
+            getrusage(who, &u);
+            c.ours += double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+        }
+        return c;
+    }
+};
+
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v.empty() ? 0 : v[v.size() / 2];
@@ -220,7 +257,9 @@ nlohmann::json bench_sampling(engine::Context& ctx, const nn::UNetConfig& cfg) {
         Chain chain(ctx, {setup.sampler, 16, 784, guided, uint32_t(setup.timesteps.size()), 0}, schedule, model);
         Progress progress("bench", 16, uint32_t(setup.timesteps.size()), true);
         StepTimer timer(ctx, false);
-        sample_images(ctx, chain, setup, labels, progress, timer);  // warm-up: pipelines compile on first use
+        SamplingArgs warm = args;
+        warm.steps = 2;  // warm-up (pipelines compile on first use): every pass of a step, at a 25th of the cost
+        sample_images(ctx, chain, make_sampling(warm), labels, progress, timer);
         const auto t0 = std::chrono::steady_clock::now();
         sample_images(ctx, chain, setup, labels, progress, timer);
         const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -229,14 +268,87 @@ nlohmann::json bench_sampling(engine::Context& ctx, const nn::UNetConfig& cfg) {
     }
     return out;
 }
+
+// The real training step (diffusion/trainer.cpp: batch drawn on the GPU, forward, MSE, backward, clipping,
+// AdamW, EMA) at batch 64, v-prediction, on synthetic digits (the arithmetic does not depend on the pixels).
+// Wall time per step, median of 3 after one warm-up: the figure PyTorch's img/s is compared with.
+nlohmann::json bench_trainer(engine::Context& ctx, const nn::UNetConfig& cfg) {
+    train::TrainConfig tc;
+    tc.model = cfg;
+    tc.model.prediction = nn::Prediction::v;
+    data::Mnist digits;
+    digits.count = 1000, digits.rows = 28, digits.cols = 28;
+    std::mt19937 gen(7);
+    for (uint32_t i = 0; i < digits.count * 784; ++i) digits.pixels.push_back(uint8_t(gen() & 0xff));
+    for (uint32_t i = 0; i < digits.count; ++i) digits.labels.push_back(uint8_t(i % 10));
+    train::Trainer trainer(ctx, tc, digits);
+    trainer.init();
+    trainer.step();  // warm-up
+    std::vector<double> wall, gpu;
+    for (int rep = 0; rep < 3; ++rep) {
+        const auto t0 = std::chrono::steady_clock::now();
+        trainer.step();
+        wall.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        gpu.push_back(trainer.last_step_gpu_ms());
+    }
+    const double ms = median(wall);
+    return {{"batch", tc.batch}, {"ms", ms}, {"gpu_ms", median(gpu)}, {"images_per_s", 1000.0 * tc.batch / ms},
+            {"includes", "batch draw, forward, MSE, backward, clip, AdamW, EMA"}};
+}
+
+// What the model is for: 100 digits (labels 0–9 in turn, one batch of 100 as `diffuscope eval`) from the
+// bundled UNet with DDIM-20 and guidance 2 (assets/MODEL.md's headline), judged by the bundled classifier.
+// Time to 100 digits judged correct = seconds per 100 digits / label accuracy.
+nlohmann::json bench_digits(engine::Context& ctx) {
+    const auto unet_path = data::find_asset("unet.safetensors"), cls_path = data::find_asset("classifier.safetensors");
+    if (unet_path.empty() || cls_path.empty())
+        return {{"skipped", std::string(unet_path.empty() ? "assets/unet.safetensors" : "assets/classifier.safetensors") +
+                                " was not found (set DIFFUSCOPE_ASSETS)"}};
+    const auto weights = nn::load_weights(unet_path);
+    const auto judge = nn::load_classifier(cls_path);
+    SamplingArgs args;
+    args.steps = 20;
+    args.guidance = 2.0f;
+    const Sampling setup = make_sampling(args);
+    const uint32_t count = 100;
+    const std::vector<int32_t> labels = parse_labels("all", count);
+    const bool guided = setup.guided(labels);
+    ScheduleBuffer schedule(ctx);
+    schedule.set(setup.spec);
+    const Denoiser model = nn::unet_denoiser(ctx, weights, "unet " + unet_path.string());
+    Chain chain(ctx, {setup.sampler, count, 784, guided, uint32_t(setup.timesteps.size()), 0}, schedule, model);
+    Progress progress("bench", count, uint32_t(setup.timesteps.size()), true);
+    StepTimer timer(ctx, false);
+    const auto t0 = std::chrono::steady_clock::now();  // as `diffuscope eval`: sampling, not loading or judging
+    const auto images = sample_images(ctx, chain, setup, labels, progress, timer);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const auto c = nn::classify(ctx, judge, images);
+    uint32_t right = 0;
+    for (uint32_t i = 0; i < count; ++i) right += c.predicted[i] == labels[i];
+    const double accuracy = double(right) / count, per_100 = 100 * s / count;
+    nlohmann::json out{{"weights", unet_path.string()}, {"classifier", cls_path.string()}, {"sampler", "ddim"},
+                       {"steps", 20}, {"guidance", 2.0}, {"count", count}, {"seed", args.seed}, {"seconds", s},
+                       {"seconds_per_100", per_100}, {"label_accuracy", accuracy}};
+    out["seconds_per_100_correct"] = right ? nlohmann::json(per_100 / accuracy) : nlohmann::json(nullptr);
+    return out;
+}
 }  // namespace
 
 void register_bench(CLI::App& app, GlobalOptions& g, Command& run) {
     auto* cmd = app.add_subcommand("bench", "Measure kernels with GPU timestamps (prints a table; --json for scripts)");
     auto json_path = std::make_shared<std::string>();
     cmd->add_option("--json", *json_path, "Also write the figures as JSON to this file");
-    cmd->callback([&g, &run, json_path] {
-        run = [&g, json_path] {
+    auto torch_option = std::make_shared<std::string>("auto");
+    cmd->add_option("--torch", *torch_option,
+                    "PyTorch CPU baseline (python/bench_torch.py) in the same run: auto (/usr/bin/python3 if it has "
+                    "torch), off, or the python to use")
+        ->capture_default_str();
+    cmd->callback([&g, &run, json_path, torch_option] {
+        run = [&g, json_path, torch_option] {
+            const auto start = std::chrono::steady_clock::now();
+            const TorchBench torch_bench = find_torch_bench(*torch_option);
+            const double load_at_start = load_average();
+            const CpuClock cpu_at_start = CpuClock::now();
             auto ctx = make_context(g);
             const std::string device = ctx->info().name;
             nlohmann::json j;
@@ -248,6 +360,13 @@ void register_bench(CLI::App& app, GlobalOptions& g, Command& run) {
             nn::UNetConfig cfg;
             j["unet"] = bench_unet(*ctx, cfg, sgemm);
             j["sampling"] = bench_sampling(*ctx, cfg);
+            j["trainer"] = bench_trainer(*ctx, cfg);
+            j["digits"] = bench_digits(*ctx);
+            if (!g.quiet && torch_bench.skipped.empty())
+                std::fprintf(stderr, "bench: the PyTorch baseline: %s %s …\n", torch_bench.python.c_str(),
+                             torch_bench.script.string().c_str());
+            j["torch"] = run_torch_bench(torch_bench);  // after our own work: the two never share the CPU
+            j["vs_torch"] = compare_with_torch(j, j["torch"]);
             auto& e = j["engine"];
             std::printf("device: %s (%s)\n", device.c_str(), ctx->info().driver_name.c_str());
             std::printf("  %-44s %10.1f µs\n", "empty submit + fence wait (median of 200)", e["submit_fence_us_median"].get<double>());
@@ -266,20 +385,48 @@ void register_bench(CLI::App& app, GlobalOptions& g, Command& run) {
                             r["gflops"].get<double>(), 100 * r["fraction_of_sgemm"].get<double>());
             };
             for (auto& f : u["forward"]) row("forward, batch " + std::to_string(f["batch"].get<int>()), f);
-            row("training step, batch 64", u["train_step"]);
+            row("forward + backward, batch 64", u["train_step"]);
             // The slowest layers of the training step, summed over repeats of a name.
             std::map<std::string, double> by_name;
             for (auto& l : u["train_step"]["layers"]) by_name[l["name"]] += l["ms"].get<double>();
             std::vector<std::pair<double, std::string>> top;
             for (auto& [n, ms] : by_name) top.push_back({ms, n});
             std::sort(top.rbegin(), top.rend());
-            std::printf("  slowest layers of the training step:\n");
+            std::printf("  slowest layers of forward + backward:\n");
             for (size_t i = 0; i < std::min<size_t>(12, top.size()); ++i)
                 std::printf("    %-26s %10.1f ms\n", top[i].second.c_str(), top[i].first);
             for (auto& r : j["sampling"])
                 std::printf("  %-44s %8.2f s (%.0f ms per step, wall)\n",
                             (std::string("DDIM-50 sample of 16 digits") + (r["guided"].get<bool>() ? ", guidance 2" : "")).c_str(),
                             r["seconds"].get<double>(), r["ms_per_step"].get<double>());
+            auto& t = j["trainer"];
+            std::printf("  %-44s %8.0f ms (%.1f img/s, wall)\n", "trainer step, batch 64 (+ MSE, AdamW, EMA)",
+                        t["ms"].get<double>(), t["images_per_s"].get<double>());
+            auto& d = j["digits"];
+            if (d.contains("skipped")) {
+                std::printf("  100 digits with the bundled UNet: skipped: %s\n", d["skipped"].get<std::string>().c_str());
+            } else {
+                std::printf("  %-44s %8.2f s (label accuracy %.0f %%, bundled classifier)\n",
+                            "100 digits, bundled UNet, DDIM-20, w = 2", d["seconds"].get<double>(),
+                            100 * d["label_accuracy"].get<double>());
+                if (!d["seconds_per_100_correct"].is_null())
+                    std::printf("  %-44s %8.2f s\n", "time to 100 digits judged correct",
+                                d["seconds_per_100_correct"].get<double>());
+            }
+            print_torch_comparison(j["torch"], j["vs_torch"]);
+            const double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            const CpuClock cpu_at_end = CpuClock::now();
+            const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+            // The share of all CPUs' time in this run that went to other processes.
+            const double others = std::clamp(((cpu_at_end.all - cpu_at_start.all) - (cpu_at_end.ours - cpu_at_start.ours)) /
+                                                 (total_s * cpus), 0.0, 1.0);
+            j["total_seconds"] = total_s;
+            j["machine"] = {{"cpus", cpus}, {"load_average_at_start", load_at_start}, {"cpu_share_of_other_processes", others}};
+            std::printf("bench: %.0f s in all; other processes took %.0f %% of the %u CPUs meanwhile (load average %.2f "
+                        "at the start)\n", total_s, 100 * others, cpus, load_at_start);
+            if (others > 0.1)
+                std::printf("bench: every figure is slower than on a quiet machine, PyTorch's most (its threads wait on "
+                            "each other)\n");
             if (!json_path->empty()) {
                 std::ofstream f(*json_path);
                 if (!f) throw std::runtime_error("--json " + *json_path + ": cannot open for writing");
