@@ -14,6 +14,7 @@
 #include "tests/gpu.hpp"
 #include "tests/run_binary.hpp"
 
+#include <nlohmann/json.hpp>
 #include <stb_image.h>
 
 #include <array>
@@ -322,29 +323,48 @@ TEST(RenderCommand, BadOptionsAreClearErrors) {
     EXPECT_NE(r.out.find("/nonexistent-dir/x.png"), std::string::npos) << r.out;
 }
 
+namespace {
+// A private X server for one test; skips (with the reason) when Xvfb is missing or does not start.
+struct Xvfb {
+    int display = 40 + getpid() % 50;
+    pid_t pid = -1;
+    std::string skip;
+    explicit Xvfb(int offset = 0) {
+        display += offset;
+        if (system("command -v Xvfb >/dev/null 2>&1") != 0) {
+            skip = "Xvfb is not installed (apt-get install xvfb)";
+            return;
+        }
+        pid = fork();
+        if (pid == 0) {
+            std::string d = ":" + std::to_string(display);
+            if (!freopen("/dev/null", "w", stderr)) _exit(126);
+            execlp("Xvfb", "Xvfb", d.c_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp", nullptr);
+            _exit(127);
+        }
+        auto sock = fs::path("/tmp/.X11-unix") / ("X" + std::to_string(display));
+        for (int i = 0; i < 100 && !fs::exists(sock); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        if (!fs::exists(sock)) skip = "Xvfb :" + std::to_string(display) + " did not start";
+    }
+    ~Xvfb() { stop(); }
+    void stop() {
+        if (pid <= 0) return;
+        kill(pid, SIGTERM);
+        waitpid(pid, nullptr, 0);
+        pid = -1;
+    }
+    std::string env() const { return "DISPLAY=:" + std::to_string(display); }
+};
+}  // namespace
+
 TEST(VisualiserWindow, XvfbSelftestKeysResizeLectureScreenshotIsValidationClean) {
-    if (system("command -v Xvfb >/dev/null 2>&1") != 0) GTEST_SKIP() << "Xvfb is not installed (apt-get install xvfb)";
-    const int display = 40 + getpid() % 50;
-    pid_t xvfb = fork();
-    if (xvfb == 0) {
-        std::string d = ":" + std::to_string(display);
-        if (!freopen("/dev/null", "w", stderr)) _exit(126);
-        execlp("Xvfb", "Xvfb", d.c_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp", nullptr);
-        _exit(127);
-    }
-    auto sock = fs::path("/tmp/.X11-unix") / ("X" + std::to_string(display));
-    for (int i = 0; i < 100 && !fs::exists(sock); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (!fs::exists(sock)) {
-        kill(xvfb, SIGTERM);
-        waitpid(xvfb, nullptr, 0);
-        GTEST_SKIP() << "Xvfb :" << display << " did not start";
-    }
+    Xvfb x;
+    if (!x.skip.empty()) GTEST_SKIP() << x.skip;
     auto dir = temp_dir("window");
     auto r = run("--validate --frames 90 --selftest --screenshot " + (dir / "w.png").string() + " --stats-json " +
                      (dir / "s.json").string(),
-                 "DISPLAY=:" + std::to_string(display));
-    kill(xvfb, SIGTERM);
-    waitpid(xvfb, nullptr, 0);
+                 x.env());
+    x.stop();
     ASSERT_EQ(r.rc, 0) << r.out;
     EXPECT_NE(r.out.find("validation: 0 errors, 0 warnings"), std::string::npos) << r.out;
     std::stringstream json;
@@ -357,6 +377,26 @@ TEST(VisualiserWindow, XvfbSelftestKeysResizeLectureScreenshotIsValidationClean)
     size_t lit = 0;
     for (size_t i = 0; i < w.rgba.size(); i += 4) lit += w.rgba[i + 1] > 128;
     EXPECT_GT(lit, w.rgba.size() / 4 / 100) << "the screenshot is (almost) empty";
+}
+
+// The training panel in a real window: a UNet trains a budgeted slice per frame while the chains sample, with zero
+// validation messages; the frame times are reported (a benchmark, not a pass/fail timing).
+TEST(VisualiserWindow, XvfbTrainingPanelTrainsInSlicesAndIsValidationClean) {
+    if (!training_digits()) GTEST_SKIP() << "no MNIST data (run scripts/run.sh, or set DIFFUSCOPE_DATA)";
+    Xvfb x(50);
+    if (!x.skip.empty()) GTEST_SKIP() << x.skip;
+    auto dir = temp_dir("window_train");
+    auto r = run("--validate visualise --train --budget 40 --frames 120 --chains 4 --stats-json " + (dir / "s.json").string(),
+                 x.env());
+    x.stop();
+    ASSERT_EQ(r.rc, 0) << r.out;
+    EXPECT_NE(r.out.find("validation: 0 errors, 0 warnings"), std::string::npos) << r.out;
+    nlohmann::json j = nlohmann::json::parse(std::ifstream(dir / "s.json"));
+    EXPECT_GE(j.value("training_steps", 0), 1) << j.dump();
+    EXPECT_GT(j["gpu_ms_mean"].value("train", 0.0), 0.0) << "no training pass was timed\n" << j.dump();
+    std::printf("window with training: %d training steps, %d sampling steps in 120 frames, frame p50 %.1f ms, p99 %.1f ms\n",
+                j.value("training_steps", 0), j.value("steps_done", 0), j.value("frame_ms_p50", 0.0),
+                j.value("frame_ms_p99", 0.0));
 }
 
 TEST(RenderCommand, Field2dWithoutMnistOpensWithTheReasonAndIsValidationClean) {

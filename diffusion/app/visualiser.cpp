@@ -50,6 +50,7 @@ Visualiser::Visualiser(engine::Context& ctx, engine::FrameTarget& target, VisSet
                                 : "No MNIST digits, so no digit chains: ") +
                         why + "\nFetch them with `diffuscope data` (or pass --data DIR). The 2-D field view works without them.";
     if (!chain_) s_.mode = VisMode::field2d;
+    training_budget_ms_ = s_.budget_ms > 0 ? s_.budget_ms : 8.0f;  // --budget sets both; the sliders part them
     if (s_.train_at_start) start_training();
     field_ = std::make_unique<Field2d>(ctx, target.render_pass());
     fieldimg_ = std::make_unique<FieldImg>(ctx, target.render_pass());
