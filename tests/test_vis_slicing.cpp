@@ -141,6 +141,10 @@ TEST_F(VisSlicing, ASettingsChangeMidStepWaitsForTheStepToEnd) {
     while (chain.mid_step())
         engine::one_shot(ctx, [&](engine::CommandBuffer& c) { chain.record_budgeted(c, 0.0, 0, &costs, nullptr); });
     EXPECT_EQ(chain.step_index(), 1);
+    EXPECT_TRUE(chain.change_pending()) << "applied at the start of the next call, not inside the frame that ended the step";
+    EXPECT_EQ(chain.settings().label, cs.label);
+    engine::one_shot(ctx, [&](engine::CommandBuffer& c) { chain.record_budgeted(c, 0.0, 0, &costs, nullptr); });
+    EXPECT_FALSE(chain.change_pending());
     EXPECT_EQ(chain.settings().label, 8) << "the relabel applies at the step's end";
     EXPECT_GT(chain.total_steps(), 20) << "the finer schedule took over at the step's end";
 }

@@ -37,6 +37,13 @@ bool replay_within_budget(engine::CommandBuffer& c, const engine::CommandList& l
         if (open) timer->timestamps->end(c);
         open = false;
     };
+    if (pos == 0 && out.dispatches > 0 && costs) {
+        // Do not start a list with its leading barriers only to stop at its first dispatch: a list not begun is
+        // cheaper to change (vis_chain: mid_step()).
+        size_t first = 0;
+        while (first < list.size() && !list.signature(first)) ++first;
+        if (first < list.size() && out.predicted_ms + costs->predict(list.signature(first)) > budget_ms) return false;
+    }
     for (; pos < list.size(); ++pos) {
         const uint64_t sig = list.signature(pos);
         if (sig) {

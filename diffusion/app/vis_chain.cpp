@@ -239,6 +239,12 @@ void VisChain::finish_group(engine::CommandBuffer& c, const OpCosts* costs) {
         c.copy(x_, history_, bytes, 0, history_count_ * bytes);
         ++history_count_;
     }
+    // A settings or schedule change asked for mid-step is applied at the start of the next call (apply_pending):
+    // not here, where this frame's command buffer already holds the step's last slice, unsubmitted.
+}
+
+void VisChain::apply_pending() {
+    if (mid_step()) return;
     if (settings_pending_) {
         settings_pending_ = false;
         set_settings(pending_settings_hold_);
@@ -250,9 +256,12 @@ Slice VisChain::record_budgeted(engine::CommandBuffer& c, double budget_ms, uint
                                 OpTimer* timer) {
     Slice out;
     if (chains_.empty()) return out;
+    apply_pending();  // nothing of the chains is in `c` yet; what was submitted, wait_idle covers
     while (!done()) {
         if (step_ops_.empty()) {  // between groups: start the next one if the playback allows
             if (new_chains < group_size()) break;
+            if (progress_ == 0 && (settings_pending_ || schedule_pending_) && out.operations > 0)
+                break;  // a step just ended with a change waiting: it applies at the next call
             new_chains -= group_size();
             capture_group();
         }
@@ -270,8 +279,8 @@ uint32_t VisChain::record_part(engine::CommandBuffer& c, uint32_t max_chains_now
 
 bool VisChain::record_step(engine::CommandBuffer& c) {
     if (done()) return false;
-    do record_part(c, settings_.chains);
-    while (mid_step());
+    const int before = steps_done_;
+    while (steps_done_ == before && !done()) record_budgeted(c, 1e300, chains_pending(), nullptr, nullptr);
     return true;
 }
 

@@ -83,8 +83,12 @@ public:
     // At most `max_chains` chains' share of the current step (whole groups; at least one). Returns chains stepped.
     uint32_t record_part(engine::CommandBuffer&, uint32_t max_chains);
     bool record_step(engine::CommandBuffer&);  // one whole step for every chain; false when done
-    uint32_t chains_pending() const { return done() ? 0 : settings_.chains - progress_ * group_size(); }
+    // Chains whose share of the current step has not started (the group in progress excluded).
+    uint32_t chains_pending() const {
+        return done() ? 0 : settings_.chains - progress_ * group_size() - (step_ops_.empty() ? 0 : group_size());
+    }
     bool mid_step() const { return progress_ > 0 || op_pos_ > 0; }
+    bool change_pending() const { return settings_pending_ || schedule_pending_; }
     // The whole step's predicted GPU time (every group), from the last group captured; 0 before any.
     double step_ms_estimate() const { return last_group_ms_ * groups(); }
     // Where the step in progress is: group (0-based) and operation within its captured list.
@@ -122,6 +126,7 @@ private:
     void copy_out(engine::CommandBuffer&, uint32_t g);
     void capture_group();            // the current group's step (and its display copies) into step_ops_
     void finish_group(engine::CommandBuffer&, const OpCosts*);
+    void apply_pending();            // the settings / schedule change deferred by a step in progress, once it ends
     void wait_idle();
 
     engine::Context* ctx_;

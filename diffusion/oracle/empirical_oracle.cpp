@@ -48,7 +48,6 @@ EmpiricalOracle::EmpiricalOracle(engine::Context& ctx, std::span<const uint8_t> 
     images_t_ = engine::Buffer(ctx, packed_t.size() * 4);
     half_norm_ = engine::Buffer(ctx, half_norm.size() * 4);
     classes_ = engine::Buffer(ctx, sizeof class_start_);
-    logits_ = engine::Buffer(ctx, size_t(max_batch) * count_ * 4);
     images_.upload(packed);
     images_t_.upload(packed_t);
     half_norm_.upload(half_norm);
@@ -71,12 +70,14 @@ Denoiser EmpiricalOracle::denoiser() {
                                         std::to_string(max_batch_));
         if (io.x->size() < uint64_t(io.batch) * dim_ * 4 || io.out->size() < uint64_t(io.batch) * dim_ * 4)
             throw std::invalid_argument("EmpiricalOracle: buffers smaller than the batch");
-        auto s1 = logits_pass_->bind({images_t_, half_norm_, classes_, *io.x, *io.level, *io.label, logits_});
-        auto s2 = softmax_pass_->bind({classes_, *io.label, logits_});
-        auto s3 = mean_pass_->bind({images_, classes_, *io.label, logits_, *io.out});
+        auto logits = std::make_shared<engine::Buffer>(*ctx_, size_t(max_batch_) * count_ * 4);  // lives with the recorder
+        auto s1 = logits_pass_->bind({images_t_, half_norm_, classes_, *io.x, *io.level, *io.label, *logits});
+        auto s2 = softmax_pass_->bind({classes_, *io.label, *logits});
+        auto s3 = mean_pass_->bind({images_, classes_, *io.label, *logits, *io.out});
         const uint32_t B = io.batch, M = count_, D = dim_, W = words_, M4 = m4_;
         auto *p1 = logits_pass_.get(), *p2 = softmax_pass_.get(), *p3 = mean_pass_.get();
-        return [=](engine::CommandBuffer& cmd) {
+        return [=, logits = std::move(logits)](engine::CommandBuffer& cmd) {
+            (void)logits;
             struct { uint32_t batch, count, dim, m4; } push1{B, M, D, M4};
             cmd.dispatch(*p1, s1, push1, engine::groups_for(M4, 64), engine::groups_for(B, 8));
             cmd.barrier();  // RAW: the softmax reads the logits

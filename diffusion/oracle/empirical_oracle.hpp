@@ -20,7 +20,9 @@ namespace diffuscope::oracle {
 class EmpiricalOracle {
 public:
     // `pixels`: count × dim bytes (0 = −1, 255 = +1 after x₀ = 2·byte/255 − 1); `labels`: count values 0–9.
-    // `max_batch`: the largest batch a bound recorder may be given (the logits buffer is max_batch × count floats).
+    // `max_batch`: the largest batch a bound recorder may be given. Each bind owns its logits (max_batch × count
+    // floats), so forwards bound for different callers may be cut between passes and interleaved (the visualiser
+    // replays them a slice per frame) without one overwriting the other's logits.
     EmpiricalOracle(engine::Context&, std::span<const uint8_t> pixels, std::span<const uint8_t> labels, uint32_t dim,
                     uint32_t max_batch);
     Denoiser denoiser();
@@ -33,7 +35,7 @@ private:
     engine::Context* ctx_;
     uint32_t count_, dim_, words_, m4_, max_batch_;
     std::array<uint32_t, 11> class_start_{};
-    engine::Buffer images_, images_t_, half_norm_, classes_, logits_;
+    engine::Buffer images_, images_t_, half_norm_, classes_;
     std::unique_ptr<engine::ComputePipeline> logits_pass_, softmax_pass_, mean_pass_;
 };
 
