@@ -184,7 +184,8 @@ void VisChain::set_settings(const ChainSettings& s) {
                          (n.guidance != 1.0f && n.label_mode != LabelMode::unconditional) != guided();
     const bool view = n.view != settings_.view;
     if (op_pos_ == 0) step_ops_.clear();  // captured but not started: capture again with the new settings
-    if (mid_step() && (relabel || rebuild)) {  // finish the step in progress first
+    // Finish the step in progress first: even η and w live in a mapped buffer its remaining slices read.
+    if (mid_step()) {
         settings_pending_ = true;
         pending_settings_hold_ = n;
         return;
@@ -204,6 +205,7 @@ void VisChain::set_settings(const ChainSettings& s) {
     } else if (relabel) {
         continue_from_here();
     } else {
+        wait_idle();  // the host writes the parameters the last frames' slices read (mapped memory)
         for (uint32_t g = 0; g < chains_.size(); ++g) chains_[g]->set_options(options_for(g));
     }
     (void)view;  // the next copy_out picks the new prediction buffer
