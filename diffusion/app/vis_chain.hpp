@@ -99,6 +99,8 @@ public:
     void record_forward(engine::CommandBuffer&, uint32_t t);
 
     bool done() const { return sub_ >= run_ts_.size(); }
+    // Unique per VisChain ever made: a new chain (a new model) at a freed one's address is still "new".
+    uint64_t serial() const { return serial_; }
     double alpha_bar() const { return level_alpha_bar(sub_); }       // the level x_t is at
     double alpha_bar_next() const { return level_alpha_bar(sub_ + 1); }
     int step_index() const { return steps_done_; }
@@ -129,6 +131,11 @@ private:
     void apply_pending();            // the settings / schedule change deferred by a step in progress, once it ends
     void wait_idle();
 
+    static uint64_t next_serial() {
+        static uint64_t n = 0;
+        return ++n;
+    }
+    const uint64_t serial_ = next_serial();
     engine::Context* ctx_;
     Denoiser model_;
     const data::Mnist* train_;

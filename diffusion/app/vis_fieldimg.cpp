@@ -237,12 +237,12 @@ FieldImg::Key FieldImg::key_for(const Inputs& in, const FieldImgSettings& s) con
 uint32_t FieldImg::record_field(engine::CommandBuffer& cmd, const Inputs& in, const FieldImgSettings& s, double budget_ms,
                                 uint32_t slot) {
     if (!in.chain || !in.schedule) return 0;
-    if (in.chain != bound_chain_) {
+    if (!bound_to(*in.chain)) {
         if (!in.model) return 0;
         // A new chain comes with a new model (the panel's model pick): bind our batch to it; old fields are void.
         model_ = *in.model;
         forward_ = model_.bind(DenoiserIo{&model_x_, &model_level_, &model_label_, &model_out_, batch});
-        bound_chain_ = in.chain;
+        bound_serial_ = in.chain->serial();
         slices_[0].valid = slices_[1].valid = false;
         filling_ = false;
         filling_key_ = Key{};
@@ -484,9 +484,9 @@ void FieldImg::record_batch(engine::CommandBuffer& cmd, const FieldSlice& sl, ui
 }
 
 void FieldImg::record_overlay(engine::CommandBuffer& cmd, const VisChain& ch, bool score_view) {
-    if (&ch != overlay_chain_) {
+    if (ch.serial() != overlay_serial_) {
         overlay_set_ = overlay_pipe_.bind({ch.x_t(), ch.x0_hat(), ch.prediction(), overlay_});
-        overlay_chain_ = &ch;
+        overlay_serial_ = ch.serial();
     }
     const uint32_t n = ch.settings().chains, cols = uint32_t(std::ceil(std::sqrt(double(n)))), rows = (n + cols - 1) / cols;
     overlay_w_ = cols * 28 + cols + 1;

@@ -97,7 +97,7 @@ public:
 
     struct Inputs {
         const VisChain* chain = nullptr;
-        const Denoiser* model = nullptr;    // the chain's model: needed only when bound_chain() ≠ chain (a new model)
+        const Denoiser* model = nullptr;    // the chain's model: needed only when not bound_to(chain) (a new model)
         const data::Mnist* train = nullptr; // for the class means (may be null: PCA only)
         const HostSchedule* schedule = nullptr;
     };
@@ -127,7 +127,7 @@ public:
 
     const FieldSlice& shown_slice() const { return slices_[shown_]; }    // the complete field on screen
     const FieldSlice& filling_slice() const { return slices_[1 - shown_]; }
-    const VisChain* bound_chain() const { return bound_chain_; }
+    bool bound_to(const VisChain& c) const { return bound_serial_ == c.serial(); }
     bool filling() const { return filling_; }
     uint32_t filled() const { return next_; }  // points of the filling field evaluated (whole batches)
     // (α, β, ⟨q, u⟩, ⟨q, v⟩) per point of the last evaluated field, full length (tests read it).
@@ -168,8 +168,8 @@ private:
     VkDescriptorSet field_set_[2] = {VK_NULL_HANDLE, VK_NULL_HANDLE}, overlay_set_ = VK_NULL_HANDLE, quad_set_ = VK_NULL_HANDLE;
     Denoiser model_;
     Denoiser::Recorder forward_;
-    const VisChain* bound_chain_ = nullptr;  // the chain (and so the model) the batch is bound to
-    const VisChain* overlay_chain_ = nullptr;
+    uint64_t bound_serial_ = 0;    // the chain (and so the model) the batch is bound to (VisChain::serial)
+    uint64_t overlay_serial_ = 0;
     std::vector<slice::Vec> means_;
     const data::Mnist* means_of_ = nullptr;
     FieldSlice slices_[2];

@@ -17,7 +17,7 @@ void Visualiser::record_fieldimg(engine::CommandBuffer& cmd, engine::Timestamps&
     ts.begin(cmd, "field");
     // The model is fetched only when the field must bind to a new one (a UNet's denoiser() copies its weights).
     std::optional<Denoiser> model;
-    if (fieldimg_->bound_chain() != chain_.get()) model = model_->denoiser();
+    if (!fieldimg_->bound_to(*chain_)) model = model_->denoiser();
     // Its own GPU-time budget beside the sampler's; the sampler's too while the chains stand still.
     const bool chains_move = s_.playing && s_.scrub < 0 && !chain_->done();
     fieldimg_->record_field(cmd, {chain_.get(), model ? &*model : nullptr, train_ ? &*train_ : nullptr, &schedule_},
