@@ -268,24 +268,16 @@ uint32_t FieldImg::record_field(engine::CommandBuffer& cmd, const Inputs& in, co
     // are: as many as the measured mean GPU time per dispatch lets fit `budget_ms` (at least one). No budget: one
     // whole batch a frame; complete_now: all of them.
     const bool whole = s.complete_now || budget_ms <= 0;
-    uint32_t dispatches = 0;
-    double spent = 0;
+    Slice out;
     while (filling_) {
         if (ops_.empty()) {
             engine::CommandBuffer capture(*ctx_, ops_);
             record_batch(capture, sl, next_);
             op_pos_ = 0;
         }
-        for (; op_pos_ < ops_.size(); ++op_pos_) {
-            if (ops_.signature(op_pos_)) {
-                if (!whole && dispatches > 0 && spent + ms_per_dispatch_ > budget_ms) {
-                    slot_dispatches_[slot % slot_dispatches_.size()] = dispatches;
-                    return dispatches;  // the rest: next frame
-                }
-                ++dispatches;
-                spent += ms_per_dispatch_;
-            }
-            ops_.replay(cmd, op_pos_, op_pos_ + 1);
+        if (!replay_within_budget(cmd, ops_, op_pos_, whole ? 1e300 : budget_ms, out, &costs_, nullptr)) {
+            slot_raw_ms_[slot % slot_raw_ms_.size()] = out.raw_ms;
+            return out.dispatches;  // the rest: next frame
         }
         ops_.clear();
         op_pos_ = 0;
@@ -303,15 +295,14 @@ uint32_t FieldImg::record_field(engine::CommandBuffer& cmd, const Inputs& in, co
             break;  // one batch a frame
         }
     }
-    slot_dispatches_[slot % slot_dispatches_.size()] = dispatches;
-    return dispatches;
+    slot_raw_ms_[slot % slot_raw_ms_.size()] = out.raw_ms;
+    return out.dispatches;
 }
 
 void FieldImg::measured(uint32_t slot, double field_ms) {
-    uint32_t& d = slot_dispatches_[slot % slot_dispatches_.size()];
-    if (d == 0 || !(field_ms > 0)) return;
-    ms_per_dispatch_ = 0.7 * ms_per_dispatch_ + 0.3 * (field_ms / d);
-    d = 0;
+    double& raw = slot_raw_ms_[slot % slot_raw_ms_.size()];
+    if (field_ms > 0) costs_.calibrate(raw, field_ms);
+    raw = 0;
 }
 
 void FieldImg::take_snapshot(const Inputs& in, const FieldImgSettings& s, FieldSlice& sl) {

@@ -110,7 +110,7 @@ public:
                           uint32_t slot = 0);
     // The GPU time the field's work in `slot`'s last frame took (its timestamps, after the fence).
     void measured(uint32_t slot, double field_ms);
-    double ms_per_dispatch() const { return ms_per_dispatch_; }
+    double ms_per_dispatch() const { return costs_.scale(); }  // every dispatch weighs 1: the scale is ms per dispatch
     // After the tile passes: the heat map grid over the chains' x_t (the layout of the x_t grid: ⌈√N⌉ columns).
     void record_overlay(engine::CommandBuffer&, const VisChain&, bool score_view);
 
@@ -178,8 +178,10 @@ private:
     uint32_t next_ = 0;               // the first point of the batch in progress
     engine::CommandList ops_;         // the batch in progress, captured; empty between batches
     size_t op_pos_ = 0;               // its operations already replayed
-    double ms_per_dispatch_ = 1.0;    // measured, smoothed
-    std::array<uint32_t, 4> slot_dispatches_{};  // dispatches recorded in each frame slot's last frame
+    // The shared budget mechanism (vis_budget.hpp) without per-operation timers: every dispatch costs the same,
+    // calibrated by the "field" pass time of the slot that recorded it.
+    OpCosts costs_;
+    std::array<double, 4> slot_raw_ms_{};  // raw cost recorded in each frame slot's last frame
     Key filling_key_;
     uint32_t overlay_w_ = 0, overlay_h_ = 0;
 };
