@@ -32,6 +32,10 @@ void add_vis_options(CLI::App& cmd, VisOptions& o) {
     cmd.add_option("--dataset", o.dataset, "2-D field view's data set: gmm8, rings, moons or digits")
         ->check(CLI::IsMember({"gmm8", "rings", "moons", "digits"}));
     cmd.add_flag("--score", o.score, "2-D field view: arrows of the score instead of the denoise direction x̂₀ − x_t");
+    cmd.add_option("--field-model", o.field_model,
+                   "2-D field view: the exact field (closed form), a learned one (an MLP that trains while shown), "
+                   "the two side by side, or their difference (learned − exact)")
+        ->check(CLI::IsMember({"exact", "learned", "side-by-side", "difference"}));
     cmd.add_option("--slice-chain", o.slice_chain, "Image field view: the chain whose x_t the 2-D slice goes through")
         ->check(CLI::Range(0, 63));
     cmd.add_option("--slice-basis", o.slice_basis, "Image field view: the slice's plane is spanned by the directions "
@@ -88,6 +92,8 @@ VisSettings to_settings(const VisOptions& o) {
     const auto names = data::toy2d_names();
     s.field.dataset = int(std::find(names.begin(), names.end(), o.dataset) - names.begin());
     s.field.score = o.score;
+    for (int m = 0; m < 4; ++m)
+        if (o.field_model == field_model_name(FieldModel(m))) s.field.model = FieldModel(m);
     s.fieldimg.chain = o.slice_chain;
     s.fieldimg.basis = o.slice_basis == "pca" ? SliceBasis::pca : SliceBasis::class_means;
     s.fieldimg.a_is_label = o.slice_a < 0;
@@ -174,6 +180,7 @@ nlohmann::json settings_to_json(const VisSettings& s) {
         {"curve-log-snr", s.schedule.log_snr_points},
         {"dataset", s.field.dataset >= 0 && size_t(s.field.dataset) < names.size() ? names[size_t(s.field.dataset)] : names[0]},
         {"score", s.field.score},
+        {"field-model", field_model_name(s.field.model)},
         {"slice-chain", s.fieldimg.chain},
         {"slice-basis", s.fieldimg.basis == SliceBasis::pca ? "pca" : "means"},
         {"slice-a", s.fieldimg.a_is_label ? -1 : s.fieldimg.class_a},

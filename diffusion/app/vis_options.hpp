@@ -16,7 +16,7 @@ struct VisOptions {
     unsigned seed = 1;
     float guidance = 2, eta = 0, speed = 30, ui_scale = 1, budget = 8;  // w = 2: see assets/MODEL.md
     std::string schedule = "linear", view = "eps", labels = "fixed", colours = "grey", sampler = "ddim", data_dir, weights;
-    std::string dataset = "gmm8";
+    std::string dataset = "gmm8", field_model = "exact";
     bool score = false;
     // The image-mode field (vis_fieldimg.hpp): the slice's chain, basis, classes (a = −1: the chain's digit), grid.
     int slice_chain = 0, slice_a = -1, slice_b = 8, slice_grid = 11;

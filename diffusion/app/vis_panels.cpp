@@ -64,8 +64,19 @@ void Visualiser::panels(engine::ImGuiLayer& ui, VkExtent2D extent) {
             restart |= ImGui::SliderInt("particles", &s_.field.particles, 16, 1024, "%d", ImGuiSliderFlags_Logarithmic);
             restart |= ImGui::SliderInt("particle steps", &s_.field.steps, 5, 250);
             if (ImGui::Button("new particles")) restart = true;
+            int model = int(s_.field.model);
+            if (ImGui::Combo("model", &model, "exact (closed form)\0learned (MLP, trains here)\0exact | learned\0learned − exact\0")) {
+                s_.field.model = FieldModel(model);
+                restart = true;  // the learned panels need their own particles
+            }
+            if (s_.field.model != FieldModel::exact) {
+                ImGui::Checkbox("learn", &s_.field.learn);
+                ImGui::SameLine();
+                ImGui::TextDisabled("%llu steps, loss %.4f, %.1f ms/step", (unsigned long long)field_->learn_steps(),
+                                    field_->learn_loss(), field_->learn_step_ms());
+                ImGui::TextDisabled("MLP 3×96 SiLU, v-prediction, batch 256, AdamW, EMA 0.99");
+            }
             if (restart) field_restart_ = true;
-            ImGui::TextDisabled("model: the exact GMM denoiser (closed form)");
             ImGui::TextDisabled("sampler: DDIM η = 0 (probability-flow path)");
         }
     } else {
@@ -373,14 +384,32 @@ void Visualiser::field_canvas(engine::ImGuiLayer& ui) {
     }
     ImGui::Text("2-D field: %s   step %d of %d%s   ᾱ = %.4f   SNR = %.3g", field_->dataset().c_str(), field_->shown_slot(),
                 field_->steps(), s_.field.scrub >= 0 ? " (replay)" : "", ab, ab / std::max(1 - ab, 1e-12));
-    ImGui::TextUnformatted(s_.field.score ? "arrows: the exact score ∇log p_t(x_t) = (√ᾱ·x̂₀ − x_t)/(1 − ᾱ), shortened; colour = strength"
-                                          : "arrows: x̂₀ − x_t, where the exact denoiser sends each point; colour = length");
+    ImGui::TextUnformatted(s_.field.score ? "arrows: the score ∇log p_t(x_t) = (√ᾱ·x̂₀ − x_t)/(1 − ᾱ), shortened; colour = strength"
+                                          : "arrows: x̂₀ − x_t, where the denoiser sends each point; colour = length");
+    if (s_.field.model == FieldModel::difference)
+        ImGui::TextUnformatted("learned − exact: the network's error at each point (same scale as the field's arrows)");
+    const auto panels = field_->panels();
+    const float gap = ImGui::GetStyle().ItemSpacing.x, title = ImGui::GetTextLineHeightWithSpacing();
     ImVec2 avail = ImGui::GetContentRegionAvail();
-    float side = std::max(16.0f, std::min(avail.x, avail.y));
+    const float n = float(panels.size());
+    float side = std::max(16.0f, std::min((avail.x - gap * (n - 1)) / n, avail.y - title));
     Field2d* field = field_.get();
-    ui.custom(ImVec2(side, side), [field](VkCommandBuffer cb, VkExtent2D t, engine::Rect r, VkRect2D clip) {
-        field->draw(cb, t, r, &clip);
-    });
+    for (size_t i = 0; i < panels.size(); ++i) {
+        const Field2d::Panel panel = panels[i];
+        if (i) ImGui::SameLine();
+        ImGui::BeginGroup();
+        char label[96];
+        if (panel == Field2d::Panel::exact)
+            std::snprintf(label, sizeof label, "exact (closed form)");
+        else
+            std::snprintf(label, sizeof label, "%s, %llu training steps", panel == Field2d::Panel::learned ? "learned" : "learned − exact",
+                          (unsigned long long)field_->learn_steps());
+        ImGui::TextUnformatted(label);
+        ui.custom(ImVec2(side, side), [field, panel](VkCommandBuffer cb, VkExtent2D t, engine::Rect r, VkRect2D clip) {
+            field->draw(cb, t, r, &clip, panel);
+        });
+        ImGui::EndGroup();
+    }
 }
 
 void Visualiser::help_overlay() {

@@ -317,6 +317,9 @@ void Visualiser::frame(engine::Frame& f, engine::FrameTarget& target, engine::Im
     canvas(ui, f.extent);
     if (s_.help) help_overlay();
 
+    // The learned 2-D field trains in its own submissions, before this frame's work is submitted (which then
+    // reads the new weights); its steps take what the frame budget allows, at least one.
+    if (s_.mode == VisMode::field2d && !field_restart_) field_->train(s_.budget_ms);
     record_compute(f);
 
     const float bg = s_.lecture ? 0.0f : 0.08f;

@@ -6,6 +6,9 @@
 //           direction; the colour carries |d| / max_len, so far-away arrows read as long).
 //   mode 2: the particles as dots: items[i] = (x_i, 0, 0) from the chain's x (or a trajectory slot).
 //   mode 3: the trails as segments between trajectory slots s and s + 1 for s < `slots`: (x_s, x_{s+1}).
+//   mode 4: arrows of the learned model, whose output at the grid points is v̂ (v-prediction):
+//           x̂₀ = √ᾱ x_t − √(1 − ᾱ) v̂, then as mode 1.
+//   mode 5: the difference learned − exact of the two arrows (before shortening): the learned model's error.
 #include "diffusion/level.glsl"
 
 layout(local_size_x = 64) in;
@@ -16,11 +19,17 @@ layout(std430, binding = 3) writeonly buffer GridLabel { int grid_label[]; };
 layout(std430, binding = 4) readonly buffer GridOut { float grid_out[]; };
 layout(std430, binding = 5) writeonly buffer Items { vec4 items[]; };
 layout(std430, binding = 6) readonly buffer Traj { float traj[]; };
+layout(std430, binding = 7) readonly buffer GridV { float grid_v[]; };  // the learned model's v̂ on the grid
 layout(push_constant) uniform P {
     uint mode, k, t, n;          // grid side K; timestep t (level); particles n
     float lo, hi, max_len;       // grid domain [lo, hi]²; arrow length cap (data units)
     uint score, slot, slots;     // arrows: score (1) or x̂₀ − x (0); particles: trajectory slot; trails: slots drawn
 };
+
+// The arrow at x for the denoiser's guess x̂₀: the denoise direction, or the score by Tweedie.
+vec2 direction(Level L, vec2 x, vec2 x0) {
+    return score != 0u ? (L.sqrt_alpha_bar * x0 - x) / max(L.one_minus_alpha_bar, 1e-6) : x0 - x;
+}
 
 void main() {
     uint i = gl_GlobalInvocationID.x;
@@ -31,12 +40,17 @@ void main() {
         grid_x[2u * i + 1u] = lo + (float(i / k) + 0.5) * step;
         grid_level[i] = levels[t].log_snr;
         grid_label[i] = 10;
-    } else if (mode == 1u) {
+    } else if (mode == 1u || mode == 4u || mode == 5u) {
         if (i >= k * k) return;
         vec2 x = vec2(grid_x[2u * i], grid_x[2u * i + 1u]);
-        vec2 x0 = vec2(grid_out[2u * i], grid_out[2u * i + 1u]);
         Level L = levels[t];
-        vec2 d = score != 0u ? (L.sqrt_alpha_bar * x0 - x) / max(L.one_minus_alpha_bar, 1e-6) : x0 - x;
+        vec2 x0 = vec2(grid_out[2u * i], grid_out[2u * i + 1u]);
+        vec2 d = direction(L, x, x0);
+        if (mode != 1u) {
+            vec2 v = vec2(grid_v[2u * i], grid_v[2u * i + 1u]);
+            vec2 learned = direction(L, x, L.sqrt_alpha_bar * x - L.sqrt_one_minus_alpha_bar * v);
+            d = mode == 4u ? learned : learned - d;
+        }
         float len = length(d);
         // Shaft shortened to max_len; the length the colour map sees is kept in proportion (len/max_len ≤ 1).
         vec2 shown = len > max_len ? d * (max_len / len) : d;
