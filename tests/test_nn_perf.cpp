@@ -93,7 +93,7 @@ TEST(DISABLED_NnPerf, ConvGflops) {
             for (uint32_t tn : {2u, 4u, 8u}) {
                 nn::ConvTiles t = base;
                 t.tmb = tmb;
-                t.tn = tn;
+                t.tn = tn, t.tn_wide = 0;
                 labels.push_back("tmb" + std::to_string(tmb) + "-tn" + std::to_string(tn));
                 configs.push_back({labels.back().c_str(), t});
             }
@@ -112,7 +112,7 @@ TEST(DISABLED_NnPerf, ConvGflops) {
                 for (uint32_t tn : {2u, 4u, 8u}) {
                     if (tms > sg || tms * tmb > 16 || (tms * tmb == 16 && tn == 8)) continue;
                     nn::ConvTiles t = base;
-                    t.tms = tms, t.tmb = tmb, t.tn = tn;
+                    t.tms = tms, t.tmb = tmb, t.tn = tn, t.tn_wide = 0;
                     labels.push_back("tms" + std::to_string(tms) + "-tmb" + std::to_string(tmb) + "-tn" + std::to_string(tn));
                     configs.push_back({labels.back().c_str(), t});
                 }
@@ -120,6 +120,22 @@ TEST(DISABLED_NnPerf, ConvGflops) {
             nn::ConvTiles t = base;
             t.wg = wg;
             labels.push_back("wg" + std::to_string(wg));
+            configs.push_back({labels.back().c_str(), t});
+        }
+    } else if (sweep == "list") {
+        // NN_PERF_TILES="f:tms,tmb,tn,wg w:tco,tnw,wgw,cpl1 …": forward/dX tiles (f) or dW tiles (w) to time.
+        std::string list = std::getenv("NN_PERF_TILES") ? std::getenv("NN_PERF_TILES") : "";
+        for (size_t at = 0; at < list.size();) {
+            size_t end = list.find(' ', at);
+            if (end == std::string::npos) end = list.size();
+            const std::string item = list.substr(at, end - at);
+            at = end + 1;
+            unsigned v[4] = {0, 0, 0, 0};
+            if (item.size() < 3 || std::sscanf(item.c_str() + 2, "%u,%u,%u,%u", &v[0], &v[1], &v[2], &v[3]) != 4) continue;
+            nn::ConvTiles t = base;
+            if (item[0] == 'f') t.tms = v[0], t.tmb = v[1], t.tn = v[2], t.tn_wide = 0, t.wg = v[3];
+            else t.tco = v[0], t.tn_weight = v[1], t.wg_weight = v[2], t.cpl1 = v[3];
+            labels.push_back(item);
             configs.push_back({labels.back().c_str(), t});
         }
     } else if (sweep == "dw") {
