@@ -31,6 +31,9 @@ nn::ConvTiles tiles_for(const std::string& op, const engine::Context& ctx) {
         t.subgroup = false;
         t.tn = 2;
         t.tmb = 1;
+    } else if (op == "conv_wide") {  // 16 pixels per invocation on rows ≥ 14 wide (CPU drivers' default at large batches)
+        t.tn_wide = 16;
+        t.wg = 8;  // so that these small batches still get ≥ 4 workgroups with tn_wide (see pixels_for)
     } else if (op == "conv_odd") {  // tiles that divide nothing
         t.wg = 32;
         t.tms = std::min(5u, ctx.info().subgroup_size);
@@ -78,6 +81,9 @@ const Row k_table[] = {
     {"conv_odd", {3, 12, 9, 9, 17, 3, 1, 1}, 13, 5e-4, 5e-4},
     {"conv_odd", {3, 12, 14, 14, 7, 3, 2, 1}, 14, 5e-4, 5e-4},
     {"conv_odd", {17, 7, 7, 7, 12, 1, 1, 1}, 15, 5e-4, 5e-4},
+    {"conv_wide", {2, 5, 28, 28, 6, 3, 1, 1}, 16, 5e-4, 5e-4},
+    {"conv_wide", {2, 12, 14, 14, 5, 3, 2, 1}, 17, 5e-4, 5e-4},
+    {"conv_wide", {3, 7, 14, 14, 12, 1, 1, 0}, 18, 5e-4, 5e-4},
     // linear {N, In, Out}
     {"linear", {1, 7, 5}, 20, 2e-4, 2e-4},
     {"linear", {3, 64, 33}, 21, 2e-4, 2e-4},

@@ -23,7 +23,7 @@ ConvTiles ConvTiles::for_device(const engine::Context& ctx) {
         t.tn_weight = 4;
         // Forward and dX: 16 pixels per invocation on rows ≥ 14 wide halves the broadcasts per FMA (one
         // broadcast feeds TN FMAs); 7-wide rows keep 8 (16 would compute 9 dead pixels per row). On a GPU
-        // 16 × 16 accumulators would not fit the register file.
+        // 16 × 16 accumulators would not fit the register file. Small batches keep 8 (pixels_for).
         t.tn_wide = 16;
     }
     return t;
@@ -72,8 +72,12 @@ Kernel& Conv2d::pick(int kind, const ConvShape& s, uint32_t tmb, uint32_t tms, u
 // Channels per block: fewer when the layer has fewer channels than one block (conv_out has one output
 // channel: a block of 8 would compute 7 channels only to drop them). Any tms ≤ the subgroup size is valid.
 static uint32_t block_size_for(uint32_t channels, const ConvTiles& t) { return std::min(t.tms, channels); }
-// Pixels per invocation for rows `width` wide.
-static uint32_t pixels_for(uint32_t width, const ConvTiles& t) { return t.tn_wide && width >= 14 ? t.tn_wide : t.tn; }
+// Pixels per invocation for `rows` rows `width` wide: tn_wide on wide rows, unless that leaves fewer than 4
+// workgroups (at batch 1 a 28×28 layer would run as one workgroup, on one core of a CPU driver).
+static uint32_t pixels_for(uint64_t rows, uint32_t width, const ConvTiles& t) {
+    if (!t.tn_wide || width < 14) return t.tn;
+    return rows * ((width + t.tn_wide - 1) / t.tn_wide) >= 4ull * t.wg ? t.tn_wide : t.tn;
+}
 // Channel blocks per invocation: fewer when the layer has fewer channels.
 static uint32_t blocks_for(uint32_t channels, const ConvTiles& t) {
     const uint32_t tms = block_size_for(channels, t);
@@ -89,7 +93,7 @@ void Conv2d::forward(CommandBuffer& cmd, const ConvShape& s, View x, View w, Vie
     struct {
         uint32_t N, Cin, H, W, Cout, OH, OW, x_off, w_off, b_off, y_off, has_bias;
     } push{s.n, s.cin, s.h, s.w, s.cout, s.oh(), s.ow(), x.offset, w.offset, b ? b.offset : 0, y.offset, b ? 1u : 0u};
-    const uint32_t tn = pixels_for(s.ow(), tiles_);
+    const uint32_t tn = pixels_for(uint64_t(s.n) * s.oh(), s.ow(), tiles_);
     const uint64_t slots = uint64_t(s.n) * s.oh() * ((s.ow() + tn - 1) / tn);  // invocations
     const uint32_t tmb = blocks_for(s.cout, tiles_), tms = block_size_for(s.cout, tiles_);
     pick(0, s, tmb, tms, tn).dispatch(cmd, {x.buffer, w.buffer, b ? b.buffer : w.buffer, y.buffer}, push,
@@ -104,7 +108,7 @@ void Conv2d::backward_data(CommandBuffer& cmd, const ConvShape& s, View dy, View
     struct {
         uint32_t N, Cin, H, W, Cout, OH, OW, dy_off, w_off, dx_off, accumulate;
     } push{s.n, s.cin, s.h, s.w, s.cout, s.oh(), s.ow(), dy.offset, w.offset, dx.offset, accumulate ? 1u : 0u};
-    const uint32_t tn = pixels_for(s.w, tiles_);
+    const uint32_t tn = pixels_for(uint64_t(s.n) * s.h, s.w, tiles_);
     const uint64_t slots = uint64_t(s.n) * s.h * ((s.w + tn - 1) / tn);  // invocations
     const uint32_t tmb = blocks_for(s.cin, tiles_), tms = block_size_for(s.cin, tiles_);
     pick(1, s, tmb, tms, tn).dispatch(cmd, {dy.buffer, w.buffer, dx.buffer}, push, groups_for(slots, tiles_.wg),
