@@ -118,6 +118,9 @@ Errors run_groupnorm(engine::Context& ctx, const Row& r) {
     for (auto [nm, k] : {std::pair{"x", cnt}, {"gamma", size_t(c)}, {"beta", size_t(c)}, {"y", cnt}, {"stats", gs.stats_count()},
                          {"dy", cnt}, {"dx", cnt}, {"dgamma", size_t(c)}, {"dbeta", size_t(c)}, {"scratch", gs.scratch_count()}})
         a.add(nm, k);
+    // "groupnorm_silu" also runs the fused inference kernel y = SiLU(GroupNorm(x)) into its own tensors.
+    const bool fused = r.op == "groupnorm_silu";
+    if (fused) { a.add("ys", cnt); a.add("stats_s", gs.stats_count()); }
     a.allocate(ctx);
     a.put("x", x); a.put("gamma", gamma); a.put("beta", beta); a.put("dy", dy);
     nn::GroupNorm gn(ctx);
@@ -133,6 +136,14 @@ Errors run_groupnorm(engine::Context& ctx, const Row& r) {
     std::vector<double> stats;
     for (size_t i = 0; i < mean.size(); ++i) stats.insert(stats.end(), {mean[i], rstd[i]});
     e.fwd = std::max(max_rel_err(a.get("y"), y), max_rel_err(a.get("stats"), stats));
+    if (fused) {
+        run(ctx, [&](CommandBuffer& cmd) {
+            gn.forward_silu(cmd, gs, a.view("x"), a.view("gamma"), a.view("beta"), a.view("ys"), a.view("stats_s"));
+        });
+        std::vector<double> ys(cnt);
+        ref::silu_forward(y, ys);
+        e.fwd = std::max({e.fwd, max_rel_err(a.get("ys"), ys), max_rel_err(a.get("stats_s"), stats)});
+    }
     GradCheck gc{a};
     gc.first("dx", dx); gc.first("dgamma", dgamma); gc.first("dbeta", dbeta);
     e.guards = a.guards_intact();

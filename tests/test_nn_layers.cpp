@@ -13,7 +13,7 @@
 // Tolerances, per op. The error of a float32 sum of k terms near a zero crossing, measured against a floor
 // of 1e-3·max|ref|, reaches ~k·6e-8·|term|/floor, so the bounds grow with the reduction length:
 //   conv (Cin·K² ≤ 300 terms forward, N·OH·OW ≤ 2400 for dw): 5e-4     linear (≤ 128 terms): 2e-4
-//   GroupNorm (statistics over ≤ 3136 values): 3e-4                      SiLU (exp): 2e-5
+//   GroupNorm (statistics over ≤ 3136 values), also fused with SiLU: 3e-4 SiLU (exp): 2e-5
 //   bias_add dv, label_embed dtable, upsample dx (sums): 1e-4–2e-4      MSE (a sum, then a quotient): 1e-5
 //   copies (concat, label_embed forward, upsample forward, add's backward): 0 — they are exact
 //   sinusoidal: 6e-4 absolute (≈ 10 ulp of its largest argument, 1000)
@@ -31,6 +31,9 @@ nn::ConvTiles tiles_for(const std::string& op, const engine::Context& ctx) {
         t.subgroup = false;
         t.tn = 2;
         t.tmb = 1;
+    } else if (op == "conv_wide") {  // 16 pixels per invocation on rows ≥ 14 wide (CPU drivers' default at large batches)
+        t.tn_wide = 16;
+        t.wg = 8;  // so that these small batches still get ≥ 4 workgroups with tn_wide (see pixels_for)
     } else if (op == "conv_odd") {  // tiles that divide nothing
         t.wg = 32;
         t.tms = std::min(5u, ctx.info().subgroup_size);
@@ -78,6 +81,9 @@ const Row k_table[] = {
     {"conv_odd", {3, 12, 9, 9, 17, 3, 1, 1}, 13, 5e-4, 5e-4},
     {"conv_odd", {3, 12, 14, 14, 7, 3, 2, 1}, 14, 5e-4, 5e-4},
     {"conv_odd", {17, 7, 7, 7, 12, 1, 1, 1}, 15, 5e-4, 5e-4},
+    {"conv_wide", {2, 5, 28, 28, 6, 3, 1, 1}, 16, 5e-4, 5e-4},
+    {"conv_wide", {2, 12, 14, 14, 5, 3, 2, 1}, 17, 5e-4, 5e-4},
+    {"conv_wide", {3, 7, 14, 14, 12, 1, 1, 0}, 18, 5e-4, 5e-4},
     // linear {N, In, Out}
     {"linear", {1, 7, 5}, 20, 2e-4, 2e-4},
     {"linear", {3, 64, 33}, 21, 2e-4, 2e-4},
@@ -91,6 +97,10 @@ const Row k_table[] = {
     {"groupnorm", {3, 6, 14, 14, 1}, 34, 3e-4, 3e-4},
     {"groupnorm", {3, 12, 7, 7, 1}, 36, 3e-4, 3e-4},  // 12 channels in one group
     {"groupnorm_offset", {3, 12, 9, 9, 4}, 35, 3e-4, 3e-4},
+    // GroupNorm with the fused SiLU of inference (forward_silu) checked too; the same tolerance
+    {"groupnorm_silu", {3, 5, 7, 7, 5}, 37, 3e-4, 3e-4},
+    {"groupnorm_silu", {17, 12, 9, 9, 3}, 38, 3e-4, 3e-4},
+    {"groupnorm_silu", {3, 20, 14, 14, 4}, 39, 3e-4, 3e-4},
     // elementwise, data movement {N, C, H, W} (concat {N, Ca, Cb, H, W})
     {"silu", {3, 5, 9, 9}, 40, 2e-5, 2e-5},
     {"silu", {17, 3, 7, 7}, 41, 2e-5, 2e-5},

@@ -29,7 +29,7 @@ double cpu_now_ms() {
     return t.tv_sec * 1e3 + t.tv_nsec * 1e-6;
 }
 
-Timing time_conv(engine::Context& ctx, nn::Conv2d& conv, const nn::ConvShape& s, int reps) {
+Timing time_conv(engine::Context& ctx, nn::Conv2d& conv, const nn::ConvShape& s, int reps, unsigned passes = 7) {
     engine::Buffer x(ctx, s.x_count() * 4), w(ctx, s.w_count() * 4), b(ctx, s.cout * 4), y(ctx, s.y_count() * 4),
         dx(ctx, s.x_count() * 4), dw(ctx, s.w_count() * 4), db(ctx, s.cout * 4);
     engine::one_shot(ctx, [&](engine::CommandBuffer& cmd) {
@@ -40,6 +40,7 @@ Timing time_conv(engine::Context& ctx, nn::Conv2d& conv, const nn::ConvShape& s,
     });
     Timing t{};
     for (int pass = 0; pass < 3; ++pass) {
+        if (!(passes >> pass & 1)) continue;
         engine::Timestamps ts(ctx);
         engine::CommandBuffer cmd(ctx);
         cmd.begin();
@@ -81,12 +82,18 @@ TEST(DISABLED_NnPerf, ConvGflops) {
     configs.push_back({"default", base});
     std::vector<std::string> labels;  // owned names for the sweep
     labels.reserve(64);
-    if (std::getenv("NN_PERF_SWEEP")) {
+    // NN_PERF_SWEEP=1: the forward/dX tiles and the dW tiles; =fwd or =dw: a wider sweep of one of them
+    // (NN_PERF_PASSES=bitmask of fwd 1, dX 2, dW 4 limits what is timed). NN_PERF_SHAPES=unet: the UNet's
+    // own conv shapes (base 16, batch 64) instead of the reference set.
+    const std::string sweep = std::getenv("NN_PERF_SWEEP") ? std::getenv("NN_PERF_SWEEP") : "";
+    const unsigned passes = std::getenv("NN_PERF_PASSES") ? unsigned(std::atoi(std::getenv("NN_PERF_PASSES"))) : 7u;
+    const uint32_t sg = ctx.info().subgroup_size;
+    if (sweep == "1") {
         for (uint32_t tmb : {1u, 2u, 4u})
             for (uint32_t tn : {2u, 4u, 8u}) {
                 nn::ConvTiles t = base;
                 t.tmb = tmb;
-                t.tn = tn;
+                t.tn = tn, t.tn_wide = 0;
                 labels.push_back("tmb" + std::to_string(tmb) + "-tn" + std::to_string(tn));
                 configs.push_back({labels.back().c_str(), t});
             }
@@ -99,28 +106,88 @@ TEST(DISABLED_NnPerf, ConvGflops) {
                 labels.push_back("tco" + std::to_string(tco) + "-tnw" + std::to_string(tn));
                 configs.push_back({labels.back().c_str(), t});
             }
+    } else if (sweep == "fwd") {
+        for (uint32_t tms : {4u, 8u})
+            for (uint32_t tmb : {1u, 2u, 4u})
+                for (uint32_t tn : {2u, 4u, 8u}) {
+                    if (tms > sg || tms * tmb > 16 || (tms * tmb == 16 && tn == 8)) continue;
+                    nn::ConvTiles t = base;
+                    t.tms = tms, t.tmb = tmb, t.tn = tn, t.tn_wide = 0;
+                    labels.push_back("tms" + std::to_string(tms) + "-tmb" + std::to_string(tmb) + "-tn" + std::to_string(tn));
+                    configs.push_back({labels.back().c_str(), t});
+                }
+        for (uint32_t wg : {32u, 128u}) {
+            nn::ConvTiles t = base;
+            t.wg = wg;
+            labels.push_back("wg" + std::to_string(wg));
+            configs.push_back({labels.back().c_str(), t});
+        }
+    } else if (sweep == "list") {
+        // NN_PERF_TILES="f:tms,tmb,tn,wg w:tco,tnw,wgw,cpl1 …": forward/dX tiles (f) or dW tiles (w) to time.
+        std::string list = std::getenv("NN_PERF_TILES") ? std::getenv("NN_PERF_TILES") : "";
+        for (size_t at = 0; at < list.size();) {
+            size_t end = list.find(' ', at);
+            if (end == std::string::npos) end = list.size();
+            const std::string item = list.substr(at, end - at);
+            at = end + 1;
+            unsigned v[4] = {0, 0, 0, 0};
+            if (item.size() < 3 || std::sscanf(item.c_str() + 2, "%u,%u,%u,%u", &v[0], &v[1], &v[2], &v[3]) != 4) continue;
+            nn::ConvTiles t = base;
+            if (item[0] == 'f') t.tms = v[0], t.tmb = v[1], t.tn = v[2], t.tn_wide = 0, t.wg = v[3];
+            else t.tco = v[0], t.tn_weight = v[1], t.wg_weight = v[2], t.cpl1 = v[3];
+            labels.push_back(item);
+            configs.push_back({labels.back().c_str(), t});
+        }
+    } else if (sweep == "dw") {
+        for (uint32_t tco : {4u, 8u, 16u})
+            for (uint32_t tn : {2u, 4u, 8u})
+                for (uint32_t wgw : {8u, 32u}) {
+                    nn::ConvTiles t = base;
+                    t.tco = tco, t.tn_weight = tn, t.wg_weight = wgw;
+                    labels.push_back("tco" + std::to_string(tco) + "-tnw" + std::to_string(tn) + "-wgw" + std::to_string(wgw));
+                    configs.push_back({labels.back().c_str(), t});
+                }
+        for (uint32_t cpl : {1u, 2u, 4u}) {
+            nn::ConvTiles t = base;
+            t.cpl1 = cpl;
+            labels.push_back("cpl" + std::to_string(cpl));
+            configs.push_back({labels.back().c_str(), t});
+        }
     }
-    const nn::ConvShape shapes[] = {
+    const std::vector<nn::ConvShape> reference_shapes = {
         {64, 32, 28, 28, 32, 3, 1},  // the brief's reference shape
         {64, 64, 14, 14, 64, 3, 1},
         {64, 64, 7, 7, 64, 3, 1},
         {64, 32, 28, 28, 64, 3, 2},  // downsampling
         {64, 96, 14, 14, 32, 1, 1},  // a 1×1 skip projection
     };
+    // The UNet's (base 16, batch 64; docs/model.md): conv_in, the blocks' convs and skips, the downsamplings.
+    const std::vector<nn::ConvShape> unet_shapes = {
+        {64, 1, 28, 28, 16, 3, 1},  {64, 16, 28, 28, 16, 3, 1}, {64, 16, 28, 28, 16, 3, 2}, {64, 16, 14, 14, 32, 3, 1},
+        {64, 32, 14, 14, 32, 3, 1}, {64, 16, 14, 14, 32, 1, 1}, {64, 32, 14, 14, 32, 3, 2}, {64, 32, 7, 7, 64, 3, 1},
+        {64, 64, 7, 7, 64, 3, 1},   {64, 32, 7, 7, 64, 1, 1},   {64, 96, 14, 14, 32, 3, 1}, {64, 96, 14, 14, 32, 1, 1},
+        {64, 48, 28, 28, 16, 3, 1}, {64, 48, 28, 28, 16, 1, 1}, {64, 16, 28, 28, 1, 3, 1},
+    };
+    const char* which = std::getenv("NN_PERF_SHAPES");
+    const auto& shapes = which && std::string(which) == "unet" ? unet_shapes : reference_shapes;
     for (auto& c : configs) {
         nn::Conv2d conv(ctx, c.t);
+        double sum_ms[3] = {0, 0, 0};
         for (const auto& s : shapes) {
-            Timing t = time_conv(ctx, conv, s, reps);
+            Timing t = time_conv(ctx, conv, s, reps, passes);
+            for (int p = 0; p < 3; ++p) sum_ms[p] += t.ms[p];
             const double gf = s.flops() * 1e-9;
             std::printf("[perf] %-11s N=%u %3u->%-3u %2ux%-2u K=%u s=%u %.3f GFLOP |", c.name, s.n, s.cin, s.cout, s.h,
                         s.w, s.k, s.stride, gf);
             const char* names[3] = {"fwd", "dX", "dW+db"};
             for (int p = 0; p < 3; ++p)
-                std::printf(" %s %6.1f ms %5.2f GFLOP/s (cpu %6.1f ms) |", names[p], t.ms[p], gf / (t.ms[p] * 1e-3),
-                            t.cpu_ms[p]);
+                if (passes >> p & 1)
+                    std::printf(" %s %6.1f ms %5.2f GFLOP/s (cpu %6.1f ms) |", names[p], t.ms[p], gf / (t.ms[p] * 1e-3),
+                                t.cpu_ms[p]);
             std::printf("\n");
             if (std::getenv("NN_PERF_FIRST")) break;
         }
+        std::printf("[sum]  %-22s fwd %7.1f ms  dX %7.1f ms  dW %7.1f ms\n", c.name, sum_ms[0], sum_ms[1], sum_ms[2]);
     }
 }
 
@@ -232,6 +299,92 @@ TEST(DISABLED_NnPerf, LoadKinds) {
         for (auto& t : ts.read()) best = std::min(best, t.ms);
         std::printf("[load] %-16s %.3f ms  %.3f ns per load per invocation\n", names[mode], best,
                     best * 1e6 / (double(groups) * 64 * L));
+    }
+}
+
+}  // namespace
+
+#include "diffusion/model/unet.hpp"
+
+#include <chrono>
+#include <map>
+#include <random>
+
+namespace {
+
+// The UNet (base 16) as `diffuscope bench` times it — forward at batch 16 and 64, forward + backward at
+// batch 64 — in a few seconds, with the per-layer GPU times summed by kind (conv forward, dX, dW, GroupNorm,
+// SiLU, the rest) and the wall time of the whole submission (which also holds the gaps between layers that
+// per-layer timestamps miss on lavapipe). NN_PERF_LAYERS=1 also prints every layer.
+TEST(DISABLED_NnPerf, UNetPasses) {
+    engine::ContextOptions o;
+    o.quiet = true;
+    if (const char* d = std::getenv("DIFFUSCOPE_TEST_DEVICE")) o.device_index = std::atoi(d);
+    engine::Context ctx(o);
+    if (!engine::Timestamps(ctx).supported()) GTEST_SKIP() << "no timestamps";
+    const int reps = std::getenv("NN_PERF_REPS") ? std::atoi(std::getenv("NN_PERF_REPS")) : 3;
+    nn::UNetConfig cfg;
+    auto table = nn::unet_params(cfg);
+    auto params = nn::unet_init(cfg, table, 1);
+    std::mt19937 gen(5);
+    std::normal_distribution<float> d(0.0f, 0.05f);
+    for (auto& v : params) v += d(gen);  // no zero-initialised output layer: every path does real work
+    auto kind = [](const std::string& n) -> std::string {
+        const bool conv = n.find("conv") != std::string::npos || n.find("skip") != std::string::npos ||
+                          n.find("downsample") != std::string::npos;
+        const bool dw = n.size() > 3 && n.compare(n.size() - 3, 3, " dW") == 0;
+        const bool dx = n.size() > 3 && n.compare(n.size() - 3, 3, " dX") == 0;
+        if (conv) return dw ? "conv dW" : dx ? "conv dX" : "conv fwd";
+        if (n.find("norm") != std::string::npos) return n.find("bwd") != std::string::npos ? "norm bwd" : "norm fwd";
+        if (n.find("silu") != std::string::npos) return "silu";
+        return "other";
+    };
+    std::printf("device: %s\n", ctx.info().name.c_str());
+    for (auto [batch, training] : {std::pair{16u, false}, std::pair{64u, false}, std::pair{64u, true}}) {
+        nn::UNet net(ctx, cfg, batch, training);
+        net.param_buffer().upload(params);
+        engine::Buffer x(ctx, batch * 784 * 4), level(ctx, batch * 4), label(ctx, batch * 4), y(ctx, batch * 784 * 4);
+        std::vector<float> hx(batch * 784), hl(batch);
+        std::vector<int32_t> hlab(batch);
+        for (auto& v : hx) v = d(gen) * 20;
+        for (uint32_t i = 0; i < batch; ++i) hl[i] = -8.0f + 16.0f * i / (batch - 1), hlab[i] = int32_t(i % 11);
+        x.upload(hx);
+        level.upload(hl);
+        label.upload(hlab);
+        engine::Timestamps ts(ctx, 512);
+        engine::CommandBuffer plain(ctx), profiled(ctx);
+        for (int pass = 0; pass < 2; ++pass) {
+            engine::CommandBuffer& cmd = pass ? profiled : plain;
+            net.set_profiler(pass ? &ts : nullptr);
+            cmd.begin();
+            if (pass) ts.reset(cmd);
+            net.record_forward(cmd, x, level, label, y);
+            if (training) {
+                cmd.barrier();  // RAW: the backward reads the forward's activations (dout = x, any tensor will do)
+                net.record_backward(cmd, x);
+            }
+            cmd.end();
+        }
+        plain.submit_and_wait();  // warm-up: pipelines finish compiling on their first run
+        double wall = 1e30, total = 1e30;
+        std::vector<engine::PassTime> best;
+        for (int r = 0; r < reps; ++r) {
+            const auto t0 = std::chrono::steady_clock::now();
+            plain.submit_and_wait();
+            wall = std::min(wall, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+            profiled.submit_and_wait();
+            auto t = ts.read();
+            double sum = 0;
+            for (auto& p : t) sum += p.ms;
+            if (sum < total) total = sum, best = t;
+        }
+        std::map<std::string, double> by_kind;
+        for (auto& p : best) by_kind[kind(p.name)] += p.ms;
+        std::printf("[unet] %s b%-2u wall %7.1f ms | layers %7.1f ms |", training ? "train" : "fwd  ", batch, wall, total);
+        for (auto& [k, ms] : by_kind) std::printf(" %s %.1f |", k.c_str(), ms);
+        std::printf("\n");
+        if (std::getenv("NN_PERF_LAYERS"))
+            for (auto& p : best) std::printf("    %-24s %8.2f ms\n", p.name.c_str(), p.ms);
     }
 }
 

@@ -14,6 +14,18 @@ ConvTiles ConvTiles::for_device(const engine::Context& ctx) {
     const auto& info = ctx.info();
     t.subgroup = info.subgroup_ballot && info.subgroup_size >= 2;
     t.tms = t.subgroup ? std::min(8u, info.subgroup_size) : 8u;
+    // dW on a CPU driver (measured on llvmpipe, NnPerf.ConvGflops NN_PERF_SHAPES=unet, issue 8): one-subgroup
+    // workgroups, so the tile needs no shared-memory reduction between subgroups or barrier, and 4 pixels per
+    // step, so the TCO·TN broadcast dy values stay few — together ~25 % less dW time than 32 × 8. A GPU keeps
+    // 32-invocation workgroups (a multiple of tms either way).
+    if (info.type == VK_PHYSICAL_DEVICE_TYPE_CPU) {
+        t.wg_weight = t.subgroup ? std::max(t.tms, info.subgroup_size) : t.tms;  // tms divides the subgroup size
+        t.tn_weight = 4;
+        // Forward and dX: 16 pixels per invocation on rows ≥ 14 wide halves the broadcasts per FMA (one
+        // broadcast feeds TN FMAs); 7-wide rows keep 8 (16 would compute 9 dead pixels per row). On a GPU
+        // 16 × 16 accumulators would not fit the register file. Small batches keep 8 (pixels_for).
+        t.tn_wide = 16;
+    }
     return t;
 }
 
@@ -22,8 +34,8 @@ Conv2d::Conv2d(engine::Context& ctx, const ConvTiles& t) : ctx_(&ctx), tiles_(t)
     if (t.subgroup && (t.tms < 1 || t.tms > ctx.info().subgroup_size))
         throw std::invalid_argument("Conv2d: tms = " + std::to_string(t.tms) + " must be between 1 and the subgroup size " +
                                     std::to_string(ctx.info().subgroup_size));
-    if (t.tn < 2 || t.tn % 2 || t.tmb < 1 || t.wg < 1 || t.tco < 1 || t.tn_weight < 1 || t.cpl1 < 1 || t.wg_weight % t.tms)
-        throw std::invalid_argument("Conv2d: tiles need tn even and ≥ 2, tmb, tco, tn_weight ≥ 1, wg_weight a multiple of tms");
+    if (t.tn < 2 || t.tn % 2 || (t.tn_wide && (t.tn_wide < 2 || t.tn_wide % 2)) || t.tmb < 1 || t.wg < 1 || t.tco < 1 || t.tn_weight < 1 || t.cpl1 < 1 || t.wg_weight % t.tms)
+        throw std::invalid_argument("Conv2d: tiles need tn (and tn_wide unless 0) even and ≥ 2, tmb, tco, tn_weight ≥ 1, wg_weight a multiple of tms");
     const uint64_t shared = uint64_t(t.wg_weight) * (t.tco * std::max(9u, t.cpl1) + t.tco) * 4;
     if (shared > ctx.info().shared_memory_bytes)
         throw std::invalid_argument("Conv2d: the dW tile needs " + std::to_string(shared) + " bytes of shared memory, the device has " +
@@ -41,25 +53,35 @@ static void check_conv(const char* what, const ConvShape& s) {
         throw std::invalid_argument(std::string(what) + ": stride " + std::to_string(s.stride) + " (1 or 2 supported)");
 }
 
-Kernel& Conv2d::pick(int kind, const ConvShape& s, uint32_t tmb) {
-    auto& k = kernels_[{uint32_t(kind), s.k, s.stride, tmb}];
+Kernel& Conv2d::pick(int kind, const ConvShape& s, uint32_t tmb, uint32_t tms, uint32_t tn) {
+    auto& k = kernels_[{uint32_t(kind), s.k, s.stride, tmb, tms, tn}];
     if (!k) {
         static const char* const shader[3] = {"nn/conv2d_forward.comp", "nn/conv2d_backward_data.comp",
                                               "nn/conv2d_backward_weight.comp"};
         const uint32_t sub = tiles_.subgroup ? 1u : 0u;
         engine::PipelineDesc d{shader[kind], kind == 1 ? 3u : 4u, kind == 0 ? 12u * 4 : kind == 1 ? 11u * 4 : 13u * 4, {}};
         if (kind < 2)
-            d.spec = {tiles_.wg, tmb, tiles_.tn, s.k, s.stride, tiles_.tms, sub};
-        else
-            d.spec = {tiles_.wg_weight, tiles_.tco, tiles_.tn_weight, s.k, s.stride, tiles_.tms, sub, s.k == 1 ? tiles_.cpl1 : 1u};
+            d.spec = {tiles_.wg, tmb, tn, s.k, s.stride, tms, sub};
+        else  // tmb is the dW kernel's TCO here
+            d.spec = {tiles_.wg_weight, tmb, tiles_.tn_weight, s.k, s.stride, tiles_.tms, sub, s.k == 1 ? tiles_.cpl1 : 1u};
         k = std::make_unique<Kernel>(*ctx_, d);
     }
     return *k;
 }
 
-// Channel blocks per invocation: fewer when the layer has fewer channels (the last conv has one).
+// Channels per block: fewer when the layer has fewer channels than one block (conv_out has one output
+// channel: a block of 8 would compute 7 channels only to drop them). Any tms ≤ the subgroup size is valid.
+static uint32_t block_size_for(uint32_t channels, const ConvTiles& t) { return std::min(t.tms, channels); }
+// Pixels per invocation for `rows` rows `width` wide: tn_wide on wide rows, unless that leaves fewer than 4
+// workgroups (at batch 1 a 28×28 layer would run as one workgroup, on one core of a CPU driver).
+static uint32_t pixels_for(uint64_t rows, uint32_t width, const ConvTiles& t) {
+    if (!t.tn_wide || width < 14) return t.tn;
+    return rows * ((width + t.tn_wide - 1) / t.tn_wide) >= 4ull * t.wg ? t.tn_wide : t.tn;
+}
+// Channel blocks per invocation: fewer when the layer has fewer channels.
 static uint32_t blocks_for(uint32_t channels, const ConvTiles& t) {
-    return std::min(t.tmb, (channels + t.tms - 1) / t.tms);
+    const uint32_t tms = block_size_for(channels, t);
+    return std::min(t.tmb, (channels + tms - 1) / tms);
 }
 
 void Conv2d::forward(CommandBuffer& cmd, const ConvShape& s, View x, View w, View b, View y) {
@@ -71,10 +93,11 @@ void Conv2d::forward(CommandBuffer& cmd, const ConvShape& s, View x, View w, Vie
     struct {
         uint32_t N, Cin, H, W, Cout, OH, OW, x_off, w_off, b_off, y_off, has_bias;
     } push{s.n, s.cin, s.h, s.w, s.cout, s.oh(), s.ow(), x.offset, w.offset, b ? b.offset : 0, y.offset, b ? 1u : 0u};
-    const uint64_t slots = uint64_t(s.n) * s.oh() * ((s.ow() + tiles_.tn - 1) / tiles_.tn);  // invocations
-    const uint32_t tmb = blocks_for(s.cout, tiles_);
-    pick(0, s, tmb).dispatch(cmd, {x.buffer, w.buffer, b ? b.buffer : w.buffer, y.buffer}, push,
-                             groups_for(slots, tiles_.wg), groups_for(s.cout, tmb * tiles_.tms));
+    const uint32_t tn = pixels_for(uint64_t(s.n) * s.oh(), s.ow(), tiles_);
+    const uint64_t slots = uint64_t(s.n) * s.oh() * ((s.ow() + tn - 1) / tn);  // invocations
+    const uint32_t tmb = blocks_for(s.cout, tiles_), tms = block_size_for(s.cout, tiles_);
+    pick(0, s, tmb, tms, tn).dispatch(cmd, {x.buffer, w.buffer, b ? b.buffer : w.buffer, y.buffer}, push,
+                                  groups_for(slots, tiles_.wg), groups_for(s.cout, tmb * tms));
 }
 
 void Conv2d::backward_data(CommandBuffer& cmd, const ConvShape& s, View dy, View w, View dx, bool accumulate) {
@@ -85,10 +108,11 @@ void Conv2d::backward_data(CommandBuffer& cmd, const ConvShape& s, View dy, View
     struct {
         uint32_t N, Cin, H, W, Cout, OH, OW, dy_off, w_off, dx_off, accumulate;
     } push{s.n, s.cin, s.h, s.w, s.cout, s.oh(), s.ow(), dy.offset, w.offset, dx.offset, accumulate ? 1u : 0u};
-    const uint64_t slots = uint64_t(s.n) * s.h * ((s.w + tiles_.tn - 1) / tiles_.tn);  // invocations
-    const uint32_t tmb = blocks_for(s.cin, tiles_);
-    pick(1, s, tmb).dispatch(cmd, {dy.buffer, w.buffer, dx.buffer}, push, groups_for(slots, tiles_.wg),
-                             groups_for(s.cin, tmb * tiles_.tms));
+    const uint32_t tn = pixels_for(uint64_t(s.n) * s.h, s.w, tiles_);
+    const uint64_t slots = uint64_t(s.n) * s.h * ((s.w + tn - 1) / tn);  // invocations
+    const uint32_t tmb = blocks_for(s.cin, tiles_), tms = block_size_for(s.cin, tiles_);
+    pick(1, s, tmb, tms, tn).dispatch(cmd, {dy.buffer, w.buffer, dx.buffer}, push, groups_for(slots, tiles_.wg),
+                                  groups_for(s.cin, tmb * tms));
 }
 
 void Conv2d::backward_weight(CommandBuffer& cmd, const ConvShape& s, View x, View dy, View dw, View db, bool accumulate) {
@@ -102,8 +126,9 @@ void Conv2d::backward_weight(CommandBuffer& cmd, const ConvShape& s, View x, Vie
     } push{s.n,       s.cin,     s.h,       s.w, s.cout, s.oh(), s.ow(), x.offset, dy.offset, dw.offset, db ? db.offset : 0,
            db ? 1u : 0u, accumulate ? 1u : 0u};
     const uint32_t cin_per_group = tiles_.tms * (s.k == 1 ? tiles_.cpl1 : 1u);
-    pick(2, s, 0).dispatch(cmd, {x.buffer, dy.buffer, dw.buffer, db ? db.buffer : dw.buffer}, push,
-                           groups_for(s.cin, cin_per_group), groups_for(s.cout, tiles_.tco));
+    const uint32_t tco = std::min(tiles_.tco, s.cout);  // conv_out has one output channel, not 16
+    pick(2, s, tco, 0, 0).dispatch(cmd, {x.buffer, dy.buffer, dw.buffer, db ? db.buffer : dw.buffer}, push,
+                                groups_for(s.cin, cin_per_group), groups_for(s.cout, tco));
 }
 
 // ---- linear ------------------------------------------------------------------------------------------

@@ -26,7 +26,8 @@ static uint32_t u32(uint64_t v, const char* what) {
 // ---- GroupNorm ---------------------------------------------------------------------------------------
 
 GroupNorm::GroupNorm(engine::Context& ctx)
-    : fwd_(ctx, {"nn/groupnorm_forward.comp", 5, 10 * 4, {reduce_wg(ctx)}}),
+    : fwd_(ctx, {"nn/groupnorm_forward.comp", 5, 10 * 4, {reduce_wg(ctx), 0}}),
+      fwd_silu_(ctx, {"nn/groupnorm_forward.comp", 5, 10 * 4, {reduce_wg(ctx), 1}}),
       bwd_(ctx, {"nn/groupnorm_backward.comp", 6, 11 * 4, {reduce_wg(ctx)}}),
       bwd_params_(ctx, {"nn/groupnorm_backward_params.comp", 3, 6 * 4}) {}
 
@@ -42,6 +43,15 @@ static void check_gn(const char* what, const GroupNormShape& s) {
 }
 
 void GroupNorm::forward(CommandBuffer& cmd, const GroupNormShape& s, View x, View gamma, View beta, View y, View stats) {
+    record_forward(cmd, s, x, gamma, beta, y, stats, fwd_);
+}
+
+void GroupNorm::forward_silu(CommandBuffer& cmd, const GroupNormShape& s, View x, View gamma, View beta, View y, View stats) {
+    record_forward(cmd, s, x, gamma, beta, y, stats, fwd_silu_);
+}
+
+void GroupNorm::record_forward(CommandBuffer& cmd, const GroupNormShape& s, View x, View gamma, View beta, View y, View stats,
+                               Kernel& kernel) {
     check_gn("group_norm.forward", s);
     check_view("group_norm.forward: x", x, s.count());
     check_view("group_norm.forward: gamma", gamma, s.c);
@@ -52,7 +62,7 @@ void GroupNorm::forward(CommandBuffer& cmd, const GroupNormShape& s, View x, Vie
         uint32_t N, C, HW, G, x_off, gamma_off, beta_off, y_off, stats_off;
         float eps;
     } push{s.n, s.c, s.hw, s.groups, x.offset, gamma.offset, beta.offset, y.offset, stats.offset, s.eps};
-    fwd_.dispatch(cmd, {x.buffer, gamma.buffer, beta.buffer, y.buffer, stats.buffer}, push, s.n * s.groups);
+    kernel.dispatch(cmd, {x.buffer, gamma.buffer, beta.buffer, y.buffer, stats.buffer}, push, s.n * s.groups);
 }
 
 void GroupNorm::backward(CommandBuffer& cmd, const GroupNormShape& s, View x, View gamma, View dy, View stats, View dx,

@@ -46,6 +46,7 @@ struct ConvTiles {
     uint32_t tms = 8;             // channels per subgroupBroadcast block (≤ subgroup size)
     uint32_t tmb = 2;             // blocks per invocation: an invocation owns tmb·tms channels
     uint32_t tn = 8;              // consecutive pixels of a row per invocation (even: stride-2 dX needs it)
+    uint32_t tn_wide = 0;         // the same for rows ≥ 14 wide (0: tn); 16 on CPU drivers (conv.cpp)
     bool subgroup = true;         // false: no broadcasts, each invocation loads its weights itself
     uint32_t wg_weight = 32;      // invocations per workgroup of the dW kernel (shared memory: wg·(cpl·tco·K²+tco) floats)
     uint32_t tco = 16;            // dW tile: output channels per workgroup (the dy values shared per step)
@@ -70,11 +71,12 @@ public:
     const ConvTiles& tiles() const { return tiles_; }
 
 private:
-    // The pipeline of `kind` (0 forward, 1 backward data, 2 backward weight) for (K, stride, channel blocks).
-    Kernel& pick(int kind, const ConvShape&, uint32_t tmb);
+    // The pipeline of `kind` (0 forward, 1 backward data, 2 backward weight) for (K, stride, channel blocks,
+    // channels per block, pixels per invocation); for kind 2, tmb is the output channels per workgroup (TCO).
+    Kernel& pick(int kind, const ConvShape&, uint32_t tmb, uint32_t tms, uint32_t tn);
     engine::Context* ctx_;
     ConvTiles tiles_;
-    std::map<std::array<uint32_t, 4>, std::unique_ptr<Kernel>> kernels_;
+    std::map<std::array<uint32_t, 6>, std::unique_ptr<Kernel>> kernels_;
 };
 
 // ---- linear ------------------------------------------------------------------------------------------
@@ -109,13 +111,17 @@ public:
     explicit GroupNorm(engine::Context&);
     // y = (x − μ)/σ·γ + β per (n, group); writes (μ, 1/σ) to `stats` for the backward.
     void forward(engine::CommandBuffer&, const GroupNormShape&, View x, View gamma, View beta, View y, View stats);
+    // y = SiLU(GroupNorm(x)) in one pass, for inference (a backward needs the GroupNorm output itself).
+    void forward_silu(engine::CommandBuffer&, const GroupNormShape&, View x, View gamma, View beta, View y, View stats);
     // dx (+)= …, dγ (+)= Σ dy·x̂, dβ (+)= Σ dy. Two dispatches with a barrier between them: the first writes
     // dx and, into `scratch` (scratch_count() floats), the per-(n, c) sums the second turns into dγ, dβ.
     void backward(engine::CommandBuffer&, const GroupNormShape&, View x, View gamma, View dy, View stats, View dx,
                   View dgamma, View dbeta, View scratch, bool accumulate = false);
 
 private:
-    Kernel fwd_, bwd_, bwd_params_;
+    void record_forward(engine::CommandBuffer&, const GroupNormShape&, View x, View gamma, View beta, View y, View stats,
+                        Kernel&);
+    Kernel fwd_, fwd_silu_, bwd_, bwd_params_;
 };
 
 // ---- elementwise and data movement -------------------------------------------------------------------

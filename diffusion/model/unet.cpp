@@ -228,18 +228,18 @@ UNet::UNet(engine::Context& ctx, const UNetConfig& cfg, uint32_t batch, bool tra
         s.cat1 = alloc(N * (c2 + c1) * P14);
         s.upu = alloc(N * c1 * P28);
         s.cat0 = alloc(N * (c1 + c0) * P28);
-        s.gout = alloc(N * c0 * P28);
+        if (training) s.gout = alloc(N * c0 * P28);  // inference fuses norm_out and its SiLU
         s.aout = alloc(N * c0 * P28);
         s.stats_out = alloc(2 * N * cfg.groups).v;
         for (const auto& spec : block_specs(cfg)) {
             Block b;
             b.spec = spec;
             uint64_t in = N * spec.cin * spec.res * spec.res, o = N * spec.cout * spec.res * spec.res;
-            b.g1 = alloc(in);
+            if (training) b.g1 = alloc(in);  // inference fuses norm1 and its SiLU
             b.a1 = alloc(in);
             b.h1 = alloc(o);
             b.pvec = alloc(N * spec.cout);
-            b.g2 = alloc(o);
+            if (training) b.g2 = alloc(o);
             b.a2 = alloc(o);
             b.h2 = alloc(o);
             if (spec.cin != spec.cout) b.skip = alloc(o);
@@ -305,11 +305,17 @@ void UNet::block_forward(engine::CommandBuffer& cmd, Block& b, View x) {
     const std::string n = sp.name;
     const uint32_t N = batch_, hw = sp.res * sp.res;
     const Saved& s = *s_;
+    // Inference fuses each GroupNorm with the SiLU after it (the backward needs g1, g2 themselves).
     mark(cmd, n + ".norm1");
-    norm_.forward(cmd, {N, sp.cin, hw, cfg_.groups}, x, p(n + ".norm1.weight"), p(n + ".norm1.bias"), b.g1.v, b.stats1);
-    cmd.barrier();  // RAW: SiLU reads the normalised input
-    mark(cmd, n + ".silu");
-    silu_.forward(cmd, b.g1.count, b.g1.v, b.a1.v);
+    if (training_) {
+        norm_.forward(cmd, {N, sp.cin, hw, cfg_.groups}, x, p(n + ".norm1.weight"), p(n + ".norm1.bias"), b.g1.v, b.stats1);
+        cmd.barrier();  // RAW: SiLU reads the normalised input
+        mark(cmd, n + ".silu");
+        silu_.forward(cmd, b.g1.count, b.g1.v, b.a1.v);
+    } else {
+        norm_.forward_silu(cmd, {N, sp.cin, hw, cfg_.groups}, x, p(n + ".norm1.weight"), p(n + ".norm1.bias"), b.a1.v,
+                           b.stats1);
+    }
     cmd.barrier();
     mark(cmd, n + ".cond");
     linear_.forward(cmd, {N, cfg_.cond_dim, sp.cout}, s.c_act.v, p(n + ".cond.weight"), p(n + ".cond.bias"), b.pvec.v);
@@ -322,11 +328,16 @@ void UNet::block_forward(engine::CommandBuffer& cmd, Block& b, View x) {
     bias_.forward(cmd, N * sp.cout, hw, b.h1.v, b.pvec.v, b.h1.v);  // in place: h1 ← h1 + pvec
     cmd.barrier();
     mark(cmd, n + ".norm2");
-    norm_.forward(cmd, {N, sp.cout, hw, cfg_.groups}, b.h1.v, p(n + ".norm2.weight"), p(n + ".norm2.bias"), b.g2.v,
-                  b.stats2);
-    cmd.barrier();
-    mark(cmd, n + ".silu");
-    silu_.forward(cmd, b.g2.count, b.g2.v, b.a2.v);
+    if (training_) {
+        norm_.forward(cmd, {N, sp.cout, hw, cfg_.groups}, b.h1.v, p(n + ".norm2.weight"), p(n + ".norm2.bias"), b.g2.v,
+                      b.stats2);
+        cmd.barrier();  // RAW: SiLU reads the normalised h1
+        mark(cmd, n + ".silu");
+        silu_.forward(cmd, b.g2.count, b.g2.v, b.a2.v);
+    } else {
+        norm_.forward_silu(cmd, {N, sp.cout, hw, cfg_.groups}, b.h1.v, p(n + ".norm2.weight"), p(n + ".norm2.bias"),
+                           b.a2.v, b.stats2);
+    }
     cmd.barrier();
     if (sp.cin != sp.cout) {
         mark(cmd, n + ".skip");
@@ -409,11 +420,16 @@ void UNet::record_forward(engine::CommandBuffer& cmd, View x, View level, View l
     cmd.barrier();
     block_forward(cmd, B[5], s.cat0.v);                                                           // u0
     mark(cmd, "norm_out");
-    norm_.forward(cmd, {N, c0, 784, cfg_.groups}, B[5].out.v, p("norm_out.weight"), p("norm_out.bias"), s.gout.v,
-                  s.stats_out);
-    cmd.barrier();
-    mark(cmd, "silu");
-    silu_.forward(cmd, s.gout.count, s.gout.v, s.aout.v);
+    if (training_) {
+        norm_.forward(cmd, {N, c0, 784, cfg_.groups}, B[5].out.v, p("norm_out.weight"), p("norm_out.bias"), s.gout.v,
+                      s.stats_out);
+        cmd.barrier();  // RAW: SiLU reads the normalised output
+        mark(cmd, "silu");
+        silu_.forward(cmd, s.gout.count, s.gout.v, s.aout.v);
+    } else {
+        norm_.forward_silu(cmd, {N, c0, 784, cfg_.groups}, B[5].out.v, p("norm_out.weight"), p("norm_out.bias"),
+                           s.aout.v, s.stats_out);
+    }
     cmd.barrier();
     mark(cmd, "conv_out");
     conv_.forward(cmd, {N, c0, 28, 28, 1, 3, 1}, s.aout.v, p("conv_out.weight"), p("conv_out.bias"), out);

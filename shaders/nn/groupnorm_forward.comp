@@ -5,10 +5,13 @@
 //   μ = mean of x over the group,  σ² = mean of (x − μ)²,  r = 1/√(σ² + eps)
 //   y[n,c,h,w] = (x − μ)·r·γ[c] + β[c]
 // Saves (μ, r) per (n, g) in `stats` for the backward.
+// SILU (inference only: the backward needs the normalised values themselves) writes SiLU(y) = y·σ(y),
+// σ(y) = 1/(1 + e^(−y)), instead of y: the norm and the activation that follows it in one pass.
 // One workgroup per (n, g). The statistics take one pass over x: shifted sums Σ(x−k), Σ(x−k)² with
 // k = the group's first element (shifting keeps the one-pass variance from cancelling when |μ| ≫ σ),
 // then σ² = Σ(x−k)²/m − (Σ(x−k)/m)².
 layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const bool SILU = false;
 layout(binding = 0) uniform samplerBuffer x_t;  // X: read as texels (see docs/PERFORMANCE.md)
 layout(binding = 1) uniform samplerBuffer gamma_t;  // Gamma: read as texels (see docs/PERFORMANCE.md)
 layout(binding = 2) uniform samplerBuffer beta_t;  // Beta: read as texels (see docs/PERFORMANCE.md)
@@ -46,6 +49,9 @@ void main() {
     for (uint cl = 0; cl < Cg; ++cl) {
         const uint c = g * Cg + cl, cb = base + cl * HW;
         const float a = rstd * texelFetch(gamma_t, int(gamma_off + c)).x, sh = texelFetch(beta_t, int(beta_off + c)).x - mean * a;
-        for (uint i = lid; i < HW; i += WG) y[y_off + cb + i] = fma(texelFetch(x_t, int(x_off + cb + i)).x, a, sh);
+        for (uint i = lid; i < HW; i += WG) {
+            const float v = fma(texelFetch(x_t, int(x_off + cb + i)).x, a, sh);
+            y[y_off + cb + i] = SILU ? v / (1.0 + exp(-v)) : v;
+        }
     }
 }
