@@ -116,9 +116,6 @@ TEST_F(Mlp2dGpu, TrainerLearnsTheExactFieldOfAMixture) {
     const auto gmm = data::toy2d("gmm8");
     nn::Mlp2dTrainConfig cfg;
     cfg.seed = 4;
-    if (const char* e = std::getenv("MLP2D_LR")) cfg.lr = float(std::atof(e));
-    if (const char* e = std::getenv("MLP2D_CLIP")) cfg.max_grad_norm = float(std::atof(e));
-    if (const char* e = std::getenv("MLP2D_BATCH")) cfg.batch = uint32_t(std::atoi(e));
     nn::Mlp2dTrainer tr(ctx, cfg, data::sample_toy2d(gmm, 20000, 3));
     const ref::Mlp2d m = ref_of(cfg.model);
     // The field error: mean ‖d_learned − d_exact‖ / mean ‖d_exact‖ of the denoise direction d = x̂₀ − x over a
