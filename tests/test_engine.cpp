@@ -5,6 +5,7 @@
 #include "tests/gpu.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <random>
 
 using namespace engine;
@@ -27,7 +28,12 @@ TEST_F(GpuTest, SaxpyMatchesCpuAtOddSizes) {
         struct { uint32_t n; float a; } push{n, a};
         one_shot(ctx, [&](CommandBuffer& c) { c.dispatch(saxpy, set, push, groups_for(n, 64)); });
         auto out = by.download_as<float>();
-        for (uint32_t i = 0; i < n; ++i) ASSERT_FLOAT_EQ(out[i], a * x[i] + y[i]) << "n=" << n << " i=" << i;
+        // a·x + y rounded once (a driver may fuse it: NVIDIA does) or twice (llvmpipe), and nothing else.
+        for (uint32_t i = 0; i < n; ++i) {
+            const float twice = a * x[i] + y[i], once = std::fma(a, x[i], y[i]);
+            ASSERT_TRUE(out[i] == twice || out[i] == once) << "n=" << n << " i=" << i << ": " << out[i] << ", not "
+                                                           << twice << " or " << once;
+        }
         for (uint32_t i = n; i < n + 7; ++i) ASSERT_TRUE(std::isnan(out[i])) << "wrote past n at " << i;
     }
 }

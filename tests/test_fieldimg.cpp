@@ -271,7 +271,8 @@ TEST_F(GpuTest, FieldImgProjectionsAndHeatMapMatchADoubleReference) {
             const auto means = slice::class_means(digits);
             auto at = slice::project(means[3], sl.origin, sl.u, sl.v);
             EXPECT_NEAR(sl.marks[0].at[0], at[0], 1e-9);
-            EXPECT_NEAR(std::abs(sl.marks[0].at[1]), 0, 1e-6) << "m_a lies on the u axis";
+            // u and v are rounded to float (what the GPU sees): m_a is off the u axis by ~1e-7 of its distance.
+            EXPECT_NEAR(std::abs(sl.marks[0].at[1]), 0, 1e-6 * std::max(1.0, std::abs(at[0]))) << "m_a lies on the u axis";
         }
         auto raw = rig.field.raw().download_as<float>(size_t(sl.points) * 4);
         const double a = std::sqrt(sl.alpha_bar), b = std::sqrt(1 - sl.alpha_bar), w = k.guidance;

@@ -28,14 +28,17 @@ std::vector<float> run_chain(engine::Context& ctx, const Denoiser& d, const Chai
             for (int i = 0; i < steps; ++i) EXPECT_TRUE(chain.record_step(c));
         });
     } else {
-        // Budgets from 0 (one operation per submission) to a few ms, with costs learned from timestamps as the
-        // window does; a new group only when "playback" allows it.
+        // Budgets from 0 (one operation per submission) to a few ms, or half a step where a whole step takes less
+        // (a GPU), with costs learned from timestamps as the window does; a new group only when "playback"
+        // allows it.
         engine::Timestamps ts(ctx, 64);
         OpTimer timer{&ts, 64, {}};
         OpCosts costs;
         std::mt19937 rng(slice_seed);
         while (chain.step_index() < steps) {
-            const double budget = std::uniform_real_distribution<double>(0.0, 3.0)(rng);
+            const double step_ms = chain.step_ms_estimate();  // 0 until the costs are known
+            const double top = step_ms > 0 ? std::min(3.0, 0.5 * step_ms) : 3.0;
+            const double budget = std::uniform_real_distribution<double>(0.0, top)(rng);
             engine::CommandBuffer c(ctx);
             c.begin(true);
             timer.reset(c);

@@ -1,7 +1,11 @@
 // diffusion/model/layers.cpp — recording GroupNorm, the elementwise layers, the embeddings and the loss.
 #include "diffusion/model/layers.hpp"
 
+#include "diffusion/model/sinusoid.hpp"
+
+#include <cmath>
 #include <stdexcept>
+#include <string>
 
 namespace diffuscope::nn {
 
@@ -216,17 +220,29 @@ void Add::backward(CommandBuffer& cmd, uint64_t count, View dy, View da, View db
 
 // ---- conditioning ------------------------------------------------------------------------------------
 
-SinusoidalEmbed::SinusoidalEmbed(engine::Context& ctx) : fwd_(ctx, {"nn/sinusoidal_embed.comp", 2, 5 * 4}) {}
+std::array<float, 2> sinusoid_log2_step(uint32_t half) {
+    if (half < 2 || half > 1024) throw std::invalid_argument("sinusoidal: D/2 = " + std::to_string(half) + " must be in [2, 1024]");
+    const double c = std::log2(1000.0) / double(half - 1);
+    int e = 0;
+    std::frexp(c, &e);  // c = m·2^e, m ∈ [0.5, 1)
+    const double quantum = std::ldexp(1.0, e - 14);
+    const double hi = std::round(c / quantum) * quantum;
+    return {float(hi), float(c - hi)};
+}
+
+SinusoidalEmbed::SinusoidalEmbed(engine::Context& ctx) : fwd_(ctx, {"nn/sinusoidal_embed.comp", 2, 7 * 4}) {}
 
 void SinusoidalEmbed::forward(CommandBuffer& cmd, uint32_t n, uint32_t d, float scale, View level, View e) {
     check_dim("sinusoidal.forward", "N", n);
-    if (d < 4 || d % 2) throw std::invalid_argument("sinusoidal.forward: D = " + std::to_string(d) + " must be even and ≥ 4");
+    if (d < 4 || d % 2 || d > 2048)
+        throw std::invalid_argument("sinusoidal.forward: D = " + std::to_string(d) + " must be even and in [4, 2048]");
     check_view("sinusoidal.forward: level", level, n);
     check_view("sinusoidal.forward: e", e, uint64_t(n) * d);
+    const auto step = sinusoid_log2_step(d / 2);
     struct {
         uint32_t N, half_d, level_off, e_off;
-        float scale;
-    } push{n, d / 2, level.offset, e.offset, scale};
+        float scale, step_hi, step_lo;
+    } push{n, d / 2, level.offset, e.offset, scale, step[0], step[1]};
     fwd_.dispatch(cmd, {level.buffer, e.buffer}, push, groups_for(uint64_t(n) * (d / 2), 64));
 }
 

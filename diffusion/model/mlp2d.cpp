@@ -1,5 +1,7 @@
 #include "diffusion/model/mlp2d.hpp"
 
+#include "diffusion/model/sinusoid.hpp"
+
 #include <cmath>
 #include <random>
 #include <stdexcept>
@@ -48,7 +50,7 @@ double mlp2d_flops_per_sample(const Mlp2dConfig& c) {
 
 Mlp2d::Mlp2d(engine::Context& ctx, const Mlp2dConfig& cfg, uint32_t batch, bool training)
     : ctx_(&ctx), cfg_(cfg), table_(mlp2d_params(cfg)), batch_(batch), training_(training), conv_(ctx), silu_(ctx),
-      input_(ctx, {"nn/mlp2d_input.comp", 3, 32}), transpose_(ctx, {"nn/transpose.comp", 2, 16}) {
+      input_(ctx, {"nn/mlp2d_input.comp", 3, 40}), transpose_(ctx, {"nn/transpose.comp", 2, 16}) {
     if (batch == 0) throw std::invalid_argument("mlp2d: batch is 0");
     if (cfg.hidden == 0 || cfg.emb < 4 || cfg.emb % 2)
         throw std::invalid_argument("mlp2d: hidden must be ≥ 1 and emb even and ≥ 4");
@@ -94,10 +96,11 @@ void Mlp2d::record_forward(CommandBuffer& cmd, View params, View x, View level, 
     check_view("mlp2d.forward: out", out, uint64_t(N) * k_in);
     auto a = [&](uint32_t o) { return View(act_, o); };
     auto p = [&](const char* name) { return params.at(table_[name].offset); };
+    const auto step = sinusoid_log2_step(D / 2);
     struct {
         uint32_t n, half_d, x_off, level_off, h_off;
-        float scale, lo, hi;
-    } ip{N, D / 2, x.offset, level.offset, off_.h, cfg_.emb_scale, cfg_.level_lo, cfg_.level_hi};
+        float scale, lo, hi, step_hi, step_lo;
+    } ip{N, D / 2, x.offset, level.offset, off_.h, cfg_.emb_scale, cfg_.level_lo, cfg_.level_hi, step[0], step[1]};
     input_.dispatch(cmd, {x.buffer, level.buffer, &act_}, ip, groups_for(N, 64));
     cmd.barrier();  // RAW: h → fc1
     conv_.forward(cmd, fc(k_in + D, H), a(off_.h), p("fc1.weight"), p("fc1.bias"), a(off_.z1));

@@ -4,6 +4,8 @@
 #ifndef DIFFUSCOPE_RNG_GLSL
 #define DIFFUSCOPE_RNG_GLSL
 
+#include "common/fmath.glsl"
+
 uvec4 philox4x32_10(uvec4 ctr, uvec2 key) {
     const uint M0 = 0xD2511F53u, M1 = 0xCD9E8D57u, W0 = 0x9E3779B9u, W1 = 0xBB67AE85u;
     for (int r = 0; r < 10; ++r) {
@@ -20,14 +22,17 @@ uvec4 rng_counter(uint stream, uint step, uint i) { return uvec4(i >> 2, step, s
 
 float rng_uniform(uint w) { return (float(w >> 8) + 0.5) * (1.0 / 16777216.0); }
 
-// Box–Muller: (w0,w1) -> (n0,n1), (w2,w3) -> (n2,n3).
-vec4 rng_normal4(uvec4 w) {
-    vec2 u1 = vec2(rng_uniform(w.x), rng_uniform(w.z));
-    vec2 u2 = vec2(rng_uniform(w.y), rng_uniform(w.w));
-    vec2 r = sqrt(-2.0 * log(u1));
-    vec2 th = 6.28318530717958647692 * u2;
-    return vec4(r.x * cos(th.x), r.x * sin(th.x), r.y * cos(th.y), r.y * sin(th.y));
+// Box–Muller on one pair of words: r·cos θ and r·sin θ. log and sin/cos from common/fmath.glsl: a built-in
+// log(u) for u near 1 may carry an absolute error of 2⁻²¹ (Vulkan allows it), which is the whole of r² there.
+vec2 rng_box_muller(uint w_radius, uint w_angle) {
+    const float r = sqrt(-2.0 * log_acc(rng_uniform(w_radius)));
+    float s, c;
+    sincos_acc(6.28318530717958647692 * rng_uniform(w_angle), s, c);
+    return r * vec2(c, s);
 }
+
+// (w0,w1) -> (n0,n1), (w2,w3) -> (n2,n3).
+vec4 rng_normal4(uvec4 w) { return vec4(rng_box_muller(w.x, w.y), rng_box_muller(w.z, w.w)); }
 
 // Element i of the Gaussian draw (seed, stream, step); seed is (low, high) words.
 float gaussian(uvec2 seed, uint stream, uint step, uint i) {

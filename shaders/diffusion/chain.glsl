@@ -38,9 +38,8 @@ uint traj_slot_after(ChainState st, uint steps_done) {  // the slot of x after `
 float gaussian_one(uvec2 seed, uint stream, uint step, uint i) {
     uvec4 w = philox4x32_10(rng_counter(stream, step, i), seed);
     uint j = i & 3u;
-    float u1 = rng_uniform(j < 2u ? w.x : w.z), u2 = rng_uniform(j < 2u ? w.y : w.w);
-    float r = sqrt(-2.0 * log(u1)), th = 6.28318530717958647692 * u2;
-    return (j & 1u) == 0u ? r * cos(th) : r * sin(th);
+    vec2 n = j < 2u ? rng_box_muller(w.x, w.y) : rng_box_muller(w.z, w.w);
+    return (j & 1u) == 0u ? n.x : n.y;
 }
 
 #ifdef SAMPLER_STEP

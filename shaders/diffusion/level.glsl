@@ -4,6 +4,8 @@
 #ifndef DIFFUSCOPE_LEVEL_GLSL
 #define DIFFUSCOPE_LEVEL_GLSL
 
+#include "common/fmath.glsl"
+
 struct Level {
     float beta;                      // β_t
     float alpha;                     // α_t = 1 − β_t
@@ -29,12 +31,12 @@ const uint LEVEL_BETA_CLAMPED_HIGH = 1u, LEVEL_BETA_CLAMPED_LOW = 2u, LEVEL_NOT_
 // log ᾱ never goes below this (λ ≥ −50, σ ≤ e²⁵): far past any useful noise level, and float-safe.
 const float LOG_ALPHA_BAR_MIN = -50.0;
 
-// log(1 + x): Taylor series to x⁷ for |x| < 0.1 (truncation < x⁸/8 relative), the plain log elsewhere.
+// log(1 + x): Taylor series to x⁷ for |x| < 0.1 (truncation < x⁸/8 relative), log_acc elsewhere.
 float log1p_(float x) {
     if (abs(x) < 0.1) {
         return x * (1.0 - x * (0.5 - x * (1.0 / 3.0 - x * (0.25 - x * (0.2 - x * (1.0 / 6.0 - x / 7.0))))));
     }
-    return log(1.0 + x);
+    return log_acc(1.0 + x);
 }
 
 // exp(x) − 1: Taylor series to x⁷/7! for |x| < 0.1, the plain exp elsewhere.

@@ -16,6 +16,7 @@
 //  4. Everything a sampler reads, from log ᾱ_t and ᾱ_{t−1}:
 //       λ = log ᾱ − log(1 − ᾱ), σ = e^{−λ/2}, β̃_t = β_t(1 − ᾱ_{t−1})/(1 − ᾱ_t),
 //       μ̃ = [√ᾱ_{t−1}β_t/(1 − ᾱ_t)]·x̂₀ + [√α_t(1 − ᾱ_{t−1})/(1 − ᾱ_t)]·x_t   (Ho et al. 2020, eq. 7)
+#include "common/fmath.glsl"
 #include "diffusion/level.glsl"
 
 #define WG 256
@@ -58,9 +59,10 @@ float log_alpha_bar_at(float tau, float rest) {
         const float half_pi = 1.57079632679489662;
         float th0 = half_pi * cosine_s / (1.0 + cosine_s);
         float th = half_pi * (tau + cosine_s) / (1.0 + cosine_s);
-        float h0 = sin(0.5 * th0), h = sin(0.5 * th);
+        // sin_acc, log_acc (common/fmath.glsl): a built-in sin may miss small θ/2 by 2⁻¹¹ absolute.
+        float h0 = sin_acc(0.5 * th0), h = sin_acc(0.5 * th);
         float log_cos0 = log1p_(-2.0 * h0 * h0);
-        float log_cos = th < 0.78539816 ? log1p_(-2.0 * h * h) : log(sin(half_pi * rest / (1.0 + cosine_s)));
+        float log_cos = th < 0.78539816 ? log1p_(-2.0 * h * h) : log_acc(sin_acc(half_pi * rest / (1.0 + cosine_s)));
         return 2.0 * (log_cos - log_cos0);  // −∞ at τ = 1: β = 1, clamped to beta_max
     }
     float lam = curve(tau);  // −softplus(−λ), stable on both sides
