@@ -30,6 +30,9 @@ Errors run_conv(engine::Context& ctx, const Row& r, const nn::ConvTiles& tiles) 
     a.put("x", x); a.put("w", w); a.put("dy", dy);
     if (bias) a.put("b", b);
     nn::Conv2d conv(ctx, tiles);
+    if (r.op.ends_with("_split")) {
+        EXPECT_GT(conv.weight_splits(cs), 1u) << "the row must exercise the split dW";
+    }
     View vb = bias ? a.view("b") : View{}, vdb = bias ? a.view("db") : View{};
     auto backward = [&](CommandBuffer& cmd, bool acc) {
         conv.backward_data(cmd, cs, a.view("dy"), a.view("w"), a.view("dx"), acc);

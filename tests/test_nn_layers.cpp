@@ -25,8 +25,13 @@ using namespace nntable;
 
 namespace {
 
-nn::ConvTiles tiles_for(const std::string& op, const engine::Context& ctx) {
+nn::ConvTiles tiles_for(std::string op, const engine::Context& ctx) {
     nn::ConvTiles t = nn::ConvTiles::for_device(ctx);
+    // "…_split": dW's pixel sum split along z and reduced (what GPUs do), forced on even for these small layers.
+    if (op.size() > 6 && op.ends_with("_split")) {
+        op.resize(op.size() - 6);
+        t.dw_split_groups = 64;
+    }
     if (op == "conv_plain") {  // no subgroup broadcasts, small tiles
         t.subgroup = false;
         t.tn = 2;
@@ -84,6 +89,12 @@ const Row k_table[] = {
     {"conv_wide", {2, 5, 28, 28, 6, 3, 1, 1}, 16, 5e-4, 5e-4},
     {"conv_wide", {2, 12, 14, 14, 5, 3, 2, 1}, 17, 5e-4, 5e-4},
     {"conv_wide", {3, 7, 14, 14, 12, 1, 1, 0}, 18, 5e-4, 5e-4},
+    {"conv_split", {17, 3, 9, 9, 5, 3, 1, 0}, 24, 5e-4, 5e-4},
+    {"conv_split", {3, 33, 28, 28, 17, 3, 1, 1}, 25, 5e-4, 5e-4},
+    {"conv_split", {5, 12, 14, 14, 7, 3, 2, 1}, 26, 5e-4, 5e-4},
+    {"conv_split", {9, 12, 7, 7, 5, 1, 1, 1}, 27, 5e-4, 5e-4},
+    {"conv_odd_split", {6, 12, 9, 9, 17, 3, 1, 1}, 28, 5e-4, 5e-4},
+    {"conv_plain_split", {8, 5, 18, 18, 12, 3, 2, 1}, 29, 5e-4, 5e-4},  // big enough to split with GPU tiles too
     // linear {N, In, Out}
     {"linear", {1, 7, 5}, 20, 2e-4, 2e-4},
     {"linear", {3, 64, 33}, 21, 2e-4, 2e-4},

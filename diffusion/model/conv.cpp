@@ -25,12 +25,17 @@ ConvTiles ConvTiles::for_device(const engine::Context& ctx) {
         // broadcast feeds TN FMAs); 7-wide rows keep 8 (16 would compute 9 dead pixels per row). On a GPU
         // 16 × 16 accumulators would not fit the register file. Small batches keep 8 (pixels_for).
         t.tn_wide = 16;
+    } else {
+        // dW on a GPU: a 16 → 16 channel layer is 2 workgroups of 32 invocations, each summing 50,000 pixels at
+        // batch 64 — 12.6 ms on an NVIDIA H200 (bench, issue 8). Split the pixel sum until ~1024 workgroups.
+        t.dw_split_groups = 1024;
     }
     return t;
 }
 
 Conv2d::Conv2d(engine::Context& ctx) : Conv2d(ctx, ConvTiles::for_device(ctx)) {}
-Conv2d::Conv2d(engine::Context& ctx, const ConvTiles& t) : ctx_(&ctx), tiles_(t) {
+Conv2d::Conv2d(engine::Context& ctx, const ConvTiles& t)
+    : ctx_(&ctx), tiles_(t), dw_reduce_(ctx, {"nn/conv2d_dw_reduce.comp", 3, 8 * 4}) {
     if (t.subgroup && (t.tms < 1 || t.tms > ctx.info().subgroup_size))
         throw std::invalid_argument("Conv2d: tms = " + std::to_string(t.tms) + " must be between 1 and the subgroup size " +
                                     std::to_string(ctx.info().subgroup_size));
@@ -59,7 +64,7 @@ Kernel& Conv2d::pick(int kind, const ConvShape& s, uint32_t tmb, uint32_t tms, u
         static const char* const shader[3] = {"nn/conv2d_forward.comp", "nn/conv2d_backward_data.comp",
                                               "nn/conv2d_backward_weight.comp"};
         const uint32_t sub = tiles_.subgroup ? 1u : 0u;
-        engine::PipelineDesc d{shader[kind], kind == 1 ? 3u : 4u, kind == 0 ? 12u * 4 : kind == 1 ? 11u * 4 : 13u * 4, {}};
+        engine::PipelineDesc d{shader[kind], kind == 1 ? 3u : 4u, kind == 0 ? 12u * 4 : kind == 1 ? 11u * 4 : 14u * 4, {}};
         if (kind < 2)
             d.spec = {tiles_.wg, tmb, tn, s.k, s.stride, tms, sub};
         else  // tmb is the dW kernel's TCO here
@@ -122,13 +127,54 @@ void Conv2d::backward_weight(CommandBuffer& cmd, const ConvShape& s, View x, Vie
     check_view("conv2d.backward_weight: dw", dw, s.w_count());
     if (db) check_view("conv2d.backward_weight: db", db, s.cout);
     struct {
-        uint32_t N, Cin, H, W, Cout, OH, OW, x_off, dy_off, dw_off, db_off, has_bias, accumulate;
+        uint32_t N, Cin, H, W, Cout, OH, OW, x_off, dy_off, dw_off, db_off, has_bias, accumulate, split_stride;
     } push{s.n,       s.cin,     s.h,       s.w, s.cout, s.oh(), s.ow(), x.offset, dy.offset, dw.offset, db ? db.offset : 0,
-           db ? 1u : 0u, accumulate ? 1u : 0u};
+           db ? 1u : 0u, accumulate ? 1u : 0u, 0u};
     const uint32_t cin_per_group = tiles_.tms * (s.k == 1 ? tiles_.cpl1 : 1u);
     const uint32_t tco = std::min(tiles_.tco, s.cout);  // conv_out has one output channel, not 16
-    pick(2, s, tco, 0, 0).dispatch(cmd, {x.buffer, dy.buffer, dw.buffer, db ? db.buffer : dw.buffer}, push,
-                                groups_for(s.cin, cin_per_group), groups_for(s.cout, tco));
+    const uint32_t gx = groups_for(s.cin, cin_per_group), gy = groups_for(s.cout, tco);
+    const uint32_t splits = dw_splits(s, uint64_t(gx) * gy);
+    if (splits == 1) {
+        pick(2, s, tco, 0, 0).dispatch(cmd, {x.buffer, dy.buffer, dw.buffer, db ? db.buffer : dw.buffer}, push, gx, gy);
+        return;
+    }
+    // Partial tiles [splits][nw + nb] in scratch, then their sum in order into dw, db.
+    const uint32_t nw = uint32_t(s.w_count()), stride = nw + s.cout;
+    const engine::Buffer& part = dw_scratch(dw, uint64_t(splits) * stride);
+    push.dw_off = 0;
+    push.db_off = nw;
+    push.accumulate = 0;
+    push.split_stride = stride;
+    pick(2, s, tco, 0, 0).dispatch(cmd, {x.buffer, dy.buffer, &part, &part}, push, gx, gy, splits);
+    cmd.barrier();  // RAW: the partial tiles → their sum
+    struct {
+        uint32_t nw, nb, splits, stride, dw_off, db_off, has_bias, accumulate;
+    } r{nw, s.cout, splits, stride, dw.offset, db ? db.offset : 0, db ? 1u : 0u, accumulate ? 1u : 0u};
+    dw_reduce_.dispatch(cmd, {&part, dw.buffer, db ? db.buffer : dw.buffer}, r, groups_for(uint64_t(nw) + s.cout, 256));
+}
+
+uint32_t Conv2d::weight_splits(const ConvShape& s) const {
+    const uint32_t cin_per_group = tiles_.tms * (s.k == 1 ? tiles_.cpl1 : 1u);
+    return dw_splits(s, uint64_t(groups_for(s.cin, cin_per_group)) * groups_for(s.cout, std::min(tiles_.tco, s.cout)));
+}
+
+uint32_t Conv2d::dw_splits(const ConvShape& s, uint64_t groups) const {
+    if (!tiles_.dw_split_groups || groups >= tiles_.dw_split_groups) return 1;
+    // Subgroups per workgroup (the shader's NSG), and at least 4 pixel groups for each in every split.
+    const uint32_t lanes = tiles_.subgroup ? std::max(ctx_->info().subgroup_size, 1u) : tiles_.tms;
+    const uint64_t nsg = std::max(1u, tiles_.wg_weight / lanes);
+    const uint64_t pixel_groups = uint64_t(s.n) * s.oh() * ((s.ow() + tiles_.tn_weight - 1) / tiles_.tn_weight);
+    const uint64_t want = (tiles_.dw_split_groups + groups - 1) / groups;
+    return uint32_t(std::clamp<uint64_t>(std::min(want, pixel_groups / (4 * nsg)), 1, 256));
+}
+
+const engine::Buffer& Conv2d::dw_scratch(const View& dw, uint64_t floats) {
+    auto& slot = dw_scratch_[{dw.buffer->handle(), dw.offset}];
+    if (!slot || slot->size() < floats * 4) {
+        if (slot) dw_scratch_retired_.push_back(std::move(slot));
+        slot = std::make_unique<engine::Buffer>(*ctx_, floats * 4);
+    }
+    return *slot;
 }
 
 // ---- linear ------------------------------------------------------------------------------------------

@@ -52,6 +52,7 @@ struct ConvTiles {
     uint32_t tco = 16;            // dW tile: output channels per workgroup (the dy values shared per step)
     uint32_t tn_weight = 8;       // dW: consecutive pixels of a row per step
     uint32_t cpl1 = 8;            // dW: input channels per lane for K = 1 (K = 3 uses 1)
+    uint32_t dw_split_groups = 0; // dW: split the pixel sum along z until ~this many workgroups (0: never; GPUs)
     static ConvTiles for_device(const engine::Context&);
 };
 
@@ -69,14 +70,24 @@ public:
     void backward_weight(engine::CommandBuffer&, const ConvShape&, View x, View dy, View dw, View db,
                          bool accumulate = false);
     const ConvTiles& tiles() const { return tiles_; }
+    // How many ways backward_weight splits its pixel sum for this shape (1: not split; see dw_split_groups).
+    uint32_t weight_splits(const ConvShape&) const;
 
 private:
     // The pipeline of `kind` (0 forward, 1 backward data, 2 backward weight) for (K, stride, channel blocks,
     // channels per block, pixels per invocation); for kind 2, tmb is the output channels per workgroup (TCO).
     Kernel& pick(int kind, const ConvShape&, uint32_t tmb, uint32_t tms, uint32_t tn);
+    uint32_t dw_splits(const ConvShape&, uint64_t groups) const;  // weight_splits for gx·gy workgroups
+    // The split dW's partial tiles for the gradient at `dw`: one scratch buffer per destination, so two layers'
+    // dW passes recorded without a barrier between them never share one. Kept for the family's lifetime (a
+    // recorded command buffer may be replayed); a larger need retires the old one rather than freeing it.
+    const engine::Buffer& dw_scratch(const View& dw, uint64_t floats);
     engine::Context* ctx_;
     ConvTiles tiles_;
     std::map<std::array<uint32_t, 6>, std::unique_ptr<Kernel>> kernels_;
+    Kernel dw_reduce_;
+    std::map<std::pair<VkBuffer, uint32_t>, std::unique_ptr<engine::Buffer>> dw_scratch_;
+    std::vector<std::unique_ptr<engine::Buffer>> dw_scratch_retired_;
 };
 
 // ---- linear ------------------------------------------------------------------------------------------

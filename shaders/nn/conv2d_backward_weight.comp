@@ -14,6 +14,9 @@
 //   shared by subgroupBroadcast — one dy load feeds TCI·CPL·K·K FMAs (CPL > 1 pays for K = 1);
 // - the WG/TCI subgroups take every (WG/TCI)-th pixel group, then their tiles are summed through shared
 //   memory in a fixed order. Deterministic, no atomics.
+// Split (GPUs, diffusion/model/conv.cpp): with Z = gl_NumWorkGroups.z > 1, workgroup z takes pixel groups
+// z·NSG + sg, stepping NSG·Z, and writes its partial tile at dw_off/db_off + z·split_stride of a scratch
+// buffer; nn/conv2d_dw_reduce.comp then adds the Z partials in order. Z = 1, split_stride = 0 is the above.
 #extension GL_KHR_shader_subgroup_basic : enable
 #extension GL_KHR_shader_subgroup_ballot : enable
 #extension GL_EXT_control_flow_attributes : enable
@@ -35,6 +38,7 @@ layout(push_constant) uniform Push {
     uint N, Cin, H, W, Cout, OH, OW;
     uint x_off, dy_off, dw_off, db_off;
     uint has_bias, accumulate;
+    uint split_stride;  // floats between the partial tiles of workgroups z and z + 1 (0 when Z = 1)
 };
 
 const uint KK = K * K;
@@ -62,9 +66,10 @@ void main() {
             [[unroll]] for (uint k = 0; k < KK; ++k) acc[l][c][k] = 0.0;
     }
 
-    // Walk the pixel groups q = sg, sg + NSG, … as (n, oy, g) without dividing in the loop.
-    uint g = sg % GW, oy = (sg / GW) % OH, n = sg / (GW * OH);
-    const uint dg = NSG % GW, doy = (NSG / GW) % OH, dn = NSG / (GW * OH);
+    // Walk the pixel groups q = q0, q0 + step, … as (n, oy, g) without dividing in the loop.
+    const uint q0 = gl_WorkGroupID.z * NSG + sg, step = NSG * gl_NumWorkGroups.z;
+    uint g = q0 % GW, oy = (q0 / GW) % OH, n = q0 / (GW * OH);
+    const uint dg = step % GW, doy = (step / GW) % OH, dn = step / (GW * OH);
     while (n < N) {  // uniform within a subgroup
         const uint ox0 = g * TN;
         // dy[n, co0 + c, oy, ox0 + j] for value v = c·TN + j; with subgroups, lane t loads v = t + TCI·s.
@@ -118,6 +123,7 @@ void main() {
     barrier();
 
     const bool do_bias = has_bias != 0 && gl_WorkGroupID.x == 0;
+    const uint part = gl_WorkGroupID.z * split_stride;
     for (uint i = lid; i < NACC * TCI; i += WG) {
         const uint e = i / TCI, t = i % TCI;
         float s = 0.0;
@@ -125,13 +131,13 @@ void main() {
         if (e < CPL * TCO * KK) {
             const uint l = e / (TCO * KK), co = co0 + (e / KK) % TCO, cin = ci0 + l * TCI + t;
             if (co < Cout && cin < Cin) {
-                const uint d = dw_off + (co * Cin + cin) * KK + e % KK;
+                const uint d = part + dw_off + (co * Cin + cin) * KK + e % KK;
                 dw[d] = accumulate != 0 ? dw[d] + s : s;
             }
         } else if (do_bias && t == 0) {
             const uint co = co0 + (e - CPL * TCO * KK);
             if (co < Cout) {
-                const uint d = db_off + co;
+                const uint d = part + db_off + co;
                 db[d] = accumulate != 0 ? db[d] + s : s;
             }
         }
