@@ -16,7 +16,7 @@ step the model sees λ = log(ᾱ/(1 − ᾱ)); guidance o = o_null + w (o_label 
 ε̂ = b x + a v (a = √ᾱ, b = √(1 − ᾱ)); DDIM with η = 0: x' = a' x̂₀ + b' ε̂, and x̂₀ itself at the last step.
 Timed synthetic digits stand in for MNIST in the training step: the arithmetic does not depend on the pixels.
 
-    /usr/bin/python3 python/bench_torch.py [--json out.json] [--quick] [--threads N]
+    /usr/bin/python3 python/bench_torch.py [--json out.json] [--quick] [--threads N] [--device cpu|cuda]
     /usr/bin/python3 python/bench_torch.py --classify images.npy --json out.json   # the judge alone (tests)
 
 Exit status 77 when torch cannot be imported (Debian: apt install python3-torch), 2 on bad input.
@@ -61,14 +61,27 @@ def cpu_name():
     return platform.processor() or "unknown CPU"
 
 
+# Where the work runs: the CPU (the baseline `diffuscope bench` divides by), or with --device cuda a CUDA GPU, to
+# compare diffuscope's Vulkan kernels with PyTorch's on the same card (cuDNN with its autotuner, fp32: no TF32).
+DEV = torch.device("cpu")
+
+
+def sync():
+    """Wait for the device's queued work (CUDA runs asynchronously), so that a wall clock times it."""
+    if DEV.type == "cuda":
+        torch.cuda.synchronize()
+
+
 def timed(fn, reps, warmup=1):
     """Median wall seconds of `reps` calls of fn after `warmup` untimed ones."""
     for _ in range(warmup):
         fn()
+    sync()
     times = []
     for _ in range(reps):
         t0 = time.perf_counter()
         fn()
+        sync()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
 
@@ -81,14 +94,14 @@ def random_unet(seed):
     with torch.no_grad():
         for p in net.parameters():
             p.add_(0.05 * torch.randn_like(p))
-    return net
+    return net.to(DEV)
 
 
 def model_inputs(batch, gen):
     """x [B,1,28,28], λ spread over [−8, 8], labels 0–10 in turn (as `diffuscope bench`)."""
-    x = torch.randn(batch, 1, 28, 28, generator=gen)
-    level = torch.linspace(-8.0, 8.0, batch) if batch > 1 else torch.tensor([-8.0])
-    label = torch.arange(batch) % 11
+    x = torch.randn(batch, 1, 28, 28, generator=gen, device=DEV)
+    level = torch.linspace(-8.0, 8.0, batch, device=DEV) if batch > 1 else torch.tensor([-8.0], device=DEV)
+    label = torch.arange(batch, device=DEV) % 11
     return x, level, label
 
 
@@ -105,22 +118,22 @@ class TrainStep:
         self.max_grad_norm, self.ema_decay, self.p_uncond = max_grad_norm, ema_decay, p_uncond
         self.level_min, self.level_max = level_min, level_max
         # Synthetic digits in [−1, 1] (the data set uploaded once, as the trainer does).
-        self.data = torch.rand(1000, 1, 28, 28, generator=gen) * 2 - 1
-        self.data_labels = torch.randint(0, 10, (1000,), generator=gen)
+        self.data = torch.rand(1000, 1, 28, 28, generator=gen, device=DEV) * 2 - 1
+        self.data_labels = torch.randint(0, 10, (1000,), generator=gen, device=DEV)
         self.step_count = 0
 
     def draw(self):
         B, g = self.batch, self.gen
-        i = torch.randint(0, self.data.shape[0], (B,), generator=g)
+        i = torch.randint(0, self.data.shape[0], (B,), generator=g, device=DEV)
         x0, label = self.data[i], self.data_labels[i].clone()
-        label[torch.rand(B, generator=g) < self.p_uncond] = ref.NULL_LABEL
-        t = torch.rand(B, generator=g)
+        label[torch.rand(B, generator=g, device=DEV) < self.p_uncond] = ref.NULL_LABEL
+        t = torch.rand(B, generator=g, device=DEV)
         cosine = (-2.0 * torch.log(torch.tan(math.pi / 2 * t))).clamp(self.level_min, self.level_max)
         uniform = self.level_min + t * (self.level_max - self.level_min)
-        level = torch.where(torch.rand(B, generator=g) < 0.9, cosine, uniform)
+        level = torch.where(torch.rand(B, generator=g, device=DEV) < 0.9, cosine, uniform)
         alpha = torch.sigmoid(level).sqrt()[:, None, None, None]   # α² = sigmoid(λ)
         sigma = torch.sigmoid(-level).sqrt()[:, None, None, None]  # σ² = sigmoid(−λ)
-        eps = torch.randn(x0.shape, generator=g)
+        eps = torch.randn(x0.shape, generator=g, device=DEV)
         return alpha * x0 + sigma * eps, level, label, alpha * eps - sigma * x0
 
     def __call__(self):
@@ -164,10 +177,10 @@ def ddim_sample(net, labels, steps, guidance, gen, prediction="v"):
     n = len(labels)
     guided = guidance != 1.0 and bool((labels != ref.NULL_LABEL).any())
     model_labels = torch.cat([labels, torch.full_like(labels, ref.NULL_LABEL)]) if guided else labels
-    x = torch.randn(n, 1, 28, 28, generator=gen)
+    x = torch.randn(n, 1, 28, 28, generator=gen, device=DEV)
     for i, t in enumerate(ts):
         a, b = float(a_all[t]), float(b_all[t])
-        lam = torch.full((len(model_labels),), float(lam_all[t]), dtype=torch.float32)
+        lam = torch.full((len(model_labels),), float(lam_all[t]), dtype=torch.float32, device=DEV)
         o = net(torch.cat([x, x]) if guided else x, lam, model_labels)
         if guided:
             o = o[n:] + guidance * (o[:n] - o[n:])
@@ -205,7 +218,7 @@ def load_unet(path):
         tensors = {k[4:]: v for k, v in tensors.items() if k.startswith("ema/")}
     net = ref.from_config(meta)
     net.load_state_dict(tensors, strict=True)
-    return net.eval(), meta.get("prediction", "eps")
+    return net.to(DEV).eval(), meta.get("prediction", "eps")
 
 
 def load_classifier(path):
@@ -214,18 +227,20 @@ def load_classifier(path):
         raise ValueError(f"{path}: not a diffuscope classifier (metadata format = {meta.get('format')!r})")
     net = Classifier()
     net.load_state_dict(tensors, strict=True)
-    return net.eval()
+    return net.to(DEV).eval()
 
 
 def bench_digits(unet_path, classifier_path, count, steps, guidance=2.0, seed=0):
     net, prediction = load_unet(unet_path)
     judge = load_classifier(classifier_path)
-    labels = torch.arange(count) % 10
-    gen = torch.Generator().manual_seed(seed)
+    labels = torch.arange(count, device=DEV) % 10
+    gen = torch.Generator(device=DEV).manual_seed(seed)
     with torch.inference_mode():  # warm-up: one model call at the sampling batch (oneDNN picks its kernels)
-        net(torch.zeros(2 * count, 1, 28, 28), torch.zeros(2 * count), torch.cat([labels, labels]))
+        net(torch.zeros(2 * count, 1, 28, 28, device=DEV), torch.zeros(2 * count, device=DEV), torch.cat([labels, labels]))
+    sync()
     t0 = time.perf_counter()
     x = ddim_sample(net, labels, steps, guidance, gen, prediction)
+    sync()
     seconds = time.perf_counter() - t0
     with torch.inference_mode():
         predicted = judge(((x + 1) * 0.5).clamp(0, 1)).argmax(1)
@@ -245,14 +260,15 @@ def classify_file(npy_path, classifier_path):
     if images.dtype != np.float32 or images.size % 784:
         raise ValueError(f"{npy_path}: {images.dtype} {list(images.shape)}, expected float32 [N, 1, 28, 28]")
     with torch.inference_mode():
-        probs = torch.softmax(load_classifier(classifier_path)(torch.from_numpy(images).reshape(-1, 1, 28, 28)), 1)
+        probs = torch.softmax(load_classifier(classifier_path)(torch.from_numpy(images).reshape(-1, 1, 28, 28).to(DEV)), 1).cpu()
     return {"classifier": classifier_path, "probs": probs.tolist(), "predicted": probs.argmax(1).tolist()}
 
 
 def run(cfg, threads, unet_path, classifier_path):
     torch.set_num_threads(threads)
-    gen = torch.Generator().manual_seed(5)
-    out = {"device": f"CPU: {cpu_name()}", "torch": torch.__version__, "threads": torch.get_num_threads(),
+    gen = torch.Generator(device=DEV).manual_seed(5)
+    where = f"GPU: {torch.cuda.get_device_name(DEV)} (CUDA {torch.version.cuda})" if DEV.type == "cuda" else f"CPU: {cpu_name()}"
+    out = {"device": where, "torch": torch.__version__, "threads": torch.get_num_threads(),
            "cpu_count": os.cpu_count(), "forward": [], "sampling": []}
     net = random_unet(1).eval()
     with torch.inference_mode():
@@ -268,10 +284,12 @@ def run(cfg, threads, unet_path, classifier_path):
                          "includes": "batch draw, forward, MSE, backward, clip, AdamW, EMA"}
 
     for guidance in (1.0, 2.0):
-        labels = torch.arange(cfg["ddim_digits"]) % 10
+        labels = torch.arange(cfg["ddim_digits"], device=DEV) % 10
         ddim_sample(net, labels, 2, guidance, gen)  # warm-up
+        sync()
         t0 = time.perf_counter()
         ddim_sample(net, labels, cfg["ddim_steps"], guidance, gen)
+        sync()
         s = time.perf_counter() - t0
         out["sampling"].append({"sampler": "ddim", "steps": cfg["ddim_steps"], "digits": cfg["ddim_digits"],
                                 "guidance": guidance, "guided": guidance != 1.0, "seconds": s,
@@ -315,7 +333,18 @@ def main():
     p.add_argument("--classifier", default=os.path.join(ASSETS, "classifier.safetensors"), help="their judge")
     p.add_argument("--classify", metavar="NPY", help="only classify these images (float32 [N,1,28,28] in [0,1]) "
                    "and write probabilities and labels to --json")
+    p.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="where PyTorch runs (default: cpu, the "
+                   "baseline of `diffuscope bench`; cuda: a CUDA GPU, fp32 without TF32, cuDNN autotuned)")
     a = p.parse_args()
+    global DEV
+    if a.device == "cuda":
+        if not torch.cuda.is_available():
+            print("bench_torch: skipped: --device cuda, but torch sees no CUDA GPU")
+            return SKIP
+        DEV = torch.device("cuda")
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
     if a.threads is None:
         a.threads = 1 if a.quick else (os.cpu_count() or 1)
     if a.threads < 1:
