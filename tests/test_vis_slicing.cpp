@@ -2,9 +2,11 @@
 // in slices (each its own submission, as frames are) writes bit for bit what the direct recording writes, and the
 // visualiser's chains stepped a few operations at a time under a GPU-time budget end exactly where whole steps do.
 // Changes asked for in the middle of a step wait for its end. The training panel's steps, sliced the same way, give
-// bit for bit the weights of `diffuscope train`'s trainer. Uses small random UNets and synthetic digits: no data.
+// bit for bit the weights of `diffuscope train`'s trainer, and the learned 2-D field's those of its MLP trainer. Uses small random UNets and synthetic digits: no data.
 #include "diffusion/app/vis_chain.hpp"
 #include "diffusion/app/vis_training.hpp"
+#include "diffusion/data/toy2d.hpp"
+#include "diffusion/model/mlp2d.hpp"
 #include "diffusion/model/unet_denoiser.hpp"
 #include "tests/gpu.hpp"
 #include "tests/model_cli.hpp"
@@ -201,4 +203,49 @@ TEST_F(VisSlicing, TrainingPanelStepsInSlicesEqualTheTrainersWholeSteps) {
     ASSERT_EQ(a.size(), b.size());
     for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], b[i]) << "EMA weight " << i << " after " << frames << " frames";
     std::printf("training panel: %d steps in %d budgeted frames, losses and EMA weights bit-identical\n", steps, frames);
+}
+
+TEST_F(VisSlicing, LearnedFieldStepsInSlicesEqualTheMlpTrainersWholeSteps) {
+    const auto points = data::sample_toy2d(data::toy2d("moons"), 500, 4);
+    nn::Mlp2dTrainConfig tc;
+    tc.batch = 37;  // odd
+    tc.seed = 11;
+    nn::Mlp2dTrainer sliced(ctx, tc, points), whole(ctx, tc, points);
+    StepSlicer slicer;
+    std::vector<std::unique_ptr<engine::Timestamps>> stamps;
+    std::vector<OpTimer> timers;
+    for (int i = 0; i < 2; ++i) {  // two slots in flight, as the window
+        stamps.push_back(std::make_unique<engine::Timestamps>(ctx, 64));
+        timers.push_back({stamps.back().get(), 64, {}});
+    }
+    const int steps = 3;
+    std::vector<float> losses;
+    std::mt19937 rng(13);
+    int frames = 0;
+    while (sliced.steps_done() < uint64_t(steps)) {
+        const uint32_t slot = uint32_t(frames % 2);
+        engine::CommandBuffer c(ctx);
+        c.begin(true);
+        timers[slot].reset(c);
+        const bool running = frames % 5 != 4;  // paused now and then: a step in progress still ends
+        const double budget = std::uniform_real_distribution<double>(0.0, 0.5 * std::max(slicer.step_ms_estimate(sliced.step_ops()), 0.1))(rng);
+        slicer.record(c, slot, running, budget, sliced.step_ops(), [&] { sliced.begin_step(); }, &timers[slot]);
+        c.barrier_to_host();
+        c.end();
+        c.submit_and_wait();
+        if (slicer.slot_finished(slot, 1.0, &timers[slot])) losses.push_back(sliced.finish_step().loss);
+        timers[slot].signatures.clear();
+        ASSERT_LT(++frames, 5000);
+    }
+    EXPECT_GT(frames, 2 * steps) << "a step spread over several frames";
+    EXPECT_GT(slicer.step_ms_estimate(sliced.step_ops()), 0.0);
+    for (int i = 0; i < steps; ++i) EXPECT_EQ(whole.step().loss, losses[size_t(i)]) << "step " << i;
+    const uint32_t P = whole.net().params().total();
+    const auto a = whole.ema().download_as<float>(P), b = sliced.ema().download_as<float>(P);
+    const auto wa = whole.weights().download_as<float>(P), wb = sliced.weights().download_as<float>(P);
+    for (uint32_t i = 0; i < P; ++i) {
+        ASSERT_EQ(a[i], b[i]) << "EMA weight " << i;
+        ASSERT_EQ(wa[i], wb[i]) << "weight " << i;
+    }
+    std::printf("learned field: %d steps in %d sliced frames, bit-identical to whole steps\n", steps, frames);
 }

@@ -70,3 +70,39 @@ bool replay_within_budget(engine::CommandBuffer& c, const engine::CommandList& l
 }
 
 }  // namespace diffuscope::app
+
+namespace diffuscope::app {
+
+bool StepSlicer::ready(uint32_t slot, bool running) {
+    if (slot >= slot_raw_ms_.size()) slot_raw_ms_.resize(slot + 1, 0.0);
+    if (awaiting_slot_ >= 0) return false;
+    return in_step_ || running;
+}
+
+Slice StepSlicer::replay(engine::CommandBuffer& c, uint32_t slot, double budget_ms, const engine::CommandList& ops,
+                         OpTimer* timer) {
+    Slice out;
+    c.barrier();  // RAW/WAR: this step's earlier slices, in earlier frames
+    if (replay_within_budget(c, ops, pos_, budget_ms, out, &costs_, timer)) awaiting_slot_ = int(slot);
+    slot_raw_ms_[slot] = out.raw_ms;
+    return out;
+}
+
+bool StepSlicer::slot_finished(uint32_t slot, double pass_ms, const OpTimer* timer) {
+    if (timer) timer->harvest(costs_);
+    if (slot < slot_raw_ms_.size() && slot_raw_ms_[slot] > 0 && pass_ms > 0) costs_.calibrate(slot_raw_ms_[slot], pass_ms);
+    if (slot < slot_raw_ms_.size()) slot_raw_ms_[slot] = 0;
+    if (awaiting_slot_ != int(slot)) return false;
+    awaiting_slot_ = -1;
+    in_step_ = false;
+    return true;
+}
+
+double StepSlicer::step_ms_estimate(const engine::CommandList& ops) const {
+    double ms = 0;
+    for (size_t i = 0; i < ops.size(); ++i)
+        if (uint64_t sig = ops.signature(i)) ms += costs_.predict(sig);
+    return costs_.known() ? ms : 0.0;
+}
+
+}  // namespace diffuscope::app

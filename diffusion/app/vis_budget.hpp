@@ -62,4 +62,39 @@ struct Slice {
 bool replay_within_budget(engine::CommandBuffer&, const engine::CommandList& list, size_t& pos, double budget_ms,
                           Slice& out, const OpCosts* costs, OpTimer* timer);
 
+// One kind of step (a training step) captured once and replayed across frames, a budget's worth per frame, with the
+// frame-slot bookkeeping that makes it safe: a new step begins only after the slot holding the last slice of the
+// previous one has finished (its fence), so the host may write the step's values then and read its result.
+// Used by the training panel (the UNet) and the learned 2-D field (the MLP).
+class StepSlicer {
+public:
+    // This frame's slice, recorded into `c` for frame slot `slot`. Calls `begin()` before the first slice of a new
+    // step (only when `running`); records nothing while a finished step's result is still on its way.
+    template <class Begin>
+    Slice record(engine::CommandBuffer& c, uint32_t slot, bool running, double budget_ms, const engine::CommandList& ops,
+                 Begin&& begin, OpTimer* timer) {
+        if (!ready(slot, running)) return {};
+        if (!in_step_) {
+            begin();
+            in_step_ = true;
+            pos_ = 0;
+        }
+        return replay(c, slot, budget_ms, ops, timer);
+    }
+    // Frame slot `slot` has finished: learn the costs it measured (`pass_ms`: the slot's timestamps around the
+    // slices). True when it held the last slice of a step: read that step's result now.
+    bool slot_finished(uint32_t slot, double pass_ms, const OpTimer* timer);
+    bool mid_step() const { return in_step_; }
+    double step_ms_estimate(const engine::CommandList& ops) const;  // 0 until costs are known
+
+private:
+    bool ready(uint32_t slot, bool running);
+    Slice replay(engine::CommandBuffer&, uint32_t slot, double budget_ms, const engine::CommandList&, OpTimer*);
+    OpCosts costs_;
+    size_t pos_ = 0;
+    bool in_step_ = false;
+    int awaiting_slot_ = -1;           // the slot holding the finished step's last slice
+    std::vector<double> slot_raw_ms_;  // raw predicted cost recorded per slot (calibration)
+};
+
 }  // namespace diffuscope::app

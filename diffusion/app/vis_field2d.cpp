@@ -69,6 +69,7 @@ void Field2d::restart(const ScheduleSpec& spec, const Field2dSettings& s, uint64
             nn::Mlp2dTrainConfig tc;
             tc.seed = seed;
             learner_ = std::make_unique<nn::Mlp2dTrainer>(*ctx_, tc, data::sample_toy2d(oracle_->mixture(), 20000, seed + 1));
+            slicer_ = StepSlicer{};  // a step of the old learner in progress is dropped with it
             learner_dataset_ = gmm_name_;
             learn_loss_ = 0;
         }
@@ -143,21 +144,26 @@ std::vector<Field2d::Panel> Field2d::panels() const {
     }
 }
 
-int Field2d::train(double budget_ms) {
-    if (!learner_ || !learned_chain_ || !s_.learn) return 0;
-    using clock = std::chrono::steady_clock;
-    const auto t0 = clock::now();
-    int n = 0;
-    double spent = 0;
-    do {
-        const auto t = clock::now();
-        const auto r = learner_->step();
-        learn_ms_ = std::chrono::duration<double, std::milli>(clock::now() - t).count();
-        if (!r.skipped) learn_loss_ = learn_loss_ == 0 ? r.loss : 0.98 * learn_loss_ + 0.02 * r.loss;
-        ++n;
-        spent = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
-    } while (n < 32 && spent + learn_ms_ <= budget_ms);
-    return n;
+Slice Field2d::record_learning(engine::CommandBuffer& c, uint32_t slot, double budget_ms) {
+    if (!learner_ || !learned_chain_) return {};
+    while (learn_timers_.size() <= slot) {
+        constexpr uint32_t k_timed_ops = 64;  // a step is ~40 dispatches
+        learn_stamps_.push_back(std::make_unique<engine::Timestamps>(*ctx_, k_timed_ops));
+        learn_timers_.push_back({learn_stamps_.back().get(), k_timed_ops, {}});
+    }
+    OpTimer& timer = learn_timers_[slot];
+    timer.reset(c);
+    // begin_step() is safe there: the previous step's last slice has finished (its slot's fence).
+    return slicer_.record(c, slot, s_.learn, budget_ms, learner_->step_ops(), [&] { learner_->begin_step(); }, &timer);
+}
+
+void Field2d::learning_slot_finished(uint32_t slot, double pass_ms) {
+    if (!learner_ || slot >= learn_timers_.size()) return;
+    const bool finished = slicer_.slot_finished(slot, pass_ms, &learn_timers_[slot]);
+    learn_timers_[slot].signatures.clear();
+    if (!finished) return;
+    const auto r = learner_->finish_step();
+    if (!r.skipped) learn_loss_ = learn_loss_ == 0 ? r.loss : 0.98 * learn_loss_ + 0.02 * r.loss;
 }
 
 void Field2d::draw(VkCommandBuffer cb, VkExtent2D target, engine::Rect r, const VkRect2D*, Panel panel) {

@@ -5,10 +5,11 @@
 // field follows the level of the step shown, so scrubbing t shows the field sharpen as the noise falls.
 //
 // Beside the exact field, a *learned* one: a small MLP (nn::Mlp2d) trains on the same data set on the GPU while
-// the view is open, a few steps per frame, and its field (from the EMA weights, read live) can be shown instead
+// the view is open, its steps replayed in slices within each frame's GPU budget (StepSlicer), and its field (from the EMA weights, read live) can be shown instead
 // of the exact one, side by side with it, or as their difference (learned − exact, the network's error at each
 // point). In the learned panels the particles follow the learned model from the same x_T as the exact ones.
 #pragma once
+#include "diffusion/app/vis_budget.hpp"
 #include "diffusion/model/mlp2d.hpp"
 #include "diffusion/oracle/gmm_oracle.hpp"
 #include "diffusion/sampler/chain.hpp"
@@ -43,10 +44,12 @@ public:
 
     // New particles x_T ~ N(0, I) under `schedule` (the visualiser's schedule spec) and `s`.
     void restart(const ScheduleSpec& schedule, const Field2dSettings& s, uint64_t seed);
-    // Training steps of the learned model (when it is shown and `learn` is set), each submitted and waited
-    // for, until `budget_ms` of wall time is spent — at least one. Call outside a frame's recording. Returns
-    // the steps taken.
-    int train(double budget_ms);
+    // This frame's slice of the learned model's training (when it is shown and `learn` is set): its step, captured
+    // once, replayed as far as the costs measured in earlier frames say fits `budget_ms` of GPU time (at least one
+    // dispatch), so a step spans as many frames as it needs and no frame waits for one. `slot`: the frame slot.
+    Slice record_learning(engine::CommandBuffer&, uint32_t slot, double budget_ms);
+    // Frame slot `slot` has finished (its fence was waited on): `pass_ms`, its timestamps around the slice.
+    void learning_slot_finished(uint32_t slot, double pass_ms);
     // Records `advance` reverse steps of the particles (0 when paused) and the items to draw at trajectory
     // slot `scrub` (−1 = the newest).
     void record(engine::CommandBuffer&, int advance, int scrub);
@@ -68,10 +71,11 @@ public:
     const engine::Buffer& difference_items() const { return arrows_diff_; }
     const engine::Buffer& learned_particle_items() const { return dots_learned_; }
     bool learned_shown() const { return s_.model != FieldModel::exact; }
-    // The learned model: training steps taken, the loss's running mean, the last step's wall time.
+    // The learned model: training steps taken, the loss's running mean, a step's predicted GPU time (0 before
+    // it is measured).
     uint64_t learn_steps() const { return learner_ ? learner_->steps_done() : 0; }
     double learn_loss() const { return learn_loss_; }
-    double learn_step_ms() const { return learn_ms_; }
+    double learn_step_ms() const { return learner_ ? slicer_.step_ms_estimate(learner_->step_ops()) : 0.0; }
 
 private:
     engine::Context* ctx_;
@@ -98,7 +102,10 @@ private:
     Denoiser learned_model_;
     Denoiser::Recorder learned_grid_forward_;
     std::unique_ptr<Chain> learned_chain_;
-    double learn_loss_ = 0, learn_ms_ = 0;
+    double learn_loss_ = 0;
+    StepSlicer slicer_;  // the learner's steps across frames
+    std::vector<std::unique_ptr<engine::Timestamps>> learn_stamps_;  // per frame slot: per-operation times
+    std::vector<OpTimer> learn_timers_;
 };
 
 }  // namespace diffuscope::app

@@ -25,29 +25,13 @@ VisTraining::VisTraining(engine::Context& ctx, const data::Mnist& train, const T
 VisTraining::~VisTraining() = default;
 
 Slice VisTraining::record(engine::CommandBuffer& c, uint32_t slot, bool running, double budget_ms, OpTimer* timer) {
-    Slice out;
-    if (slot >= slot_raw_ms_.size()) slot_raw_ms_.resize(slot + 1, 0.0);
-    if (awaiting_slot_ >= 0 || stopped_on_nan()) return out;
-    if (!in_step_) {
-        if (!running) return out;
-        trainer_->begin_step();  // safe: the previous step finished (its slot's fence) before its result was read
-        in_step_ = true;
-        pos_ = 0;
-    }
-    c.barrier();  // RAW/WAR: this step's earlier slices, in earlier frames
-    if (replay_within_budget(c, trainer_->step_ops(), pos_, budget_ms, out, &costs_, timer)) awaiting_slot_ = int(slot);
-    slot_raw_ms_[slot] = out.raw_ms;
-    return out;
+    if (stopped_on_nan()) return {};
+    // begin_step() is safe there: the previous step finished (its slot's fence) before its result was read.
+    return slicer_.record(c, slot, running, budget_ms, trainer_->step_ops(), [&] { trainer_->begin_step(); }, timer);
 }
 
 void VisTraining::slot_finished(uint32_t slot, double train_pass_ms, const OpTimer* timer) {
-    if (timer) timer->harvest(costs_);
-    if (slot < slot_raw_ms_.size() && slot_raw_ms_[slot] > 0 && train_pass_ms > 0)
-        costs_.calibrate(slot_raw_ms_[slot], train_pass_ms);
-    if (slot < slot_raw_ms_.size()) slot_raw_ms_[slot] = 0;
-    if (awaiting_slot_ != int(slot)) return;
-    awaiting_slot_ = -1;
-    in_step_ = false;
+    if (!slicer_.slot_finished(slot, train_pass_ms, timer)) return;
     const train::StepResult r = trainer_->finish_step();
     if (r.skipped) {
         ++skipped_;
@@ -64,13 +48,7 @@ void VisTraining::slot_finished(uint32_t slot, double train_pass_ms, const OpTim
     last_finish_s_ = t;
 }
 
-double VisTraining::step_ms_estimate() const {
-    const auto& ops = trainer_->step_ops();
-    double ms = 0;
-    for (size_t i = 0; i < ops.size(); ++i)
-        if (uint64_t sig = ops.signature(i)) ms += costs_.predict(sig);
-    return costs_.known() ? ms : 0.0;
-}
+double VisTraining::step_ms_estimate() const { return slicer_.step_ms_estimate(trainer_->step_ops()); }
 
 nn::Weights VisTraining::ema_weights() const { return nn::Weights{trainer_->config().model, trainer_->ema_weights()}; }
 

@@ -43,7 +43,7 @@ public:
     const std::vector<float>& losses() const { return losses_; }
     uint32_t skipped() const { return skipped_; }
     bool stopped_on_nan() const { return consecutive_skips_ >= max_consecutive_skips; }
-    bool mid_step() const { return in_step_; }
+    bool mid_step() const { return slicer_.mid_step(); }
     double step_ms_estimate() const;   // one step's predicted GPU time
     double images_per_second() const { return images_per_second_; }
     nn::Weights ema_weights() const;    // call with the device idle
@@ -55,11 +55,7 @@ private:
     engine::Context* ctx_;
     TrainingSettings settings_;
     std::unique_ptr<train::Trainer> trainer_;
-    OpCosts costs_;
-    size_t pos_ = 0;
-    bool in_step_ = false;
-    int awaiting_slot_ = -1;            // the slot holding the finished step's last slice
-    std::vector<double> slot_raw_ms_;   // raw predicted cost recorded per slot (calibration)
+    StepSlicer slicer_;
     std::vector<float> losses_;
     uint32_t skipped_ = 0, consecutive_skips_ = 0;
     double images_per_second_ = 0, last_finish_s_ = -1;

@@ -198,6 +198,13 @@ void Visualiser::record_compute(engine::Frame& f) {
     // The previous frame's compute, copies and draws read and wrote the same buffers (RAW/WAR/WAW).
     cmd.barrier();
     if (s_.mode == VisMode::fieldimg) record_fieldimg(cmd, ts, f.slot);  // the slice's next batch, before the chains step
+    if (s_.mode == VisMode::field2d && !field_restart_) {  // a restart may rebuild the learner: not under this frame
+        // The learned 2-D field's training: this frame's slice of its step, within the frame's budget.
+        ts.begin(cmd, "learn");
+        field_->record_learning(cmd, f.slot, s_.budget_ms <= 0 ? 1e300 : double(s_.budget_ms));
+        ts.end(cmd);
+        cmd.barrier();  // RAW: the learned arrows and particles read the weights the slice wrote
+    }
     ts.begin(cmd, "sampler");
     int work = 0;
     if (s_.mode == VisMode::field2d) {
@@ -293,6 +300,12 @@ void Visualiser::frame(engine::Frame& f, engine::FrameTarget& target, engine::Im
     op_timers_[f.slot].signatures.clear();
     if (chain_) stats_.step_gpu_ms = chain_->step_ms_estimate();
     training_frame_start(f, passes);
+    if (field_) {
+        double learn_ms = 0;
+        for (const auto& p : passes)
+            if (p.name == "learn") learn_ms = p.ms;
+        field_->learning_slot_finished(f.slot, learn_ms);  // this slot's fence was waited on
+    }
     if (pending_source_ >= 0) {  // a model picked in the panel last frame: swap it in while nothing runs
         const int pick = std::exchange(pending_source_, -1);
         VK_CHECK(vkDeviceWaitIdle(ctx_->device()));
@@ -317,9 +330,6 @@ void Visualiser::frame(engine::Frame& f, engine::FrameTarget& target, engine::Im
     canvas(ui, f.extent);
     if (s_.help) help_overlay();
 
-    // The learned 2-D field trains in its own submissions, before this frame's work is submitted (which then
-    // reads the new weights); its steps take what the frame budget allows, at least one.
-    if (s_.mode == VisMode::field2d && !field_restart_) field_->train(s_.budget_ms);
     record_compute(f);
 
     const float bg = s_.lecture ? 0.0f : 0.08f;

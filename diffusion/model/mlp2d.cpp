@@ -74,6 +74,11 @@ Mlp2d::Mlp2d(engine::Context& ctx, const Mlp2dConfig& cfg, uint32_t batch, bool 
     act_ = Buffer(ctx, uint64_t(at) * 4);
     if (training) {
         grads_ = Buffer(ctx, uint64_t(table_.total()) * 4);
+        // The padding between tensors (fc4.bias has 2 floats, padded to 4) is never written by a layer, yet the
+        // gradient norm and AdamW run over the whole flat buffer: it must start zero (as the UNet's), or fresh
+        // memory's garbage leaks into the clip scale. Found by VisSlicing.LearnedField…: two trainers with the
+        // same seed disagreed from their second step.
+        engine::one_shot(ctx, [&](engine::CommandBuffer& c) { c.fill(grads_, 0); });
         // The gradients of the activations (da) and of the pre-activations (dz) live in separate buffers: a
         // layer's weight gradient reads dz while its data gradient writes the next da, and bindings are whole
         // buffers, so one buffer would look like a write-after-read hazard between the two.

@@ -18,6 +18,7 @@
 // PyTorch's linear layout [Out, In] (= a 1×1 conv's [Cout, Cin, 1, 1]). nn/mlp2d_input.comp builds the input
 // (level, embedding, concatenation) in that layout; nn/transpose.comp turns v̂ back into [N,2].
 #pragma once
+#include "engine/command_list.hpp"
 #include "diffusion/model/denoiser.hpp"
 #include "diffusion/model/layers.hpp"
 #include "diffusion/model/optim.hpp"
@@ -99,6 +100,12 @@ public:
         bool skipped = false;
     };
     Result step();  // submits and waits
+    // The same step replayed in slices across frames (the visualiser, as train::Trainer's): begin_step() writes
+    // the step's host values (no slice of the previous step may still be running), step_ops() is the step's work,
+    // captured once, and finish_step() reads the result once the last slice's submission has finished.
+    void begin_step();
+    const engine::CommandList& step_ops() const { return ops_; }
+    Result finish_step();
     uint64_t steps_done() const { return step_; }
     const engine::Buffer& weights() const { return params_; }
     const engine::Buffer& ema() const { return ema_; }
@@ -107,6 +114,7 @@ public:
 
 private:
     void record();
+    void record_body(engine::CommandBuffer&);
     engine::Context* ctx_;
     Mlp2dTrainConfig cfg_;
     uint32_t count_;
@@ -117,6 +125,7 @@ private:
     engine::Buffer points_, step_buf_, xt_, level_, target_, out_, dout_, loss_, loss_scratch_, params_, m_, v_, ema_,
         norm_scratch_, state_;
     engine::CommandBuffer cmd_;
+    engine::CommandList ops_;
     uint64_t step_ = 0;
 };
 

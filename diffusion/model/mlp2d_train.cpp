@@ -43,9 +43,16 @@ Mlp2dTrainer::Mlp2dTrainer(engine::Context& ctx, const Mlp2dTrainConfig& cfg, co
 }
 
 void Mlp2dTrainer::record() {
+    cmd_.begin();
+    record_body(cmd_);
+    cmd_.end();
+    ops_.clear();
+    engine::CommandBuffer capture(*ctx_, ops_);
+    record_body(capture);
+}
+
+void Mlp2dTrainer::record_body(engine::CommandBuffer& cmd) {
     const uint32_t B = cfg_.batch, P = net_.params().total();
-    auto& cmd = cmd_;
-    cmd.begin();
     cmd.barrier_from_host();  // the host wrote the step number and the optimiser state
     cmd.barrier();            // WAR/WAW against the previous step, and against frames that read the weights
     struct { uint32_t B, M, seed_lo, seed_hi; float lmin, lmax; } push{
@@ -61,10 +68,15 @@ void Mlp2dTrainer::record() {
     cmd.barrier();  // RAW: the optimiser reads every gradient
     opt_.step(cmd, P, params_, net_.grad_buffer(), m_, v_, ema_, norm_scratch_, state_);
     cmd.barrier_to_host();  // the host reads the loss and the optimiser's verdict
-    cmd.end();
 }
 
 Mlp2dTrainer::Result Mlp2dTrainer::step() {
+    begin_step();
+    cmd_.submit_and_wait();
+    return finish_step();
+}
+
+void Mlp2dTrainer::begin_step() {
     OptState st;
     st.lr = cfg_.lr;
     st.max_grad_norm = cfg_.max_grad_norm;
@@ -73,7 +85,9 @@ Mlp2dTrainer::Result Mlp2dTrainer::step() {
     state_.upload(&st, sizeof st);
     const uint32_t s = uint32_t(step_);
     step_buf_.upload(&s, 4);
-    cmd_.submit_and_wait();
+}
+
+Mlp2dTrainer::Result Mlp2dTrainer::finish_step() {
     float loss = 0;
     loss_.download(&loss, 4);
     OptState out;
