@@ -230,6 +230,29 @@ TEST_F(GpuTest, Field2dArrowsPointToTheDataAndParticlesReachIt) {
     int close = 0;
     for (int i = 0; i < 256; ++i) close += nearest(dots[i * 4], dots[i * 4 + 1])[0] < 0.3f;
     EXPECT_GT(close, 256 * 9 / 10) << "the particles end on the data";
+
+    // Trails: each particle's segments join end to start, from x_T to where the particle is now; a CPU driver
+    // draws at most 6144 segments a panel (several steps each), a GPU one per step.
+    const uint32_t segs = field.trail_segments();
+    if (ctx.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU) {
+        EXPECT_LE(256 * segs, 6144u);
+        EXPECT_LT(segs, 40u) << "256 particles × 40 steps is more than the CPU cap";
+    } else {
+        EXPECT_EQ(segs, 40u);
+    }
+    ASSERT_GT(segs, 1u);
+    auto trails = field.trail_items().download_as<float>(size_t(256) * segs * 4);
+    for (uint32_t p = 0; p < 256; ++p) {
+        for (uint32_t s = 0; s + 1 < segs; ++s) {
+            const float* a = &trails[(size_t(s) * 256 + p) * 4];
+            const float* b = &trails[(size_t(s + 1) * 256 + p) * 4];
+            ASSERT_EQ(a[2], b[0]) << "particle " << p << " segment " << s;
+            ASSERT_EQ(a[3], b[1]) << "particle " << p << " segment " << s;
+        }
+        const float* last = &trails[(size_t(segs - 1) * 256 + p) * 4];
+        ASSERT_EQ(last[2], dots[p * 4]) << "particle " << p << ": the trail ends at the particle";
+        ASSERT_EQ(last[3], dots[p * 4 + 1]) << "particle " << p;
+    }
 }
 
 TEST_F(GpuTest, Field2dLearnedFieldApproachesTheExactOneAndItsParticlesReachTheData) {

@@ -12,8 +12,11 @@ namespace {
 struct Push {
     uint32_t mode, k, t, n;
     float lo, hi, max_len;
-    uint32_t score, slot, slots;
+    uint32_t score, slot, slots, stride;
 };
+// Trail segments drawn per panel on a CPU driver: llvmpipe drew 256 particles' 100-step trails (25,600 instanced
+// quads a panel) in most of a 77 ms "draw + ui" pass; longer segments (every stride-th step) keep the shape.
+constexpr uint32_t k_cpu_trail_segments = 6144;
 constexpr uint32_t k_max_grid = 64, k_max_particles = 1024, k_max_steps = 250;
 constexpr VkDeviceSize k_grid = k_max_grid * k_max_grid, k_trail_items = VkDeviceSize(k_max_particles) * k_max_steps;
 }  // namespace
@@ -109,7 +112,7 @@ void Field2d::record(engine::CommandBuffer& c, int advance, int scrub) {
     // at the clean level itself x̂₀ = x_t and the field vanishes.
     const uint32_t t = timesteps_[std::min<size_t>(shown_, S - 1)];
     const uint32_t kk = k_ * k_;
-    Push p{0, k_, t, n_, lo, hi, 0.9f * (hi - lo) / float(k_), s_.score ? 1u : 0u, shown_, 0};
+    Push p{0, k_, t, n_, lo, hi, 0.9f * (hi - lo) / float(k_), s_.score ? 1u : 0u, shown_, 0, 1};
     c.barrier();  // RAW: the steps' trajectory → the items; WAR: the oracle's last read of the grid inputs
     c.dispatch(pipe_, arrows_set_, p, engine::groups_for(kk, 64));
     c.barrier();  // RAW: the grid inputs → the oracle
@@ -122,7 +125,10 @@ void Field2d::record(engine::CommandBuffer& c, int advance, int scrub) {
     };
     items(1, arrows_set_, kk);
     items(2, dots_set_, n_);
-    trail_slots_ = s_.trails ? shown_ : 0;
+    // Trails: segments of `stride` steps, so that a CPU driver draws at most k_cpu_trail_segments per panel.
+    if (ctx_->info().type == VK_PHYSICAL_DEVICE_TYPE_CPU)
+        p.stride = std::max(1u, (n_ * shown_ + k_cpu_trail_segments - 1) / k_cpu_trail_segments);
+    trail_slots_ = s_.trails ? (shown_ + p.stride - 1) / p.stride : 0;
     p.slots = trail_slots_;
     if (trail_slots_) items(3, trails_set_, n_ * trail_slots_);
     if (learned_chain_) {

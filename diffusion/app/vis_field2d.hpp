@@ -70,6 +70,8 @@ public:
     const engine::Buffer& learned_arrow_items() const { return arrows_learned_; }
     const engine::Buffer& difference_items() const { return arrows_diff_; }
     const engine::Buffer& learned_particle_items() const { return dots_learned_; }
+    const engine::Buffer& trail_items() const { return trails_; }
+    uint32_t trail_segments() const { return trail_slots_; }  // per particle, in the last record()
     bool learned_shown() const { return s_.model != FieldModel::exact; }
     // The learned model: training steps taken, the loss's running mean, a step's predicted GPU time (0 before
     // it is measured).

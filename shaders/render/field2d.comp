@@ -5,7 +5,8 @@
 //           s = ∇ log p_t(x_t) = (√ᾱ x̂₀ − x_t)/(1 − ᾱ) (Tweedie), each shortened to at most `max_len` (keeps the
 //           direction; the colour carries |d| / max_len, so far-away arrows read as long).
 //   mode 2: the particles as dots: items[i] = (x_i, 0, 0) from the chain's x (or a trajectory slot).
-//   mode 3: the trails as segments between trajectory slots s and s + 1 for s < `slots`: (x_s, x_{s+1}).
+//   mode 3: the trails as segments between trajectory slots s·stride and min((s + 1)·stride, last) for s < `slots`
+//           (`last` = slots·stride clamped to the step shown, passed as `slot`): (x_a, x_b).
 //   mode 4: arrows of the learned model, whose output at the grid points is v̂ (v-prediction):
 //           x̂₀ = √ᾱ x_t − √(1 − ᾱ) v̂, then as mode 1.
 //   mode 5: the difference learned − exact of the two arrows (before shortening): the learned model's error.
@@ -23,7 +24,9 @@ layout(std430, binding = 7) readonly buffer GridV { float grid_v[]; };  // the l
 layout(push_constant) uniform P {
     uint mode, k, t, n;          // grid side K; timestep t (level); particles n
     float lo, hi, max_len;       // grid domain [lo, hi]²; arrow length cap (data units)
-    uint score, slot, slots;     // arrows: score (1) or x̂₀ − x (0); particles: trajectory slot; trails: slots drawn
+    uint score, slot, slots;     // arrows: score (1) or x̂₀ − x (0); particles (and trails' end): trajectory slot;
+                                 // trails: segments per particle
+    uint stride;                 // trails: trajectory slots per segment
 };
 
 // The arrow at x for the denoiser's guess x̂₀: the denoise direction, or the score by Tweedie.
@@ -62,7 +65,7 @@ void main() {
     } else {
         if (i >= n * slots) return;
         uint s = i / n, p = i % n;
-        uint a = (s * n + p) * 2u, b = ((s + 1u) * n + p) * 2u;
+        uint a = (s * stride * n + p) * 2u, b = (min((s + 1u) * stride, slot) * n + p) * 2u;
         items[i] = vec4(traj[a], traj[a + 1u], traj[b], traj[b + 1u]);
     }
 }
