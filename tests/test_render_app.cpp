@@ -242,7 +242,14 @@ TEST_F(GpuTest, Field2dArrowsPointToTheDataAndParticlesReachIt) {
     }
     ASSERT_GT(segs, 1u);
     auto trails = field.trail_items().download_as<float>(size_t(256) * segs * 4);
+    // x_T: where the particles were before the first step (a fresh restart, nothing advanced).
+    Field2d fresh(ctx, target.render_pass());
+    fresh.restart(to_spec(ss), fs, 3);
+    engine::one_shot(ctx, [&](engine::CommandBuffer& c) { fresh.record(c, 0, -1); });
+    const auto x_T = fresh.particle_items().download_as<float>(256 * 4);
     for (uint32_t p = 0; p < 256; ++p) {
+        ASSERT_EQ(trails[size_t(p) * 4], x_T[p * 4]) << "particle " << p << ": the trail starts at x_T";
+        ASSERT_EQ(trails[size_t(p) * 4 + 1], x_T[p * 4 + 1]) << "particle " << p;
         for (uint32_t s = 0; s + 1 < segs; ++s) {
             const float* a = &trails[(size_t(s) * 256 + p) * 4];
             const float* b = &trails[(size_t(s + 1) * 256 + p) * 4];

@@ -126,8 +126,10 @@ void Field2d::record(engine::CommandBuffer& c, int advance, int scrub) {
     items(1, arrows_set_, kk);
     items(2, dots_set_, n_);
     // Trails: segments of `stride` steps, so that a CPU driver draws at most k_cpu_trail_segments per panel.
-    if (ctx_->info().type == VK_PHYSICAL_DEVICE_TYPE_CPU)
-        p.stride = std::max(1u, (n_ * shown_ + k_cpu_trail_segments - 1) / k_cpu_trail_segments);
+    if (ctx_->info().type == VK_PHYSICAL_DEVICE_TYPE_CPU) {
+        const uint32_t per_particle = std::max(1u, k_cpu_trail_segments / n_);
+        p.stride = std::max(1u, (shown_ + per_particle - 1) / per_particle);
+    }
     trail_slots_ = s_.trails ? (shown_ + p.stride - 1) / p.stride : 0;
     p.slots = trail_slots_;
     if (trail_slots_) items(3, trails_set_, n_ * trail_slots_);

@@ -52,8 +52,8 @@ Mlp2d::Mlp2d(engine::Context& ctx, const Mlp2dConfig& cfg, uint32_t batch, bool 
     : ctx_(&ctx), cfg_(cfg), table_(mlp2d_params(cfg)), batch_(batch), training_(training), conv_(ctx), silu_(ctx),
       input_(ctx, {"nn/mlp2d_input.comp", 3, 40}), transpose_(ctx, {"nn/transpose.comp", 2, 16}) {
     if (batch == 0) throw std::invalid_argument("mlp2d: batch is 0");
-    if (cfg.hidden == 0 || cfg.emb < 4 || cfg.emb % 2)
-        throw std::invalid_argument("mlp2d: hidden must be ≥ 1 and emb even and ≥ 4");
+    if (cfg.hidden == 0 || cfg.emb < 4 || cfg.emb % 2 || cfg.emb > 2048)
+        throw std::invalid_argument("mlp2d: hidden must be ≥ 1 and emb even and in [4, 2048] (the sinusoidal embedding's range)");
     if (!(cfg.level_lo < cfg.level_hi)) throw std::invalid_argument("mlp2d: level_lo must be below level_hi");
     const uint32_t N = batch, H = cfg.hidden;
     uint32_t at = 0;

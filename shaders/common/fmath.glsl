@@ -6,9 +6,9 @@
 // schedule's sin(θ/2) for small θ (an absolute error is a large relative one there), the Box–Muller log(u)
 // for u near 1, and the sinusoidal embedding's sin(a) for a up to 1000. Mesa 22.3's llvmpipe has sin and
 // cos near libm, but its log(u) for u in (0.996, 1) is off by up to 10⁶ ulp (tests/test_fmath.cpp prints both).
-// These versions use only adds, multiplies and one division, and products that are exact in float, so they
-// do not depend on whether the driver fuses a·b + c (Vulkan allows either, fma() included); the steps whose
-// order matters are `precise`, so no compiler reassociates them:
+// Their argument reductions use only products that are exact in float, so they do not depend on whether the driver
+// fuses a·b + c (Vulkan allows either, fma() included), and the steps whose order matters are `precise`, so no
+// compiler reassociates them; the polynomials may fuse, which moves the last bit, not the bounds:
 //   sin_acc, cos_acc:  ≤ ~2 ulp of the result for |x| < 6434, near multiples of π/2 too (beyond, q·P1 stops
 //                      being exact and the error grows with |x|);
 //   log_acc:           ≤ ~2 ulp for positive normal x (0, negatives, inf and NaN go to the built-in);
