@@ -168,12 +168,6 @@ TEST_F(VisSlicing, TrainingPanelStepsInSlicesEqualTheTrainersWholeSteps) {
     VisTraining panel(ctx, digits, ts);
     const int steps = 3;
     // Frames: two slots in flight, as the window; a slot's result is read when it comes round again.
-    std::vector<std::unique_ptr<engine::Timestamps>> stamps;
-    std::vector<OpTimer> timers;
-    for (int i = 0; i < 2; ++i) {
-        stamps.push_back(std::make_unique<engine::Timestamps>(ctx, 128));
-        timers.push_back({stamps.back().get(), 128, {}});
-    }
     std::mt19937 rng(9);
     int frames = 0;
     bool running = true;
@@ -181,13 +175,12 @@ TEST_F(VisSlicing, TrainingPanelStepsInSlicesEqualTheTrainersWholeSteps) {
         const uint32_t slot = uint32_t(frames % 2);
         engine::CommandBuffer c(ctx);
         c.begin(true);
-        timers[slot].reset(c);
         running = panel.steps() != 1 || frames % 3 != 0;  // pausing mid-step finishes the step, then waits
-        panel.record(c, slot, running, std::uniform_real_distribution<double>(0.0, 4.0)(rng), &timers[slot]);
+        panel.record(c, slot, running, std::uniform_real_distribution<double>(0.0, 4.0)(rng));
         c.barrier_to_host();
         c.end();
         c.submit_and_wait();
-        panel.slot_finished(slot, 1.0, &timers[slot]);
+        panel.slot_finished(slot, 1.0);
         ASSERT_LT(++frames, 5000) << "steps " << panel.steps() << " mid " << panel.mid_step() << " nan " << panel.stopped_on_nan() << " skipped " << panel.skipped();
     }
     EXPECT_GT(frames, 3 * steps) << "a step spread over several frames";
@@ -211,13 +204,7 @@ TEST_F(VisSlicing, LearnedFieldStepsInSlicesEqualTheMlpTrainersWholeSteps) {
     tc.batch = 37;  // odd
     tc.seed = 11;
     nn::Mlp2dTrainer sliced(ctx, tc, points), whole(ctx, tc, points);
-    StepSlicer slicer;
-    std::vector<std::unique_ptr<engine::Timestamps>> stamps;
-    std::vector<OpTimer> timers;
-    for (int i = 0; i < 2; ++i) {  // two slots in flight, as the window
-        stamps.push_back(std::make_unique<engine::Timestamps>(ctx, 64));
-        timers.push_back({stamps.back().get(), 64, {}});
-    }
+    StepSlicer slicer(ctx);  // two slots in flight, as the window
     const int steps = 3;
     std::vector<float> losses;
     std::mt19937 rng(13);
@@ -226,15 +213,13 @@ TEST_F(VisSlicing, LearnedFieldStepsInSlicesEqualTheMlpTrainersWholeSteps) {
         const uint32_t slot = uint32_t(frames % 2);
         engine::CommandBuffer c(ctx);
         c.begin(true);
-        timers[slot].reset(c);
         const bool running = frames % 5 != 4;  // paused now and then: a step in progress still ends
         const double budget = std::uniform_real_distribution<double>(0.0, 0.5 * std::max(slicer.step_ms_estimate(sliced.step_ops()), 0.1))(rng);
-        slicer.record(c, slot, running, budget, sliced.step_ops(), [&] { sliced.begin_step(); }, &timers[slot]);
+        slicer.record(c, slot, running, budget, sliced.step_ops(), [&] { sliced.begin_step(); });
         c.barrier_to_host();
         c.end();
         c.submit_and_wait();
-        if (slicer.slot_finished(slot, 1.0, &timers[slot])) losses.push_back(sliced.finish_step().loss);
-        timers[slot].signatures.clear();
+        if (slicer.slot_finished(slot, 1.0)) losses.push_back(sliced.finish_step().loss);
         ASSERT_LT(++frames, 5000);
     }
     EXPECT_GT(frames, 2 * steps) << "a step spread over several frames";

@@ -73,6 +73,16 @@ bool replay_within_budget(engine::CommandBuffer& c, const engine::CommandList& l
 
 namespace diffuscope::app {
 
+OpTimer& StepSlicer::timer_for(engine::CommandBuffer& c, uint32_t slot) {
+    while (timers_.size() <= slot) {
+        constexpr uint32_t k_timed_ops = 256;  // a UNet training step's dispatches; an MLP step has ~40
+        stamps_.push_back(std::make_unique<engine::Timestamps>(*ctx_, k_timed_ops));
+        timers_.push_back({stamps_.back().get(), k_timed_ops, {}});
+    }
+    timers_[slot].reset(c);
+    return timers_[slot];
+}
+
 bool StepSlicer::ready(uint32_t slot, bool running) {
     if (slot >= slot_raw_ms_.size()) slot_raw_ms_.resize(slot + 1, 0.0);
     if (awaiting_slot_ >= 0) return false;
@@ -80,16 +90,19 @@ bool StepSlicer::ready(uint32_t slot, bool running) {
 }
 
 Slice StepSlicer::replay(engine::CommandBuffer& c, uint32_t slot, double budget_ms, const engine::CommandList& ops,
-                         OpTimer* timer) {
+                         OpTimer& timer) {
     Slice out;
     c.barrier();  // RAW/WAR: this step's earlier slices, in earlier frames
-    if (replay_within_budget(c, ops, pos_, budget_ms, out, &costs_, timer)) awaiting_slot_ = int(slot);
+    if (replay_within_budget(c, ops, pos_, budget_ms, out, &costs_, &timer)) awaiting_slot_ = int(slot);
     slot_raw_ms_[slot] = out.raw_ms;
     return out;
 }
 
-bool StepSlicer::slot_finished(uint32_t slot, double pass_ms, const OpTimer* timer) {
-    if (timer) timer->harvest(costs_);
+bool StepSlicer::slot_finished(uint32_t slot, double pass_ms) {
+    if (slot < timers_.size()) {
+        timers_[slot].harvest(costs_);
+        timers_[slot].signatures.clear();
+    }
     if (slot < slot_raw_ms_.size() && slot_raw_ms_[slot] > 0 && pass_ms > 0) costs_.calibrate(slot_raw_ms_[slot], pass_ms);
     if (slot < slot_raw_ms_.size()) slot_raw_ms_[slot] = 0;
     if (awaiting_slot_ != int(slot)) return false;

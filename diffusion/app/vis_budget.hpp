@@ -6,6 +6,7 @@
 #include "engine/timestamps.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <unordered_map>
 #include <vector>
 
@@ -66,13 +67,16 @@ bool replay_within_budget(engine::CommandBuffer&, const engine::CommandList& lis
 // frame-slot bookkeeping that makes it safe: a new step begins only after the slot holding the last slice of the
 // previous one has finished (its fence), so the host may write the step's values then and read its result.
 // Used by the training panel (the UNet) and the learned 2-D field (the MLP).
+// It times its own operations (per-operation timestamps, one set per frame slot).
 class StepSlicer {
 public:
+    explicit StepSlicer(engine::Context& ctx) : ctx_(&ctx) {}
     // This frame's slice, recorded into `c` for frame slot `slot`. Calls `begin()` before the first slice of a new
     // step (only when `running`); records nothing while a finished step's result is still on its way.
     template <class Begin>
     Slice record(engine::CommandBuffer& c, uint32_t slot, bool running, double budget_ms, const engine::CommandList& ops,
-                 Begin&& begin, OpTimer* timer) {
+                 Begin&& begin) {
+        OpTimer& timer = timer_for(c, slot);
         if (!ready(slot, running)) return {};
         if (!in_step_) {
             begin();
@@ -81,15 +85,19 @@ public:
         }
         return replay(c, slot, budget_ms, ops, timer);
     }
-    // Frame slot `slot` has finished: learn the costs it measured (`pass_ms`: the slot's timestamps around the
-    // slices). True when it held the last slice of a step: read that step's result now.
-    bool slot_finished(uint32_t slot, double pass_ms, const OpTimer* timer);
+    // Frame slot `slot` has finished: learn the costs it measured (its operations' timestamps, and `pass_ms`, the
+    // slot's timestamps around the slice). True when it held the last slice of a step: read that step's result now.
+    bool slot_finished(uint32_t slot, double pass_ms);
     bool mid_step() const { return in_step_; }
     double step_ms_estimate(const engine::CommandList& ops) const;  // 0 until costs are known
 
 private:
+    OpTimer& timer_for(engine::CommandBuffer&, uint32_t slot);  // the slot's timer, made on first use and reset
     bool ready(uint32_t slot, bool running);
-    Slice replay(engine::CommandBuffer&, uint32_t slot, double budget_ms, const engine::CommandList&, OpTimer*);
+    Slice replay(engine::CommandBuffer&, uint32_t slot, double budget_ms, const engine::CommandList&, OpTimer&);
+    engine::Context* ctx_;
+    std::vector<std::unique_ptr<engine::Timestamps>> stamps_;  // per frame slot
+    std::vector<OpTimer> timers_;
     OpCosts costs_;
     size_t pos_ = 0;
     bool in_step_ = false;

@@ -26,7 +26,7 @@ Field2d::Field2d(engine::Context& ctx, VkRenderPass pass)
       grid_label_(ctx, k_grid * 4), grid_out_(ctx, k_grid * 8), grid_v_(ctx, k_grid * 8), arrows_(ctx, k_grid * 16),
       dots_(ctx, k_max_particles * 16), trails_(ctx, k_trail_items * 16), arrows_learned_(ctx, k_grid * 16),
       arrows_diff_(ctx, k_grid * 16), dots_learned_(ctx, k_max_particles * 16), trails_learned_(ctx, k_trail_items * 16),
-      pipe_(ctx, {"render/field2d.comp", 8, sizeof(Push)}) {
+      pipe_(ctx, {"render/field2d.comp", 8, sizeof(Push)}), slicer_(ctx) {
     engine::one_shot(ctx, [&](engine::CommandBuffer& c) {
         for (engine::Buffer* b : {&grid_x_, &grid_level_, &grid_label_, &grid_out_, &grid_v_, &arrows_, &dots_, &trails_,
                                   &arrows_learned_, &arrows_diff_, &dots_learned_, &trails_learned_})
@@ -72,7 +72,7 @@ void Field2d::restart(const ScheduleSpec& spec, const Field2dSettings& s, uint64
             nn::Mlp2dTrainConfig tc;
             tc.seed = seed;
             learner_ = std::make_unique<nn::Mlp2dTrainer>(*ctx_, tc, data::sample_toy2d(oracle_->mixture(), 20000, seed + 1));
-            slicer_ = StepSlicer{};  // a step of the old learner in progress is dropped with it
+            slicer_ = StepSlicer(*ctx_);  // a step of the old learner in progress is dropped with it
             learner_dataset_ = gmm_name_;
             learn_loss_ = 0;
         }
@@ -154,22 +154,12 @@ std::vector<Field2d::Panel> Field2d::panels() const {
 
 Slice Field2d::record_learning(engine::CommandBuffer& c, uint32_t slot, double budget_ms) {
     if (!learner_ || !learned_chain_) return {};
-    while (learn_timers_.size() <= slot) {
-        constexpr uint32_t k_timed_ops = 64;  // a step is ~40 dispatches
-        learn_stamps_.push_back(std::make_unique<engine::Timestamps>(*ctx_, k_timed_ops));
-        learn_timers_.push_back({learn_stamps_.back().get(), k_timed_ops, {}});
-    }
-    OpTimer& timer = learn_timers_[slot];
-    timer.reset(c);
     // begin_step() is safe there: the previous step's last slice has finished (its slot's fence).
-    return slicer_.record(c, slot, s_.learn, budget_ms, learner_->step_ops(), [&] { learner_->begin_step(); }, &timer);
+    return slicer_.record(c, slot, s_.learn, budget_ms, learner_->step_ops(), [&] { learner_->begin_step(); });
 }
 
 void Field2d::learning_slot_finished(uint32_t slot, double pass_ms) {
-    if (!learner_ || slot >= learn_timers_.size()) return;
-    const bool finished = slicer_.slot_finished(slot, pass_ms, &learn_timers_[slot]);
-    learn_timers_[slot].signatures.clear();
-    if (!finished) return;
+    if (!learner_ || !slicer_.slot_finished(slot, pass_ms)) return;
     const auto r = learner_->finish_step();
     if (!r.skipped) learn_loss_ = learn_loss_ == 0 ? r.loss : 0.98 * learn_loss_ + 0.02 * r.loss;
 }

@@ -106,8 +106,6 @@ private:
     std::unique_ptr<Chain> learned_chain_;
     double learn_loss_ = 0;
     StepSlicer slicer_;  // the learner's steps across frames
-    std::vector<std::unique_ptr<engine::Timestamps>> learn_stamps_;  // per frame slot: per-operation times
-    std::vector<OpTimer> learn_timers_;
 };
 
 }  // namespace diffuscope::app

@@ -9,7 +9,7 @@ static double now_s() {
 }
 
 VisTraining::VisTraining(engine::Context& ctx, const data::Mnist& train, const TrainingSettings& s)
-    : ctx_(&ctx), settings_(s) {
+    : ctx_(&ctx), settings_(s), slicer_(ctx) {
     train::TrainConfig cfg;
     cfg.model.base = uint32_t(s.base);
     cfg.model.prediction = nn::Prediction::v;  // as the bundled model (assets/MODEL.md: ε-prediction drew blobs)
@@ -24,14 +24,14 @@ VisTraining::VisTraining(engine::Context& ctx, const data::Mnist& train, const T
 
 VisTraining::~VisTraining() = default;
 
-Slice VisTraining::record(engine::CommandBuffer& c, uint32_t slot, bool running, double budget_ms, OpTimer* timer) {
+Slice VisTraining::record(engine::CommandBuffer& c, uint32_t slot, bool running, double budget_ms) {
     if (stopped_on_nan()) return {};
     // begin_step() is safe there: the previous step finished (its slot's fence) before its result was read.
-    return slicer_.record(c, slot, running, budget_ms, trainer_->step_ops(), [&] { trainer_->begin_step(); }, timer);
+    return slicer_.record(c, slot, running, budget_ms, trainer_->step_ops(), [&] { trainer_->begin_step(); });
 }
 
-void VisTraining::slot_finished(uint32_t slot, double train_pass_ms, const OpTimer* timer) {
-    if (!slicer_.slot_finished(slot, train_pass_ms, timer)) return;
+void VisTraining::slot_finished(uint32_t slot, double train_pass_ms) {
+    if (!slicer_.slot_finished(slot, train_pass_ms)) return;
     const train::StepResult r = trainer_->finish_step();
     if (r.skipped) {
         ++skipped_;

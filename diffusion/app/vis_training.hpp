@@ -31,11 +31,10 @@ public:
 
     // This frame's slice of training (`slot`: the frame slot it is recorded into). Starts a step when none is in
     // progress and `running`; nothing while the previous step's result is still on its way.
-    Slice record(engine::CommandBuffer&, uint32_t slot, bool running, double budget_ms, OpTimer*);
+    Slice record(engine::CommandBuffer&, uint32_t slot, bool running, double budget_ms);
     // Frame slot `slot` has finished (fence waited): read the result of a step whose last slice ran in it, and
     // calibrate the cost model against the slot's measured "train" pass.
-    // `timer`: the slot's per-operation timestamps, for the cost model.
-    void slot_finished(uint32_t slot, double train_pass_ms, const OpTimer* timer);
+    void slot_finished(uint32_t slot, double train_pass_ms);
 
     const TrainingSettings& settings() const { return settings_; }
     const train::TrainConfig& config() const { return trainer_->config(); }

@@ -11,19 +11,11 @@
 namespace diffuscope::app {
 
 void Visualiser::training_frame_start(engine::Frame& f, const std::vector<engine::PassTime>& passes) {
-    if (train_timers_.size() < timestamps_.size()) {
-        constexpr uint32_t k_timed_ops = 256;
-        for (size_t i = train_timers_.size(); i < timestamps_.size(); ++i) {
-            train_op_timestamps_.push_back(std::make_unique<engine::Timestamps>(*ctx_, k_timed_ops));
-            train_timers_.push_back({train_op_timestamps_.back().get(), k_timed_ops, {}});
-        }
-    }
     if (training_) {
         double ms = 0;
         for (const auto& p : passes)
             if (p.name == "train") ms = p.ms;
-        training_->slot_finished(f.slot, ms, &train_timers_[f.slot]);  // this slot's fence was waited on
-        train_timers_[f.slot].signatures.clear();
+        training_->slot_finished(f.slot, ms);  // this slot's fence was waited on
     }
     // Requests from last frame's panel, carried out while nothing runs.
     if (training_reset_) {
@@ -62,10 +54,8 @@ void Visualiser::training_frame_start(engine::Frame& f, const std::vector<engine
 void Visualiser::record_training(engine::Frame& f, engine::Timestamps& ts) {
     if (!training_) return;
     engine::CommandBuffer& cmd = *f.cmd;
-    OpTimer& timer = train_timers_[f.slot];
-    timer.reset(cmd);
     ts.begin(cmd, "train");
-    training_->record(cmd, f.slot, training_running_, training_budget_ms_, &timer);
+    training_->record(cmd, f.slot, training_running_, training_budget_ms_);
     ts.end(cmd);
 }
 

@@ -123,8 +123,6 @@ private:
     float training_budget_ms_ = 8;
     std::string training_message_;
     std::optional<nn::Weights> snapshot_;
-    std::vector<std::unique_ptr<engine::Timestamps>> train_op_timestamps_;
-    std::vector<OpTimer> train_timers_;
     void training_panel();
     void start_training();
     void training_frame_start(engine::Frame&, const std::vector<engine::PassTime>& passes);
