@@ -34,6 +34,7 @@ nn::ConvTiles tiles_for(std::string op, const engine::Context& ctx) {
     }
     if (op == "conv_plain") {  // no subgroup broadcasts, small tiles
         t.subgroup = false;
+        t.wt4 = false;
         t.tn = 2;
         t.tmb = 1;
     } else if (op == "conv_wide") {  // 16 pixels per invocation on rows ≥ 14 wide (CPU drivers' default at large batches)
@@ -48,6 +49,13 @@ nn::ConvTiles tiles_for(std::string op, const engine::Context& ctx) {
         t.tco = 3;
         t.tn_weight = 3;
         t.cpl1 = 2;
+    } else if (op == "conv_bcast") {  // weights shared by subgroupBroadcast (what GPUs run)
+        t.wt4 = false;
+    } else if (op == "conv_wt4") {  // weights pre-transposed, shared as RGBA32F texels (what CPU drivers run)
+        t.wt4 = true;
+        t.tms = std::min(2u, ctx.info().subgroup_size);  // dW's block; forward and dX: 3·2 → blocks of 8
+        t.tmb = 3;
+        t.tn = 6;
     }
     return t;
 }
@@ -95,6 +103,14 @@ const Row k_table[] = {
     {"conv_split", {9, 12, 7, 7, 5, 1, 1, 1}, 27, 5e-4, 5e-4},
     {"conv_odd_split", {6, 12, 9, 9, 17, 3, 1, 1}, 28, 5e-4, 5e-4},
     {"conv_plain_split", {8, 5, 18, 18, 12, 3, 2, 1}, 29, 5e-4, 5e-4},  // big enough to split with GPU tiles too
+    {"conv_bcast", {3, 5, 7, 7, 12, 3, 1, 1}, 70, 5e-4, 5e-4},
+    {"conv_bcast", {2, 12, 14, 14, 5, 3, 2, 1}, 71, 5e-4, 5e-4},
+    {"conv_bcast", {3, 33, 28, 28, 17, 3, 1, 1}, 72, 5e-4, 5e-4},
+    {"conv_bcast", {2, 16, 28, 28, 1, 3, 1, 1}, 73, 5e-4, 5e-4},
+    {"conv_wt4", {3, 12, 9, 9, 17, 3, 1, 1}, 74, 5e-4, 5e-4},
+    {"conv_wt4", {3, 13, 14, 14, 7, 3, 2, 1}, 75, 5e-4, 5e-4},
+    {"conv_wt4", {17, 7, 7, 7, 13, 1, 1, 1}, 76, 5e-4, 5e-4},
+    {"conv_wt4", {2, 16, 28, 28, 1, 3, 1, 1}, 77, 5e-4, 5e-4},
     // linear {N, In, Out}
     {"linear", {1, 7, 5}, 20, 2e-4, 2e-4},
     {"linear", {3, 64, 33}, 21, 2e-4, 2e-4},

@@ -80,6 +80,11 @@ TEST(DISABLED_NnPerf, ConvGflops) {
     std::vector<Config> configs;
     nn::ConvTiles base = nn::ConvTiles::for_device(ctx);
     configs.push_back({"default", base});
+    if (base.wt4 && !std::getenv("NN_PERF_ONLY_DEFAULT")) {  // the broadcast path it replaced, for the ratio
+        nn::ConvTiles t = base;
+        t.wt4 = false;
+        configs.push_back({"bcast", t});
+    }
     std::vector<std::string> labels;  // owned names for the sweep
     labels.reserve(64);
     // NN_PERF_SWEEP=1: the forward/dX tiles and the dW tiles; =fwd or =dw: a wider sweep of one of them

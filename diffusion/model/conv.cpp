@@ -25,6 +25,8 @@ ConvTiles ConvTiles::for_device(const engine::Context& ctx) {
         // broadcast feeds TN FMAs); 7-wide rows keep 8 (16 would compute 9 dead pixels per row). On a GPU
         // 16 × 16 accumulators would not fit the register file. Small batches keep 8 (pixels_for).
         t.tn_wide = 16;
+        // Weights as shared RGBA32F texels instead of a broadcast per channel (ConvTiles::wt4).
+        t.wt4 = true;
     } else {
         // dW on a GPU: a 16 → 16 channel layer is 2 workgroups of 32 invocations, each summing 50,000 pixels at
         // batch 64 — 12.6 ms on an NVIDIA H200 (bench, issue 8). Split the pixel sum until ~1024 workgroups.
@@ -35,7 +37,8 @@ ConvTiles ConvTiles::for_device(const engine::Context& ctx) {
 
 Conv2d::Conv2d(engine::Context& ctx) : Conv2d(ctx, ConvTiles::for_device(ctx)) {}
 Conv2d::Conv2d(engine::Context& ctx, const ConvTiles& t)
-    : ctx_(&ctx), tiles_(t), dw_reduce_(ctx, {"nn/conv2d_dw_reduce.comp", 3, 8 * 4}) {
+    : ctx_(&ctx), tiles_(t), dw_reduce_(ctx, {"nn/conv2d_dw_reduce.comp", 3, 8 * 4}),
+      weight_t_(ctx, {"nn/conv2d_weight_t.comp", 2, 6 * 4}) {
     if (t.subgroup && (t.tms < 1 || t.tms > ctx.info().subgroup_size))
         throw std::invalid_argument("Conv2d: tms = " + std::to_string(t.tms) + " must be between 1 and the subgroup size " +
                                     std::to_string(ctx.info().subgroup_size));
@@ -58,15 +61,17 @@ static void check_conv(const char* what, const ConvShape& s) {
         throw std::invalid_argument(std::string(what) + ": stride " + std::to_string(s.stride) + " (1 or 2 supported)");
 }
 
-Kernel& Conv2d::pick(int kind, const ConvShape& s, uint32_t tmb, uint32_t tms, uint32_t tn) {
-    auto& k = kernels_[{uint32_t(kind), s.k, s.stride, tmb, tms, tn}];
+Kernel& Conv2d::pick(int kind, const ConvShape& s, uint32_t tmb, uint32_t tms, uint32_t tn, bool wt4_path) {
+    const uint32_t wt4 = wt4_path ? 1u : 0u;
+    auto& k = kernels_[{uint32_t(kind), s.k, s.stride, tmb, tms, tn, wt4}];
     if (!k) {
         static const char* const shader[3] = {"nn/conv2d_forward.comp", "nn/conv2d_backward_data.comp",
                                               "nn/conv2d_backward_weight.comp"};
-        const uint32_t sub = tiles_.subgroup ? 1u : 0u;
-        engine::PipelineDesc d{shader[kind], kind == 1 ? 3u : 4u, kind == 0 ? 12u * 4 : kind == 1 ? 11u * 4 : 14u * 4, {}};
+        const uint32_t sub = tiles_.subgroup && !wt4 ? 1u : 0u;
+        engine::PipelineDesc d{shader[kind], kind == 1 ? 3u : 4u, kind == 0 ? 13u * 4 : kind == 1 ? 12u * 4 : 14u * 4, {}};
+        d.rgba32f_bindings = wt4 << 1;  // binding 1: the transposed weights
         if (kind < 2)
-            d.spec = {tiles_.wg, tmb, tn, s.k, s.stride, tms, sub};
+            d.spec = {tiles_.wg, tmb, tn, s.k, s.stride, tms, sub, wt4};
         else  // tmb is the dW kernel's TCO here
             d.spec = {tiles_.wg_weight, tmb, tiles_.tn_weight, s.k, s.stride, tiles_.tms, sub, s.k == 1 ? tiles_.cpl1 : 1u};
         k = std::make_unique<Kernel>(*ctx_, d);
@@ -88,6 +93,29 @@ static uint32_t blocks_for(uint32_t channels, const ConvTiles& t) {
     const uint32_t tms = block_size_for(channels, t);
     return std::min(t.tmb, (channels + tms - 1) / tms);
 }
+// Whether the forward (dX) of a layer with `channels` output (input) channels takes the WT4 path: not below 4
+// channels, where a texel would carry 3 dead channels (conv_out's 1 output channel: 4.8 → 6.7 ms, llvmpipe).
+static bool wt4_for(uint32_t channels, const ConvTiles& t) { return t.wt4 && channels >= 4; }
+// The WT4 path's channels per invocation: tmb·tms, no more than the layer's channels, both rounded up to 4 (one
+// texel); the transposed weights' channel rows are padded to a multiple of it.
+static uint32_t wt4_block(uint32_t channels, const ConvTiles& t) {
+    const auto up4 = [](uint32_t v) { return (v + 3) / 4 * 4; };
+    return std::min(up4(t.tmb * t.tms), up4(channels));
+}
+
+const engine::Buffer& Conv2d::transposed_weights(CommandBuffer& cmd, const ConvShape& s, View w, bool dx, uint32_t pad) {
+    const uint32_t a = dx ? s.cout : s.cin, b = dx ? s.cin : s.cout, kk = s.k * s.k;
+    const uint32_t bpad = (b + pad - 1) / pad * pad;
+    const uint64_t floats = uint64_t(a) * kk * bpad;
+    const engine::Buffer& t = scratch(w, dx ? 2u : 1u, floats);
+    struct {
+        uint32_t A, B, Bpad, KK, w_off, dx;
+    } push{a, b, bpad, kk, w.offset, dx ? 1u : 0u};
+    cmd.barrier();  // WAR: an earlier pass reading this scratch → its rewrite
+    weight_t_.dispatch(cmd, {w.buffer, &t}, push, groups_for(floats, 64));
+    cmd.barrier();  // RAW: the transposed weights → the conv
+    return t;
+}
 
 void Conv2d::forward(CommandBuffer& cmd, const ConvShape& s, View x, View w, View b, View y) {
     check_conv("conv2d.forward", s);
@@ -96,13 +124,22 @@ void Conv2d::forward(CommandBuffer& cmd, const ConvShape& s, View x, View w, Vie
     if (b) check_view("conv2d.forward: b", b, s.cout);
     check_view("conv2d.forward: y", y, s.y_count());
     struct {
-        uint32_t N, Cin, H, W, Cout, OH, OW, x_off, w_off, b_off, y_off, has_bias;
-    } push{s.n, s.cin, s.h, s.w, s.cout, s.oh(), s.ow(), x.offset, w.offset, b ? b.offset : 0, y.offset, b ? 1u : 0u};
+        uint32_t N, Cin, H, W, Cout, OH, OW, x_off, w_off, b_off, y_off, has_bias, wt_stride;
+    } push{s.n, s.cin, s.h, s.w, s.cout, s.oh(), s.ow(), x.offset, w.offset, b ? b.offset : 0, y.offset, b ? 1u : 0u, 0u};
     const uint32_t tn = pixels_for(uint64_t(s.n) * s.oh(), s.ow(), tiles_);
     const uint64_t slots = uint64_t(s.n) * s.oh() * ((s.ow() + tn - 1) / tn);  // invocations
-    const uint32_t tmb = blocks_for(s.cout, tiles_), tms = block_size_for(s.cout, tiles_);
-    pick(0, s, tmb, tms, tn).dispatch(cmd, {x.buffer, w.buffer, b ? b.buffer : w.buffer, y.buffer}, push,
-                                  groups_for(slots, tiles_.wg), groups_for(s.cout, tmb * tms));
+    uint32_t tmb = blocks_for(s.cout, tiles_), tms = block_size_for(s.cout, tiles_);
+    const engine::Buffer* wbuf = w.buffer;
+    const bool wt4 = wt4_for(s.cout, tiles_);
+    if (wt4) {
+        const uint32_t tm = wt4_block(s.cout, tiles_);
+        tms = 4, tmb = tm / 4;
+        wbuf = &transposed_weights(cmd, s, w, false, tm);
+        push.w_off = 0;
+        push.wt_stride = groups_for(s.cout, tm) * tm / 4;
+    }
+    pick(0, s, tmb, tms, tn, wt4).dispatch(cmd, {x.buffer, wbuf, b ? b.buffer : w.buffer, y.buffer}, push,
+                                      groups_for(slots, tiles_.wg), groups_for(s.cout, tmb * tms));
 }
 
 void Conv2d::backward_data(CommandBuffer& cmd, const ConvShape& s, View dy, View w, View dx, bool accumulate) {
@@ -111,13 +148,22 @@ void Conv2d::backward_data(CommandBuffer& cmd, const ConvShape& s, View dy, View
     check_view("conv2d.backward_data: w", w, s.w_count());
     check_view("conv2d.backward_data: dx", dx, s.x_count());
     struct {
-        uint32_t N, Cin, H, W, Cout, OH, OW, dy_off, w_off, dx_off, accumulate;
-    } push{s.n, s.cin, s.h, s.w, s.cout, s.oh(), s.ow(), dy.offset, w.offset, dx.offset, accumulate ? 1u : 0u};
+        uint32_t N, Cin, H, W, Cout, OH, OW, dy_off, w_off, dx_off, accumulate, wt_stride;
+    } push{s.n, s.cin, s.h, s.w, s.cout, s.oh(), s.ow(), dy.offset, w.offset, dx.offset, accumulate ? 1u : 0u, 0u};
     const uint32_t tn = pixels_for(uint64_t(s.n) * s.h, s.w, tiles_);
     const uint64_t slots = uint64_t(s.n) * s.h * ((s.w + tn - 1) / tn);  // invocations
-    const uint32_t tmb = blocks_for(s.cin, tiles_), tms = block_size_for(s.cin, tiles_);
-    pick(1, s, tmb, tms, tn).dispatch(cmd, {dy.buffer, w.buffer, dx.buffer}, push, groups_for(slots, tiles_.wg),
-                                  groups_for(s.cin, tmb * tms));
+    uint32_t tmb = blocks_for(s.cin, tiles_), tms = block_size_for(s.cin, tiles_);
+    const engine::Buffer* wbuf = w.buffer;
+    const bool wt4 = wt4_for(s.cin, tiles_);
+    if (wt4) {
+        const uint32_t tm = wt4_block(s.cin, tiles_);
+        tms = 4, tmb = tm / 4;
+        wbuf = &transposed_weights(cmd, s, w, true, tm);
+        push.w_off = 0;
+        push.wt_stride = groups_for(s.cin, tm) * tm / 4;
+    }
+    pick(1, s, tmb, tms, tn, wt4).dispatch(cmd, {dy.buffer, wbuf, dx.buffer}, push, groups_for(slots, tiles_.wg),
+                                      groups_for(s.cin, tmb * tms));
 }
 
 void Conv2d::backward_weight(CommandBuffer& cmd, const ConvShape& s, View x, View dy, View dw, View db, bool accumulate) {
@@ -135,17 +181,17 @@ void Conv2d::backward_weight(CommandBuffer& cmd, const ConvShape& s, View x, Vie
     const uint32_t gx = groups_for(s.cin, cin_per_group), gy = groups_for(s.cout, tco);
     const uint32_t splits = dw_splits(s, uint64_t(gx) * gy);
     if (splits == 1) {
-        pick(2, s, tco, 0, 0).dispatch(cmd, {x.buffer, dy.buffer, dw.buffer, db ? db.buffer : dw.buffer}, push, gx, gy);
+        pick(2, s, tco, 0, 0, false).dispatch(cmd, {x.buffer, dy.buffer, dw.buffer, db ? db.buffer : dw.buffer}, push, gx, gy);
         return;
     }
     // Partial tiles [splits][nw + nb] in scratch, then their sum in order into dw, db.
     const uint32_t nw = uint32_t(s.w_count()), stride = nw + s.cout;
-    const engine::Buffer& part = dw_scratch(dw, uint64_t(splits) * stride);
+    const engine::Buffer& part = scratch(dw, 0, uint64_t(splits) * stride);
     push.dw_off = 0;
     push.db_off = nw;
     push.accumulate = 0;
     push.split_stride = stride;
-    pick(2, s, tco, 0, 0).dispatch(cmd, {x.buffer, dy.buffer, &part, &part}, push, gx, gy, splits);
+    pick(2, s, tco, 0, 0, false).dispatch(cmd, {x.buffer, dy.buffer, &part, &part}, push, gx, gy, splits);
     cmd.barrier();  // RAW: the partial tiles → their sum
     struct {
         uint32_t nw, nb, splits, stride, dw_off, db_off, has_bias, accumulate;
@@ -168,10 +214,10 @@ uint32_t Conv2d::dw_splits(const ConvShape& s, uint64_t groups) const {
     return uint32_t(std::clamp<uint64_t>(std::min(want, pixel_groups / (4 * nsg)), 1, 256));
 }
 
-const engine::Buffer& Conv2d::dw_scratch(const View& dw, uint64_t floats) {
-    auto& slot = dw_scratch_[{dw.buffer->handle(), dw.offset}];
+const engine::Buffer& Conv2d::scratch(const View& v, uint32_t use, uint64_t floats) {
+    auto& slot = scratch_[{v.buffer->handle(), v.offset, use}];
     if (!slot || slot->size() < floats * 4) {
-        if (slot) dw_scratch_retired_.push_back(std::move(slot));
+        if (slot) scratch_retired_.push_back(std::move(slot));
         slot = std::make_unique<engine::Buffer>(*ctx_, floats * 4);
     }
     return *slot;

@@ -20,6 +20,7 @@
 #include <array>
 #include <map>
 #include <memory>
+#include <tuple>
 
 namespace diffuscope::nn {
 
@@ -53,6 +54,10 @@ struct ConvTiles {
     uint32_t tn_weight = 8;       // dW: consecutive pixels of a row per step
     uint32_t cpl1 = 8;            // dW: input channels per lane for K = 1 (K = 3 uses 1)
     uint32_t dw_split_groups = 0; // dW: split the pixel sum along z until ~this many workgroups (0: never; GPUs)
+    // Forward and dX read the weights pre-transposed (nn/conv2d_weight_t.comp, one small pass before each) as
+    // RGBA32F texels that every lane shares: 4 channels a fetch instead of a broadcast per channel. Blocks are
+    // tmb·tms channels rounded to 4; layers with fewer than 4 channels keep the broadcasts. On for CPU drivers.
+    bool wt4 = false;
     static ConvTiles for_device(const engine::Context&);
 };
 
@@ -75,19 +80,24 @@ public:
 
 private:
     // The pipeline of `kind` (0 forward, 1 backward data, 2 backward weight) for (K, stride, channel blocks,
-    // channels per block, pixels per invocation); for kind 2, tmb is the output channels per workgroup (TCO).
-    Kernel& pick(int kind, const ConvShape&, uint32_t tmb, uint32_t tms, uint32_t tn);
+    // channels per block, pixels per invocation, the WT4 path or not); for kind 2, tmb is the output channels
+    // per workgroup (TCO).
+    Kernel& pick(int kind, const ConvShape&, uint32_t tmb, uint32_t tms, uint32_t tn, bool wt4);
     uint32_t dw_splits(const ConvShape&, uint64_t groups) const;  // weight_splits for gx·gy workgroups
-    // The split dW's partial tiles for the gradient at `dw`: one scratch buffer per destination, so two layers'
-    // dW passes recorded without a barrier between them never share one. Kept for the family's lifetime (a
-    // recorded command buffer may be replayed); a larger need retires the old one rather than freeing it.
-    const engine::Buffer& dw_scratch(const View& dw, uint64_t floats);
+    // Scratch of `floats` for the tensor at `v`, one buffer per (tensor, use) so two layers' passes recorded
+    // without a barrier between them never share one: the split dW's partial tiles (use 0, v = dw) and the
+    // transposed weights of the forward (1) and dX (2) (v = w). Kept for the family's lifetime (a recorded
+    // command buffer may be replayed); a larger need retires the old one rather than freeing it.
+    const engine::Buffer& scratch(const View& v, uint32_t use, uint64_t floats);
+    // Records w's transpose for the WT4 path of the forward (dx = false) or dX, channel rows padded to `pad`,
+    // between barriers (an earlier pass may still read the scratch; the conv reads what this writes).
+    const engine::Buffer& transposed_weights(engine::CommandBuffer&, const ConvShape&, View w, bool dx, uint32_t pad);
     engine::Context* ctx_;
     ConvTiles tiles_;
-    std::map<std::array<uint32_t, 6>, std::unique_ptr<Kernel>> kernels_;
-    Kernel dw_reduce_;
-    std::map<std::pair<VkBuffer, uint32_t>, std::unique_ptr<engine::Buffer>> dw_scratch_;
-    std::vector<std::unique_ptr<engine::Buffer>> dw_scratch_retired_;
+    std::map<std::array<uint32_t, 7>, std::unique_ptr<Kernel>> kernels_;
+    Kernel dw_reduce_, weight_t_;
+    std::map<std::tuple<VkBuffer, uint32_t, uint32_t>, std::unique_ptr<engine::Buffer>> scratch_;
+    std::vector<std::unique_ptr<engine::Buffer>> scratch_retired_;
 };
 
 // ---- linear ------------------------------------------------------------------------------------------

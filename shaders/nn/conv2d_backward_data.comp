@@ -10,6 +10,8 @@
 // input pixels of one row; lane t loads w[co, ci0 + b·TMS + t, ky, kx] and subgroupBroadcast shares it; for
 // each (co, ky) the invocation loads the dy row segment its TN pixels read once. TN is even and the first
 // pixel ix0 a multiple of TN, so for S = 2 which (pixel, kx) pairs divide exactly is known at compile time.
+// With WT4 (CPU drivers) the weights come pre-transposed to [Cout,K,K,Cinpad] and every lane reads the same
+// RGBA32F texel, 4 input channels per fetch (see conv2d_forward.comp).
 // Workgroup (x, y) = (WG invocations over (n, iy, ix/TN), block of TMB·TMS input channels).
 #extension GL_KHR_shader_subgroup_basic : enable
 #extension GL_KHR_shader_subgroup_ballot : enable
@@ -22,14 +24,16 @@ layout(constant_id = 3) const uint K = 3;
 layout(constant_id = 4) const uint S = 1;
 layout(constant_id = 5) const uint TMS = 8;           // channels per block (≤ subgroup size when SUBGROUP)
 layout(constant_id = 6) const bool SUBGROUP = true;
+layout(constant_id = 7) const bool WT4 = false;       // weights [Cout,K,K,Cinpad] as RGBA32F texels (TMS = 4)
 
 layout(binding = 0) uniform samplerBuffer dy_t;  // DY: read as texels (see docs/PERFORMANCE.md)
-layout(binding = 1) uniform samplerBuffer w_t;  // Wt: read as texels (see docs/PERFORMANCE.md)
+layout(binding = 1) uniform samplerBuffer w_t;  // W, or with WT4 its transpose as RGBA32F texels
 layout(std430, binding = 2) buffer DX { float dx[]; };
 layout(push_constant) uniform Push {
     uint N, Cin, H, W, Cout, OH, OW;
-    uint dy_off, w_off, dx_off;
+    uint dy_off, w_off, dx_off;       // element offsets (WT4: w_off counts texels)
     uint accumulate;
+    uint wt_stride;                   // WT4: texels per (co, ky, kx) row of the transposed weights, Cinpad/4
 };
 
 const uint KK = K * K;
@@ -72,6 +76,19 @@ void main() {
                 if (row_in && uint(ox) < OW) gr[r] = texelFetch(dy_t, int(dyrow + uint(ox))).x;
             }
             [[unroll]] for (uint kx = 0; kx < K; ++kx) {
+                if (WT4) {
+                    const uint wk = w_off + (co * KK + ky * K + kx) * wt_stride + ci0 / 4;  // the same in every lane
+                    [[unroll]] for (uint q = 0; q < TM / 4; ++q) {
+                        const vec4 w4 = texelFetch(w_t, int(wk + q));
+                        [[unroll]] for (uint c = 0; c < 4; ++c)
+                            [[unroll]] for (uint j = 0; j < TN; ++j) {
+                                const int num = int(j) + PAD - int(kx);
+                                if (S == 2 && (num & 1) != 0) continue;  // compile-time: no exact division
+                                acc[q * 4 + c][j] = fma(w4[c], gr[num / int(S) - JMIN], acc[q * 4 + c][j]);
+                            }
+                    }
+                    continue;
+                }
                 const uint k = co * Cin * KK + ky * K + kx;
                 [[unroll]] for (uint bb = 0; bb < TMB; ++bb) {
                     const float wl = texelFetch(w_t, int(wcol[bb] + k)).x;

@@ -10,6 +10,9 @@
 //   every lane (one load per lane per TMS channels);
 // - inputs: for each (ci, ky) the invocation loads the row segment x[.., iy, ix0 … ix0 + S(TN−1) + K − 1]
 //   once and reads all K taps of its TN pixels from it.
+// - or, with WT4 (CPU drivers), weights come pre-transposed to [Cin,K,K,Cpad] (nn/conv2d_weight_t.comp) and every
+//   lane reads the same RGBA32F texel: 4 channels per fetch, no broadcasts. On llvmpipe a broadcast costs about
+//   as much as 14 FMAs, so one per channel per tap was ~40 % of the inner loop (docs/PERFORMANCE.md).
 // Workgroup (x, y) = (WG invocations over (n, oy, ox/TN), block of TM channels).
 #extension GL_KHR_shader_subgroup_basic : enable
 #extension GL_KHR_shader_subgroup_ballot : enable
@@ -22,15 +25,17 @@ layout(constant_id = 3) const uint K = 3;
 layout(constant_id = 4) const uint S = 1;
 layout(constant_id = 5) const uint TMS = 8;           // channels per block (≤ subgroup size when SUBGROUP)
 layout(constant_id = 6) const bool SUBGROUP = true;   // false: each invocation loads its TM weights itself
+layout(constant_id = 7) const bool WT4 = false;       // weights [Cin,K,K,Cpad] as RGBA32F texels (TMS = 4)
 
 layout(binding = 0) uniform samplerBuffer x_t;  // X: read as texels (see docs/PERFORMANCE.md)
-layout(binding = 1) uniform samplerBuffer w_t;  // Wt: read as texels (see docs/PERFORMANCE.md)
+layout(binding = 1) uniform samplerBuffer w_t;  // W, or with WT4 its transpose as RGBA32F texels
 layout(binding = 2) uniform samplerBuffer b_t;  // B: read as texels (see docs/PERFORMANCE.md)
 layout(std430, binding = 3) writeonly buffer Y { float y[]; };
 layout(push_constant) uniform Push {
     uint N, Cin, H, W, Cout, OH, OW;
-    uint x_off, w_off, b_off, y_off;  // element offsets of x[0], w[0], b[0], y[0]
+    uint x_off, w_off, b_off, y_off;  // element offsets of x[0], w[0], b[0], y[0] (WT4: w_off counts texels)
     uint has_bias;
+    uint wt_stride;                   // WT4: texels per (ci, ky, kx) row of the transposed weights, Cpad/4
 };
 
 const uint KK = K * K;
@@ -70,6 +75,16 @@ void main() {
             }
             [[unroll]] for (uint kx = 0; kx < K; ++kx) {
                 const uint k = ci * KK + ky * K + kx;
+                if (WT4) {
+                    const uint wk = w_off + k * wt_stride + co0 / 4;  // the same texels in every lane
+                    [[unroll]] for (uint q = 0; q < TM / 4; ++q) {
+                        const vec4 w4 = texelFetch(w_t, int(wk + q));
+                        [[unroll]] for (uint c = 0; c < 4; ++c)
+                            [[unroll]] for (uint j = 0; j < TN; ++j)
+                                acc[q * 4 + c][j] = fma(w4[c], xr[j * S + kx], acc[q * 4 + c][j]);
+                    }
+                    continue;
+                }
                 [[unroll]] for (uint bb = 0; bb < TMB; ++bb) {
                     const float wl = texelFetch(w_t, int(wrow[bb] + k)).x;
                     [[unroll]] for (uint t = 0; t < TMS; ++t) {
