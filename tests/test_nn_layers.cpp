@@ -51,11 +51,14 @@ nn::ConvTiles tiles_for(std::string op, const engine::Context& ctx) {
         t.cpl1 = 2;
     } else if (op == "conv_bcast") {  // weights shared by subgroupBroadcast (what GPUs run)
         t.wt4 = false;
-    } else if (op == "conv_wt4") {  // weights pre-transposed, shared as RGBA32F texels (what CPU drivers run)
+    } else if (op == "conv_wt4") {  // weights pre-transposed, dW's dy channel-last, shared as RGBA32F texels
+                                     // (what CPU drivers run)
         t.wt4 = true;
         t.tms = std::min(2u, ctx.info().subgroup_size);  // dW's block; forward and dX: 3·2 → blocks of 8
         t.tmb = 3;
         t.tn = 6;
+        t.tco = 8;  // dW: channel-last dy padded to multiples of 8
+        t.tn_weight = 3;
     }
     return t;
 }

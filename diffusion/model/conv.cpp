@@ -38,7 +38,7 @@ ConvTiles ConvTiles::for_device(const engine::Context& ctx) {
 Conv2d::Conv2d(engine::Context& ctx) : Conv2d(ctx, ConvTiles::for_device(ctx)) {}
 Conv2d::Conv2d(engine::Context& ctx, const ConvTiles& t)
     : ctx_(&ctx), tiles_(t), dw_reduce_(ctx, {"nn/conv2d_dw_reduce.comp", 3, 8 * 4}),
-      weight_t_(ctx, {"nn/conv2d_weight_t.comp", 2, 6 * 4}) {
+      weight_t_(ctx, {"nn/conv2d_weight_t.comp", 2, 6 * 4}), nhwc_(ctx, {"nn/conv2d_nhwc.comp", 2, 5 * 4}) {
     if (t.subgroup && (t.tms < 1 || t.tms > ctx.info().subgroup_size))
         throw std::invalid_argument("Conv2d: tms = " + std::to_string(t.tms) + " must be between 1 and the subgroup size " +
                                     std::to_string(ctx.info().subgroup_size));
@@ -67,13 +67,14 @@ Kernel& Conv2d::pick(int kind, const ConvShape& s, uint32_t tmb, uint32_t tms, u
     if (!k) {
         static const char* const shader[3] = {"nn/conv2d_forward.comp", "nn/conv2d_backward_data.comp",
                                               "nn/conv2d_backward_weight.comp"};
-        const uint32_t sub = tiles_.subgroup && !wt4 ? 1u : 0u;
-        engine::PipelineDesc d{shader[kind], kind == 1 ? 3u : 4u, kind == 0 ? 13u * 4 : kind == 1 ? 12u * 4 : 14u * 4, {}};
-        d.rgba32f_bindings = wt4 << 1;  // binding 1: the transposed weights
+        const uint32_t sub = tiles_.subgroup && !wt4 ? 1u : 0u;  // forward and dX
+        engine::PipelineDesc d{shader[kind], kind == 1 ? 3u : 4u, kind == 0 ? 13u * 4 : kind == 1 ? 12u * 4 : 15u * 4, {}};
+        d.rgba32f_bindings = wt4 << 1;  // binding 1: the transposed weights (forward, dX) or channel-last dy (dW)
         if (kind < 2)
             d.spec = {tiles_.wg, tmb, tn, s.k, s.stride, tms, sub, wt4};
         else  // tmb is the dW kernel's TCO here
-            d.spec = {tiles_.wg_weight, tmb, tiles_.tn_weight, s.k, s.stride, tiles_.tms, sub, s.k == 1 ? tiles_.cpl1 : 1u};
+            d.spec = {tiles_.wg_weight, tmb, tiles_.tn_weight, s.k, s.stride, tiles_.tms, tiles_.subgroup ? 1u : 0u,
+                      s.k == 1 ? tiles_.cpl1 : 1u, wt4};
         k = std::make_unique<Kernel>(*ctx_, d);
     }
     return *k;
@@ -93,6 +94,9 @@ static uint32_t blocks_for(uint32_t channels, const ConvTiles& t) {
     const uint32_t tms = block_size_for(channels, t);
     return std::min(t.tmb, (channels + tms - 1) / tms);
 }
+// Workgroups of the grid-stride rearranging passes (any tensor size fits the group-count limit).
+constexpr uint32_t k_stride_groups = 4096;
+
 // Whether the forward (dX) of a layer with `channels` output (input) channels takes the WT4 path: not below 4
 // channels, where a texel would carry 3 dead channels (conv_out's 1 output channel: 4.8 → 6.7 ms, llvmpipe).
 static bool wt4_for(uint32_t channels, const ConvTiles& t) { return t.wt4 && channels >= 4; }
@@ -101,6 +105,19 @@ static bool wt4_for(uint32_t channels, const ConvTiles& t) { return t.wt4 && cha
 static uint32_t wt4_block(uint32_t channels, const ConvTiles& t) {
     const auto up4 = [](uint32_t v) { return (v + 3) / 4 * 4; };
     return std::min(up4(t.tmb * t.tms), up4(channels));
+}
+
+const engine::Buffer& Conv2d::channel_last_dy(CommandBuffer& cmd, const ConvShape& s, View dy, uint32_t pad) {
+    const uint32_t hw = s.oh() * s.ow(), cpad = (s.cout + pad - 1) / pad * pad;
+    const uint64_t floats = uint64_t(s.n) * hw * cpad;
+    const engine::Buffer& t = scratch(dy, 3, floats);
+    struct {
+        uint32_t N, C, HW, Cpad, x_off;
+    } push{s.n, s.cout, hw, cpad, dy.offset};
+    cmd.barrier();  // WAR: an earlier pass reading this scratch → its rewrite
+    nhwc_.dispatch(cmd, {dy.buffer, &t}, push, std::min(groups_for(floats, 64), k_stride_groups));
+    cmd.barrier();  // RAW: the channel-last dy → dW
+    return t;
 }
 
 const engine::Buffer& Conv2d::transposed_weights(CommandBuffer& cmd, const ConvShape& s, View w, bool dx, uint32_t pad) {
@@ -112,7 +129,7 @@ const engine::Buffer& Conv2d::transposed_weights(CommandBuffer& cmd, const ConvS
         uint32_t A, B, Bpad, KK, w_off, dx;
     } push{a, b, bpad, kk, w.offset, dx ? 1u : 0u};
     cmd.barrier();  // WAR: an earlier pass reading this scratch → its rewrite
-    weight_t_.dispatch(cmd, {w.buffer, &t}, push, groups_for(floats, 64));
+    weight_t_.dispatch(cmd, {w.buffer, &t}, push, std::min(groups_for(floats, 64), k_stride_groups));
     cmd.barrier();  // RAW: the transposed weights → the conv
     return t;
 }
@@ -173,15 +190,22 @@ void Conv2d::backward_weight(CommandBuffer& cmd, const ConvShape& s, View x, Vie
     check_view("conv2d.backward_weight: dw", dw, s.w_count());
     if (db) check_view("conv2d.backward_weight: db", db, s.cout);
     struct {
-        uint32_t N, Cin, H, W, Cout, OH, OW, x_off, dy_off, dw_off, db_off, has_bias, accumulate, split_stride;
+        uint32_t N, Cin, H, W, Cout, OH, OW, x_off, dy_off, dw_off, db_off, has_bias, accumulate, split_stride, dt_stride;
     } push{s.n,       s.cin,     s.h,       s.w, s.cout, s.oh(), s.ow(), x.offset, dy.offset, dw.offset, db ? db.offset : 0,
-           db ? 1u : 0u, accumulate ? 1u : 0u, 0u};
+           db ? 1u : 0u, accumulate ? 1u : 0u, 0u, 0u};
     const uint32_t cin_per_group = tiles_.tms * (s.k == 1 ? tiles_.cpl1 : 1u);
-    const uint32_t tco = std::min(tiles_.tco, s.cout);  // conv_out has one output channel, not 16
+    bool dt4 = false;
+    const uint32_t tco = dw_tco(s, &dt4);
+    const engine::Buffer* dybuf = dy.buffer;
+    if (dt4) {
+        dybuf = &channel_last_dy(cmd, s, dy, tco);
+        push.dy_off = 0;
+        push.dt_stride = groups_for(s.cout, tco) * tco / 4;
+    }
     const uint32_t gx = groups_for(s.cin, cin_per_group), gy = groups_for(s.cout, tco);
     const uint32_t splits = dw_splits(s, uint64_t(gx) * gy);
     if (splits == 1) {
-        pick(2, s, tco, 0, 0, false).dispatch(cmd, {x.buffer, dy.buffer, dw.buffer, db ? db.buffer : dw.buffer}, push, gx, gy);
+        pick(2, s, tco, 0, 0, dt4).dispatch(cmd, {x.buffer, dybuf, dw.buffer, db ? db.buffer : dw.buffer}, push, gx, gy);
         return;
     }
     // Partial tiles [splits][nw + nb] in scratch, then their sum in order into dw, db.
@@ -191,7 +215,7 @@ void Conv2d::backward_weight(CommandBuffer& cmd, const ConvShape& s, View x, Vie
     push.db_off = nw;
     push.accumulate = 0;
     push.split_stride = stride;
-    pick(2, s, tco, 0, 0, false).dispatch(cmd, {x.buffer, dy.buffer, &part, &part}, push, gx, gy, splits);
+    pick(2, s, tco, 0, 0, dt4).dispatch(cmd, {x.buffer, dybuf, &part, &part}, push, gx, gy, splits);
     cmd.barrier();  // RAW: the partial tiles → their sum
     struct {
         uint32_t nw, nb, splits, stride, dw_off, db_off, has_bias, accumulate;
@@ -199,9 +223,17 @@ void Conv2d::backward_weight(CommandBuffer& cmd, const ConvShape& s, View x, Vie
     dw_reduce_.dispatch(cmd, {&part, dw.buffer, db ? db.buffer : dw.buffer}, r, groups_for(uint64_t(nw) + s.cout, 256));
 }
 
+uint32_t Conv2d::dw_tco(const ConvShape& s, bool* dt4) const {
+    // The channel-last dy path needs whole texels: tco (no wider than Cout rounded to 4) a multiple of 4.
+    const uint32_t tco4 = std::min(tiles_.tco, (s.cout + 3) / 4 * 4);
+    *dt4 = wt4_for(s.cout, tiles_) && tco4 % 4 == 0;
+    return *dt4 ? tco4 : std::min(tiles_.tco, s.cout);  // conv_out has one output channel, not 16
+}
+
 uint32_t Conv2d::weight_splits(const ConvShape& s) const {
+    bool dt4 = false;
     const uint32_t cin_per_group = tiles_.tms * (s.k == 1 ? tiles_.cpl1 : 1u);
-    return dw_splits(s, uint64_t(groups_for(s.cin, cin_per_group)) * groups_for(s.cout, std::min(tiles_.tco, s.cout)));
+    return dw_splits(s, uint64_t(groups_for(s.cin, cin_per_group)) * groups_for(s.cout, dw_tco(s, &dt4)));
 }
 
 uint32_t Conv2d::dw_splits(const ConvShape& s, uint64_t groups) const {

@@ -56,7 +56,8 @@ struct ConvTiles {
     uint32_t dw_split_groups = 0; // dW: split the pixel sum along z until ~this many workgroups (0: never; GPUs)
     // Forward and dX read the weights pre-transposed (nn/conv2d_weight_t.comp, one small pass before each) as
     // RGBA32F texels that every lane shares: 4 channels a fetch instead of a broadcast per channel. Blocks are
-    // tmb·tms channels rounded to 4; layers with fewer than 4 channels keep the broadcasts. On for CPU drivers.
+    // tmb·tms channels rounded to 4; layers with fewer than 4 channels keep the broadcasts. dW likewise reads dy
+    // rewritten channel-last (nn/conv2d_nhwc.comp, a pass over dy) when tco is a multiple of 4. On for CPU drivers.
     bool wt4 = false;
     static ConvTiles for_device(const engine::Context&);
 };
@@ -84,18 +85,22 @@ private:
     // per workgroup (TCO).
     Kernel& pick(int kind, const ConvShape&, uint32_t tmb, uint32_t tms, uint32_t tn, bool wt4);
     uint32_t dw_splits(const ConvShape&, uint64_t groups) const;  // weight_splits for gx·gy workgroups
+    uint32_t dw_tco(const ConvShape&, bool* dt4) const;  // dW's output channels per workgroup; *dt4: channel-last dy
     // Scratch of `floats` for the tensor at `v`, one buffer per (tensor, use) so two layers' passes recorded
     // without a barrier between them never share one: the split dW's partial tiles (use 0, v = dw) and the
-    // transposed weights of the forward (1) and dX (2) (v = w). Kept for the family's lifetime (a recorded
+    // transposed weights of the forward (1) and dX (2) (v = w), dW's channel-last dy (3, v = dy). Kept for the family's lifetime (a recorded
     // command buffer may be replayed); a larger need retires the old one rather than freeing it.
     const engine::Buffer& scratch(const View& v, uint32_t use, uint64_t floats);
     // Records w's transpose for the WT4 path of the forward (dx = false) or dX, channel rows padded to `pad`,
     // between barriers (an earlier pass may still read the scratch; the conv reads what this writes).
     const engine::Buffer& transposed_weights(engine::CommandBuffer&, const ConvShape&, View w, bool dx, uint32_t pad);
+    // Records dy [N,Cout,OH,OW] rewritten as [N,OH,OW,Cpad] (Cpad: Cout rounded up to `pad`) for dW's WT4 path,
+    // between barriers as above.
+    const engine::Buffer& channel_last_dy(engine::CommandBuffer&, const ConvShape&, View dy, uint32_t pad);
     engine::Context* ctx_;
     ConvTiles tiles_;
     std::map<std::array<uint32_t, 7>, std::unique_ptr<Kernel>> kernels_;
-    Kernel dw_reduce_, weight_t_;
+    Kernel dw_reduce_, weight_t_, nhwc_;
     std::map<std::tuple<VkBuffer, uint32_t, uint32_t>, std::unique_ptr<engine::Buffer>> scratch_;
     std::vector<std::unique_ptr<engine::Buffer>> scratch_retired_;
 };

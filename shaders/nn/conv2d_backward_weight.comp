@@ -14,6 +14,9 @@
 //   shared by subgroupBroadcast — one dy load feeds TCI·CPL·K·K FMAs (CPL > 1 pays for K = 1);
 // - the WG/TCI subgroups take every (WG/TCI)-th pixel group, then their tiles are summed through shared
 //   memory in a fixed order. Deterministic, no atomics.
+// With DT4 (CPU drivers) dy comes channel-last, [N,OH,OW,Cpad] (nn/conv2d_nhwc.comp), and every lane reads the
+// same RGBA32F texels, 4 channels of one pixel a fetch: TCO·TN/4 fetches per step instead of TCO·TN/TCI loads and
+// TCO·TN broadcasts (on llvmpipe the broadcasts were more than half of each step).
 // Split (GPUs, diffusion/model/conv.cpp): with Z = gl_NumWorkGroups.z > 1, workgroup z takes pixel groups
 // z·NSG + sg, stepping NSG·Z, and writes its partial tile at dw_off/db_off + z·split_stride of a scratch
 // buffer; nn/conv2d_dw_reduce.comp then adds the Z partials in order. Z = 1, split_stride = 0 is the above.
@@ -29,9 +32,10 @@ layout(constant_id = 4) const uint S = 1;
 layout(constant_id = 5) const uint TCI = 8;           // input channels per workgroup = lanes used (≤ subgroup size)
 layout(constant_id = 6) const bool SUBGROUP = true;   // false: each invocation loads all dy values itself
 layout(constant_id = 7) const uint CPL = 1;           // input channels per lane
+layout(constant_id = 8) const bool DT4 = false;       // dy channel-last as RGBA32F texels (TCO a multiple of 4)
 
 layout(binding = 0) uniform samplerBuffer x_t;  // X: read as texels (see docs/PERFORMANCE.md)
-layout(binding = 1) uniform samplerBuffer dy_t;  // DY: read as texels (see docs/PERFORMANCE.md)
+layout(binding = 1) uniform samplerBuffer dy_t;  // DY as texels, or with DT4 channel-last as RGBA32F texels
 layout(std430, binding = 2) buffer DW { float dw[]; };
 layout(std430, binding = 3) buffer DB { float db[]; };
 layout(push_constant) uniform Push {
@@ -39,13 +43,14 @@ layout(push_constant) uniform Push {
     uint x_off, dy_off, dw_off, db_off;
     uint has_bias, accumulate;
     uint split_stride;  // floats between the partial tiles of workgroups z and z + 1 (0 when Z = 1)
+    uint dt_stride;     // DT4: texels per pixel of the channel-last dy, Cpad/4 (dy_off counts texels)
 };
 
 const uint KK = K * K;
 const int PAD = int(K / 2);
 const uint RW = S * (TN - 1) + K;              // x values of one row segment
 const uint NV = TCO * TN;                      // dy values per step
-const uint NL = SUBGROUP ? (NV + TCI - 1) / TCI : NV;  // dy values each lane loads
+const uint NL = DT4 ? 1 : SUBGROUP ? (NV + TCI - 1) / TCI : NV;  // dy values each lane loads
 const uint NACC = CPL * TCO * KK + TCO;        // per lane: the dw tile of its channels, and db
 shared float partial[gl_WorkGroupSize.x * NACC];
 
@@ -73,15 +78,27 @@ void main() {
     while (n < N) {  // uniform within a subgroup
         const uint ox0 = g * TN;
         // dy[n, co0 + c, oy, ox0 + j] for value v = c·TN + j; with subgroups, lane t loads v = t + TCI·s.
-        float dyl[NL];
-        [[unroll]] for (uint s = 0; s < NL; ++s) {
-            const uint v = SUBGROUP ? lane + TCI * s : s, c = v / TN, j = v % TN;
-            dyl[s] = 0.0;
-            if (v < NV && co0 + c < Cout && ox0 + j < OW) dyl[s] = texelFetch(dy_t, int(dy_off + ((n * Cout + co0 + c) * OH + oy) * OW + ox0 + j)).x;
-        }
         float gv[TCO][TN];
-        [[unroll]] for (uint v = 0; v < NV; ++v)
-            gv[v / TN][v % TN] = SUBGROUP ? subgroupBroadcast(dyl[v / TCI], v % TCI) : dyl[v];
+        if (DT4) {
+            // dy[n, oy, ox0 + j, co0 + 4q … +3]: the same texels in every lane; pixels past the row read 0
+            const uint pb = dy_off + ((n * OH + oy) * OW + ox0) * dt_stride + co0 / 4;
+            [[unroll]] for (uint j = 0; j < TN; ++j) {
+                const bool in_row = ox0 + j < OW;
+                [[unroll]] for (uint q = 0; q < TCO / 4; ++q) {
+                    const vec4 d4 = in_row ? texelFetch(dy_t, int(pb + j * dt_stride + q)) : vec4(0.0);
+                    [[unroll]] for (uint c = 0; c < 4; ++c) gv[q * 4 + c][j] = d4[c];
+                }
+            }
+        } else {
+            float dyl[NL];
+            [[unroll]] for (uint s = 0; s < NL; ++s) {
+                const uint v = SUBGROUP ? lane + TCI * s : s, c = v / TN, j = v % TN;
+                dyl[s] = 0.0;
+                if (v < NV && co0 + c < Cout && ox0 + j < OW) dyl[s] = texelFetch(dy_t, int(dy_off + ((n * Cout + co0 + c) * OH + oy) * OW + ox0 + j)).x;
+            }
+            [[unroll]] for (uint v = 0; v < NV; ++v)
+                gv[v / TN][v % TN] = SUBGROUP ? subgroupBroadcast(dyl[v / TCI], v % TCI) : dyl[v];
+        }
         [[unroll]] for (uint c = 0; c < TCO; ++c)
             [[unroll]] for (uint j = 0; j < TN; ++j) accb[c] += gv[c][j];
 

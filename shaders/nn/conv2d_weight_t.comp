@@ -4,7 +4,7 @@
 //   for the forward (A = Cin, B = Cout):  t[(a·KK + k)·Bpad + b] = w[b, a, k]
 //   for dX          (A = Cout, B = Cin):  t[(a·KK + k)·Bpad + b] = w[a, b, k]
 // with k = ky·K + kx and b < Bpad (a multiple of the kernel's channel block); channels b ≥ B are 0.
-// One invocation per element of t.
+// Grid-stride over the elements of t.
 layout(local_size_x = 64) in;
 layout(binding = 0) uniform samplerBuffer w_t;
 layout(std430, binding = 1) writeonly buffer T { float t[]; };
@@ -13,13 +13,13 @@ layout(push_constant) uniform P {
     uint dx;  // 0: forward layout, 1: dX layout
 };
 void main() {
-    const uint i = gl_GlobalInvocationID.x;
-    if (i >= A * KK * Bpad) return;
-    const uint b = i % Bpad, k = (i / Bpad) % KK, a = i / (Bpad * KK);
-    float v = 0.0;
-    if (b < B) {
-        const uint co = dx != 0 ? a : b, ci = dx != 0 ? b : a, cin = dx != 0 ? B : A;
-        v = texelFetch(w_t, int(w_off + (co * cin + ci) * KK + k)).x;
+    for (uint i = gl_GlobalInvocationID.x; i < A * KK * Bpad; i += gl_NumWorkGroups.x * gl_WorkGroupSize.x) {
+        const uint b = i % Bpad, k = (i / Bpad) % KK, a = i / (Bpad * KK);
+        float v = 0.0;
+        if (b < B) {
+            const uint co = dx != 0 ? a : b, ci = dx != 0 ? b : a, cin = dx != 0 ? B : A;
+            v = texelFetch(w_t, int(w_off + (co * cin + ci) * KK + k)).x;
+        }
+        t[i] = v;
     }
-    t[i] = v;
 }
