@@ -123,7 +123,10 @@ Errors run_groupnorm(engine::Context& ctx, const Row& r) {
         a.add(nm, k);
     // "groupnorm_silu" also runs the fused inference kernel y = SiLU(GroupNorm(x)) into its own tensors.
     const bool fused = r.op == "groupnorm_silu";
-    if (fused) { a.add("ys", cnt); a.add("stats_s", gs.stats_count()); }
+    if (fused) {
+        a.add("ys", cnt), a.add("stats_s", gs.stats_count());
+        a.add("dxs", cnt), a.add("dgammas", size_t(c)), a.add("dbetas", size_t(c));
+    }
     a.allocate(ctx);
     a.put("x", x); a.put("gamma", gamma); a.put("beta", beta); a.put("dy", dy);
     nn::GroupNorm gn(ctx);
@@ -153,6 +156,32 @@ Errors run_groupnorm(engine::Context& ctx, const Row& r) {
     run(ctx, [&](CommandBuffer& cmd) { backward(cmd, true); });
     gc.second("dx", dx); gc.second("dgamma", dgamma); gc.second("dbeta", dbeta);
     e.bwd = gc.worst;
+    if (fused) {
+        // backward_silu: dy is ∂L/∂SiLU(GroupNorm(x)); the reference chains SiLU's backward into GroupNorm's,
+        // and finite differences check that chain on L = Σ SiLU(GroupNorm(x))·dy.
+        std::vector<double> dys(cnt), dxs(cnt), dgs(c), dbs(c);
+        ref::silu_backward(y, dy, dys);
+        ref::groupnorm_backward(n, c, hw, g, eps, x, gamma, dys, dxs, dgs, dbs);
+        std::vector<double> ast(cnt);
+        auto loss_s = [&] {
+            ref::groupnorm_forward(n, c, hw, g, eps, x, gamma, beta, yt, mt, rt);
+            ref::silu_forward(yt, ast);
+            return nncheck::dot(ast, dy);
+        };
+        e.fd = std::max({e.fd, nncheck::fd_max_rel_err(x, dxs, loss_s, 1e-5, 32),
+                         nncheck::fd_max_rel_err(gamma, dgs, loss_s, 1e-5, 32), nncheck::fd_max_rel_err(beta, dbs, loss_s, 1e-5, 32)});
+        auto backward_s = [&](CommandBuffer& cmd, bool acc) {
+            gn.backward_silu(cmd, gs, a.view("x"), a.view("gamma"), a.view("beta"), a.view("dy"), a.view("stats_s"),
+                             a.view("dxs"), a.view("dgammas"), a.view("dbetas"), a.view("scratch"), acc);
+        };
+        GradCheck gs_check{a};
+        run(ctx, [&](CommandBuffer& cmd) { backward_s(cmd, false); });
+        gs_check.first("dxs", dxs); gs_check.first("dgammas", dgs); gs_check.first("dbetas", dbs);
+        run(ctx, [&](CommandBuffer& cmd) { backward_s(cmd, true); });
+        gs_check.second("dxs", dxs); gs_check.second("dgammas", dgs); gs_check.second("dbetas", dbs);
+        e.bwd = std::max(e.bwd, gs_check.worst);
+        e.guards = e.guards && a.guards_intact();
+    }
     return e;
 }
 

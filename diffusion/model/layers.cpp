@@ -32,7 +32,8 @@ static uint32_t u32(uint64_t v, const char* what) {
 GroupNorm::GroupNorm(engine::Context& ctx)
     : fwd_(ctx, {"nn/groupnorm_forward.comp", 5, 10 * 4, {reduce_wg(ctx), 0}}),
       fwd_silu_(ctx, {"nn/groupnorm_forward.comp", 5, 10 * 4, {reduce_wg(ctx), 1}}),
-      bwd_(ctx, {"nn/groupnorm_backward.comp", 6, 11 * 4, {reduce_wg(ctx)}}),
+      bwd_(ctx, {"nn/groupnorm_backward.comp", 7, 12 * 4, {reduce_wg(ctx), 0}}),
+      bwd_silu_(ctx, {"nn/groupnorm_backward.comp", 7, 12 * 4, {reduce_wg(ctx), 1}}),
       bwd_params_(ctx, {"nn/groupnorm_backward_params.comp", 3, 6 * 4}) {}
 
 static void check_gn(const char* what, const GroupNormShape& s) {
@@ -71,6 +72,17 @@ void GroupNorm::record_forward(CommandBuffer& cmd, const GroupNormShape& s, View
 
 void GroupNorm::backward(CommandBuffer& cmd, const GroupNormShape& s, View x, View gamma, View dy, View stats, View dx,
                          View dgamma, View dbeta, View scratch, bool accumulate) {
+    record_backward(cmd, s, x, gamma, View{}, dy, stats, dx, dgamma, dbeta, scratch, accumulate);
+}
+
+void GroupNorm::backward_silu(CommandBuffer& cmd, const GroupNormShape& s, View x, View gamma, View beta, View dy,
+                              View stats, View dx, View dgamma, View dbeta, View scratch, bool accumulate) {
+    check_view("group_norm.backward_silu: beta", beta, s.c);
+    record_backward(cmd, s, x, gamma, beta, dy, stats, dx, dgamma, dbeta, scratch, accumulate);
+}
+
+void GroupNorm::record_backward(CommandBuffer& cmd, const GroupNormShape& s, View x, View gamma, View beta, View dy,
+                                View stats, View dx, View dgamma, View dbeta, View scratch, bool accumulate) {
     check_gn("group_norm.backward", s);
     check_view("group_norm.backward: x", x, s.count());
     check_view("group_norm.backward: gamma", gamma, s.c);
@@ -81,10 +93,12 @@ void GroupNorm::backward(CommandBuffer& cmd, const GroupNormShape& s, View x, Vi
     check_view("group_norm.backward: dbeta", dbeta, s.c);
     check_view("group_norm.backward: scratch", scratch, s.scratch_count());
     struct {
-        uint32_t N, C, HW, G, x_off, gamma_off, dy_off, stats_off, dx_off, partial_off, accumulate;
+        uint32_t N, C, HW, G, x_off, gamma_off, dy_off, stats_off, dx_off, partial_off, accumulate, beta_off;
     } pd{s.n, s.c, s.hw, s.groups, x.offset, gamma.offset, dy.offset, stats.offset, dx.offset, scratch.offset,
-         accumulate ? 1u : 0u};
-    bwd_.dispatch(cmd, {x.buffer, gamma.buffer, dy.buffer, stats.buffer, dx.buffer, scratch.buffer}, pd, s.n * s.groups);
+         accumulate ? 1u : 0u, beta ? beta.offset : 0u};
+    (beta ? bwd_silu_ : bwd_).dispatch(cmd, {x.buffer, gamma.buffer, dy.buffer, stats.buffer, dx.buffer, scratch.buffer,
+                                             beta ? beta.buffer : gamma.buffer},
+                                       pd, s.n * s.groups);
     cmd.barrier();  // RAW: dγ, dβ are sums of the per-(n, c) partials just written
     struct {
         uint32_t N, C, partial_off, dgamma_off, dbeta_off, accumulate;

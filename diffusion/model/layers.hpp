@@ -137,17 +137,24 @@ public:
     explicit GroupNorm(engine::Context&);
     // y = (x − μ)/σ·γ + β per (n, group); writes (μ, 1/σ) to `stats` for the backward.
     void forward(engine::CommandBuffer&, const GroupNormShape&, View x, View gamma, View beta, View y, View stats);
-    // y = SiLU(GroupNorm(x)) in one pass, for inference (a backward needs the GroupNorm output itself).
+    // y = SiLU(GroupNorm(x)) in one pass (its backward is backward_silu).
     void forward_silu(engine::CommandBuffer&, const GroupNormShape&, View x, View gamma, View beta, View y, View stats);
     // dx (+)= …, dγ (+)= Σ dy·x̂, dβ (+)= Σ dy. Two dispatches with a barrier between them: the first writes
     // dx and, into `scratch` (scratch_count() floats), the per-(n, c) sums the second turns into dγ, dβ.
     void backward(engine::CommandBuffer&, const GroupNormShape&, View x, View gamma, View dy, View stats, View dx,
                   View dgamma, View dbeta, View scratch, bool accumulate = false);
+    // The same for a = SiLU(GroupNorm(x)) (forward_silu's layer) given dy = ∂L/∂a: the SiLU's derivative is taken
+    // at GroupNorm(x), recomputed from x, γ, β and the statistics, so training stores neither it nor runs a
+    // separate SiLU backward.
+    void backward_silu(engine::CommandBuffer&, const GroupNormShape&, View x, View gamma, View beta, View dy, View stats,
+                       View dx, View dgamma, View dbeta, View scratch, bool accumulate = false);
 
 private:
     void record_forward(engine::CommandBuffer&, const GroupNormShape&, View x, View gamma, View beta, View y, View stats,
                         Kernel&);
-    Kernel fwd_, fwd_silu_, bwd_, bwd_params_;
+    void record_backward(engine::CommandBuffer&, const GroupNormShape&, View x, View gamma, View beta, View dy, View stats,
+                         View dx, View dgamma, View dbeta, View scratch, bool accumulate);  // beta: the SiLU kernel
+    Kernel fwd_, fwd_silu_, bwd_, bwd_silu_, bwd_params_;
 };
 
 // ---- elementwise and data movement -------------------------------------------------------------------

@@ -161,18 +161,18 @@ double unet_flops_per_image(const UNetConfig& c) {
 struct UNet::Block {
     BlockSpec spec;
     View x;                               // input (not owned)
-    Tensor g1, a1, h1, pvec, g2, a2, h2, skip, out;
+    Tensor a1, h1, pvec, a2, h2, skip, out;  // a1, a2: SiLU(GroupNorm(·)) of x and h1
     View stats1, stats2;
-    Tensor dg1, da1, dh1, dpvec, dg2, da2;  // gradient scratch (training)
+    Tensor da1, dh1, dpvec, da2;  // gradient scratch (training)
 };
 
 struct UNet::Saved {
-    Tensor u, e, t1, t1a, t2, lab, c, c_act, h_in, ds0, ds1, upm, cat1, upu, cat0, gout, aout;
+    Tensor u, e, t1, t1a, t2, lab, c, c_act, h_in, ds0, ds1, upm, cat1, upu, cat0, aout;
     View stats_out;
     std::vector<Block> blocks;  // down0, down1, mid0, mid1, up1, up0
     // gradients
     Tensor d_c_act, d_c, d_t1a, d_t1, d_h_in, d_s0, d_ds0, d_s1, d_ds1, d_m0, d_m1, d_upm, d_cat1, d_u1, d_upu,
-        d_cat0, d_u0, d_gout, d_aout;
+        d_cat0, d_u0, d_aout;
     Tensor gn_scratch;  // GroupNorm backward's per-(n, c) sums, reused by every norm (barriers between)
 };
 
@@ -228,18 +228,15 @@ UNet::UNet(engine::Context& ctx, const UNetConfig& cfg, uint32_t batch, bool tra
         s.cat1 = alloc(N * (c2 + c1) * P14);
         s.upu = alloc(N * c1 * P28);
         s.cat0 = alloc(N * (c1 + c0) * P28);
-        if (training) s.gout = alloc(N * c0 * P28);  // inference fuses norm_out and its SiLU
         s.aout = alloc(N * c0 * P28);
         s.stats_out = alloc(2 * N * cfg.groups).v;
         for (const auto& spec : block_specs(cfg)) {
             Block b;
             b.spec = spec;
             uint64_t in = N * spec.cin * spec.res * spec.res, o = N * spec.cout * spec.res * spec.res;
-            if (training) b.g1 = alloc(in);  // inference fuses norm1 and its SiLU
             b.a1 = alloc(in);
             b.h1 = alloc(o);
             b.pvec = alloc(N * spec.cout);
-            if (training) b.g2 = alloc(o);
             b.a2 = alloc(o);
             b.h2 = alloc(o);
             if (spec.cin != spec.cout) b.skip = alloc(o);
@@ -247,11 +244,9 @@ UNet::UNet(engine::Context& ctx, const UNetConfig& cfg, uint32_t batch, bool tra
             b.stats1 = alloc(2 * N * cfg.groups).v;
             b.stats2 = alloc(2 * N * cfg.groups).v;
             if (training) {
-                b.dg1 = alloc(in);
                 b.da1 = alloc(in);
                 b.dh1 = alloc(o);
                 b.dpvec = alloc(N * spec.cout);
-                b.dg2 = alloc(o);
                 b.da2 = alloc(o);
             }
             s.blocks.push_back(b);
@@ -281,7 +276,6 @@ UNet::UNet(engine::Context& ctx, const UNetConfig& cfg, uint32_t batch, bool tra
             s.d_upu = alloc(N * c1 * P28);
             s.d_cat0 = alloc(N * (c1 + c0) * P28);
             s.d_u0 = alloc(N * c0 * P28);
-            s.d_gout = alloc(N * c0 * P28);
             s.d_aout = alloc(N * c0 * P28);
             s.gn_scratch = alloc(2 * N * (c2 + c1));
         }
@@ -305,17 +299,9 @@ void UNet::block_forward(engine::CommandBuffer& cmd, Block& b, View x) {
     const std::string n = sp.name;
     const uint32_t N = batch_, hw = sp.res * sp.res;
     const Saved& s = *s_;
-    // Inference fuses each GroupNorm with the SiLU after it (the backward needs g1, g2 themselves).
+    // Each GroupNorm and the SiLU after it are one pass; the backward recomputes the GroupNorm output it needs.
     mark(cmd, n + ".norm1");
-    if (training_) {
-        norm_.forward(cmd, {N, sp.cin, hw, cfg_.groups}, x, p(n + ".norm1.weight"), p(n + ".norm1.bias"), b.g1.v, b.stats1);
-        cmd.barrier();  // RAW: SiLU reads the normalised input
-        mark(cmd, n + ".silu");
-        silu_.forward(cmd, b.g1.count, b.g1.v, b.a1.v);
-    } else {
-        norm_.forward_silu(cmd, {N, sp.cin, hw, cfg_.groups}, x, p(n + ".norm1.weight"), p(n + ".norm1.bias"), b.a1.v,
-                           b.stats1);
-    }
+    norm_.forward_silu(cmd, {N, sp.cin, hw, cfg_.groups}, x, p(n + ".norm1.weight"), p(n + ".norm1.bias"), b.a1.v, b.stats1);
     cmd.barrier();
     mark(cmd, n + ".cond");
     linear_.forward(cmd, {N, cfg_.cond_dim, sp.cout}, s.c_act.v, p(n + ".cond.weight"), p(n + ".cond.bias"), b.pvec.v);
@@ -328,16 +314,8 @@ void UNet::block_forward(engine::CommandBuffer& cmd, Block& b, View x) {
     bias_.forward(cmd, N * sp.cout, hw, b.h1.v, b.pvec.v, b.h1.v);  // in place: h1 ← h1 + pvec
     cmd.barrier();
     mark(cmd, n + ".norm2");
-    if (training_) {
-        norm_.forward(cmd, {N, sp.cout, hw, cfg_.groups}, b.h1.v, p(n + ".norm2.weight"), p(n + ".norm2.bias"), b.g2.v,
-                      b.stats2);
-        cmd.barrier();  // RAW: SiLU reads the normalised h1
-        mark(cmd, n + ".silu");
-        silu_.forward(cmd, b.g2.count, b.g2.v, b.a2.v);
-    } else {
-        norm_.forward_silu(cmd, {N, sp.cout, hw, cfg_.groups}, b.h1.v, p(n + ".norm2.weight"), p(n + ".norm2.bias"),
-                           b.a2.v, b.stats2);
-    }
+    norm_.forward_silu(cmd, {N, sp.cout, hw, cfg_.groups}, b.h1.v, p(n + ".norm2.weight"), p(n + ".norm2.bias"), b.a2.v,
+                       b.stats2);
     cmd.barrier();
     if (sp.cin != sp.cout) {
         mark(cmd, n + ".skip");
@@ -420,16 +398,8 @@ void UNet::record_forward(engine::CommandBuffer& cmd, View x, View level, View l
     cmd.barrier();
     block_forward(cmd, B[5], s.cat0.v);                                                           // u0
     mark(cmd, "norm_out");
-    if (training_) {
-        norm_.forward(cmd, {N, c0, 784, cfg_.groups}, B[5].out.v, p("norm_out.weight"), p("norm_out.bias"), s.gout.v,
-                      s.stats_out);
-        cmd.barrier();  // RAW: SiLU reads the normalised output
-        mark(cmd, "silu");
-        silu_.forward(cmd, s.gout.count, s.gout.v, s.aout.v);
-    } else {
-        norm_.forward_silu(cmd, {N, c0, 784, cfg_.groups}, B[5].out.v, p("norm_out.weight"), p("norm_out.bias"),
-                           s.aout.v, s.stats_out);
-    }
+    norm_.forward_silu(cmd, {N, c0, 784, cfg_.groups}, B[5].out.v, p("norm_out.weight"), p("norm_out.bias"), s.aout.v,
+                       s.stats_out);
     cmd.barrier();
     mark(cmd, "conv_out");
     conv_.forward(cmd, {N, c0, 28, 28, 1, 3, 1}, s.aout.v, p("conv_out.weight"), p("conv_out.bias"), out);
@@ -450,13 +420,10 @@ void UNet::block_backward(engine::CommandBuffer& cmd, Block& b, View dout, View 
     cmd.barrier();
     mark(cmd, n + ".conv2 dW");
     conv_.backward_weight(cmd, c2, b.a2.v, dout, g(n + ".conv2.weight"), g(n + ".conv2.bias"));
-    cmd.barrier();  // RAW: SiLU backward reads da2
-    mark(cmd, n + ".silu bwd");
-    silu_.backward(cmd, b.g2.count, b.g2.v, b.da2.v, b.dg2.v);
-    cmd.barrier();
+    cmd.barrier();  // RAW: the GroupNorm + SiLU backward reads da2
     mark(cmd, n + ".norm2 bwd");
-    norm_.backward(cmd, {N, sp.cout, hw, cfg_.groups}, b.h1.v, p(n + ".norm2.weight"), b.dg2.v, b.stats2, b.dh1.v,
-                   g(n + ".norm2.weight"), g(n + ".norm2.bias"), s.gn_scratch.v);
+    norm_.backward_silu(cmd, {N, sp.cout, hw, cfg_.groups}, b.h1.v, p(n + ".norm2.weight"), p(n + ".norm2.bias"), b.da2.v,
+                        b.stats2, b.dh1.v, g(n + ".norm2.weight"), g(n + ".norm2.bias"), s.gn_scratch.v);
     cmd.barrier();
     // h1 + pvec: dh1 passes through unchanged (written in place), dpvec = Σ_hw dh1.
     mark(cmd, n + ".bias_add bwd");
@@ -475,12 +442,9 @@ void UNet::block_backward(engine::CommandBuffer& cmd, Block& b, View dout, View 
     mark(cmd, n + ".conv1 dW");
     conv_.backward_weight(cmd, c1, b.a1.v, b.dh1.v, g(n + ".conv1.weight"), g(n + ".conv1.bias"));
     cmd.barrier();
-    mark(cmd, n + ".silu bwd");
-    silu_.backward(cmd, b.g1.count, b.g1.v, b.da1.v, b.dg1.v);
-    cmd.barrier();
     mark(cmd, n + ".norm1 bwd");
-    norm_.backward(cmd, {N, sp.cin, hw, cfg_.groups}, b.x, p(n + ".norm1.weight"), b.dg1.v, b.stats1, dx,
-                   g(n + ".norm1.weight"), g(n + ".norm1.bias"), s.gn_scratch.v, accumulate_dx);
+    norm_.backward_silu(cmd, {N, sp.cin, hw, cfg_.groups}, b.x, p(n + ".norm1.weight"), p(n + ".norm1.bias"), b.da1.v,
+                        b.stats1, dx, g(n + ".norm1.weight"), g(n + ".norm1.bias"), s.gn_scratch.v, accumulate_dx);
     cmd.barrier();  // WAW: the skip path adds into dx too
     if (sp.cin != sp.cout) {
         ConvShape cs{N, sp.cin, sp.res, sp.res, sp.cout, 1, 1};
@@ -512,12 +476,9 @@ void UNet::record_backward(engine::CommandBuffer& cmd, View dout, View dx) {
     mark(cmd, "conv_out dW");
     conv_.backward_weight(cmd, out_shape, s.aout.v, dout, g("conv_out.weight"), g("conv_out.bias"));
     cmd.barrier();
-    mark(cmd, "silu bwd");
-    silu_.backward(cmd, s.gout.count, s.gout.v, s.d_aout.v, s.d_gout.v);
-    cmd.barrier();
     mark(cmd, "norm_out bwd");
-    norm_.backward(cmd, {N, c0, 784, cfg_.groups}, B[5].out.v, p("norm_out.weight"), s.d_gout.v, s.stats_out,
-                   s.d_u0.v, g("norm_out.weight"), g("norm_out.bias"), s.gn_scratch.v);
+    norm_.backward_silu(cmd, {N, c0, 784, cfg_.groups}, B[5].out.v, p("norm_out.weight"), p("norm_out.bias"), s.d_aout.v,
+                        s.stats_out, s.d_u0.v, g("norm_out.weight"), g("norm_out.bias"), s.gn_scratch.v);
     cmd.barrier();
     block_backward(cmd, B[5], s.d_u0.v, s.d_cat0.v, false, /*first_cond=*/true);
     mark(cmd, "concat bwd");

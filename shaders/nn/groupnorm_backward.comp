@@ -10,20 +10,33 @@
 // mean(u·x̂) = Σ_c γ[c]·Σdy·x̂ / m. Those per-(n, c) sums are also written to `partial` [N, C, 2] =
 // (Σ dy·x̂, Σ dy), from which groupnorm_backward_params.comp gets dγ and dβ without reading x again.
 // Pass 2 writes dx.
+// With SILU the layer is a = SiLU(y), y = GroupNorm(x), and dy is ∂L/∂a: each ∂L/∂y = dy·σ(y)·(1 + y·(1 − σ(y)))
+// is formed on the fly from y = x̂·γ + β, so training needs neither y stored nor a SiLU backward pass.
 layout(local_size_x_id = 0) in;   // a power of two
+layout(constant_id = 1) const bool SILU = false;
 layout(binding = 0) uniform samplerBuffer x_t;  // X: read as texels (see docs/PERFORMANCE.md)
 layout(binding = 1) uniform samplerBuffer gamma_t;  // Gamma: read as texels (see docs/PERFORMANCE.md)
 layout(binding = 2) uniform samplerBuffer dy_t;  // DY: read as texels (see docs/PERFORMANCE.md)
 layout(binding = 3) uniform samplerBuffer stats_t;  // Stats: read as texels (see docs/PERFORMANCE.md)
 layout(std430, binding = 4) buffer DX { float dx[]; };
 layout(std430, binding = 5) writeonly buffer Partial { float partial[]; };
+layout(binding = 6) uniform samplerBuffer beta_t;  // Beta (read with SILU only)
 layout(push_constant) uniform Push {
     uint N, C, HW, G;
     uint x_off, gamma_off, dy_off, stats_off, dx_off, partial_off;
     uint accumulate;
+    uint beta_off;
 };
 shared float red_a[gl_WorkGroupSize.x], red_b[gl_WorkGroupSize.x];
 #include "nn/reduce.glsl"
+
+// ∂L/∂y at element i of channel c with x̂ = xhat: dy itself, or through the SiLU.
+float dy_at(uint i, float xhat, float gam, float bet) {
+    const float d = texelFetch(dy_t, int(dy_off + i)).x;
+    if (!SILU) return d;
+    const float y = fma(xhat, gam, bet), s = 1.0 / (1.0 + exp(-y));
+    return d * s * (1.0 + y * (1.0 - s));
+}
 
 void main() {
     const uint lid = gl_LocalInvocationID.x, WG = gl_WorkGroupSize.x;
@@ -34,14 +47,16 @@ void main() {
     float sum_u = 0.0, sum_ux = 0.0;  // Σ over the group of u and u·x̂ (uniform)
     for (uint cl = 0; cl < Cg; ++cl) {
         const uint cb = base + cl * HW, c = g * Cg + cl;
+        const float gam = texelFetch(gamma_t, int(gamma_off + c)).x;
+        const float bet = SILU ? texelFetch(beta_t, int(beta_off + c)).x : 0.0;
         float sd = 0.0, sdx = 0.0;
         for (uint i = lid; i < HW; i += WG) {
-            const float d = texelFetch(dy_t, int(dy_off + cb + i)).x;
+            const float xhat = (texelFetch(x_t, int(x_off + cb + i)).x - mean) * rstd;
+            const float d = dy_at(cb + i, xhat, gam, bet);
             sd += d;
-            sdx = fma(d, (texelFetch(x_t, int(x_off + cb + i)).x - mean) * rstd, sdx);
+            sdx = fma(d, xhat, sdx);
         }
         const vec2 s = workgroup_sum2(sd, sdx);
-        const float gam = texelFetch(gamma_t, int(gamma_off + c)).x;
         sum_u += gam * s.x;
         sum_ux += gam * s.y;
         if (lid == 0) {
@@ -54,9 +69,10 @@ void main() {
     for (uint cl = 0; cl < Cg; ++cl) {
         const uint cb = base + cl * HW;
         const float gam = texelFetch(gamma_t, int(gamma_off + g * Cg + cl)).x;
+        const float bet = SILU ? texelFetch(beta_t, int(beta_off + g * Cg + cl)).x : 0.0;
         for (uint i = lid; i < HW; i += WG) {
             const float xhat = (texelFetch(x_t, int(x_off + cb + i)).x - mean) * rstd;
-            const float v = rstd * (texelFetch(dy_t, int(dy_off + cb + i)).x * gam - mean_u - xhat * mean_ux);
+            const float v = rstd * (dy_at(cb + i, xhat, gam, bet) * gam - mean_u - xhat * mean_ux);
             const uint d = dx_off + cb + i;
             dx[d] = accumulate != 0 ? dx[d] + v : v;
         }
