@@ -173,8 +173,18 @@ TEST(DISABLED_NnPerf, ConvGflops) {
         {64, 64, 7, 7, 64, 3, 1},   {64, 32, 7, 7, 64, 1, 1},   {64, 96, 14, 14, 32, 3, 1}, {64, 96, 14, 14, 32, 1, 1},
         {64, 48, 28, 28, 16, 3, 1}, {64, 48, 28, 28, 16, 1, 1}, {64, 16, 28, 28, 1, 3, 1},
     };
+    // NN_PERF_SHAPES=unet, or a list "n,cin,h,w,cout,k,s n,cin,…" of shapes (square images: h = w).
     const char* which = std::getenv("NN_PERF_SHAPES");
-    const auto& shapes = which && std::string(which) == "unet" ? unet_shapes : reference_shapes;
+    std::vector<nn::ConvShape> listed;
+    for (const char* at = which; at && *at;) {
+        nn::ConvShape cs;
+        int used = 0;
+        if (std::sscanf(at, "%u,%u,%u,%u,%u,%u,%u%n", &cs.n, &cs.cin, &cs.h, &cs.w, &cs.cout, &cs.k, &cs.stride, &used) != 7) break;
+        listed.push_back(cs);
+        at += used;
+        while (*at == ' ') ++at;
+    }
+    const auto& shapes = !listed.empty() ? listed : which && std::string(which) == "unet" ? unet_shapes : reference_shapes;
     for (auto& c : configs) {
         nn::Conv2d conv(ctx, c.t);
         double sum_ms[3] = {0, 0, 0};
