@@ -121,7 +121,8 @@ Errors run_groupnorm(engine::Context& ctx, const Row& r) {
     for (auto [nm, k] : {std::pair{"x", cnt}, {"gamma", size_t(c)}, {"beta", size_t(c)}, {"y", cnt}, {"stats", gs.stats_count()},
                          {"dy", cnt}, {"dx", cnt}, {"dgamma", size_t(c)}, {"dbeta", size_t(c)}, {"scratch", gs.scratch_count()}})
         a.add(nm, k);
-    // "groupnorm_silu" also runs the fused inference kernel y = SiLU(GroupNorm(x)) into its own tensors.
+    // "groupnorm_silu" also runs the fused kernels — y = SiLU(GroupNorm(x)) into its own tensors, and its
+    // backward_silu — as the UNet does in inference and training.
     const bool fused = r.op == "groupnorm_silu";
     if (fused) {
         a.add("ys", cnt), a.add("stats_s", gs.stats_count());

@@ -51,6 +51,10 @@ nn::ConvTiles tiles_for(std::string op, const engine::Context& ctx) {
         t.cpl1 = 2;
     } else if (op == "conv_bcast") {  // weights shared by subgroupBroadcast (what GPUs run)
         t.wt4 = false;
+    } else if (op == "conv_wt4_nosub") {  // the CPU path on a device without subgroup operations
+        t.wt4 = true;
+        t.subgroup = false;
+        t.wg_weight = 16;
     } else if (op == "conv_wt4") {  // weights pre-transposed, dW's dy channel-last, shared as RGBA32F texels
                                      // (what CPU drivers run)
         t.wt4 = true;
@@ -114,6 +118,7 @@ const Row k_table[] = {
     {"conv_wt4", {3, 13, 14, 14, 7, 3, 2, 1}, 75, 5e-4, 5e-4},
     {"conv_wt4", {17, 7, 7, 7, 13, 1, 1, 1}, 76, 5e-4, 5e-4},
     {"conv_wt4", {2, 16, 28, 28, 1, 3, 1, 1}, 77, 5e-4, 5e-4},
+    {"conv_wt4_nosub", {3, 12, 14, 14, 9, 3, 2, 1}, 78, 5e-4, 5e-4},
     // linear {N, In, Out}
     {"linear", {1, 7, 5}, 20, 2e-4, 2e-4},
     {"linear", {3, 64, 33}, 21, 2e-4, 2e-4},
@@ -127,7 +132,7 @@ const Row k_table[] = {
     {"groupnorm", {3, 6, 14, 14, 1}, 34, 3e-4, 3e-4},
     {"groupnorm", {3, 12, 7, 7, 1}, 36, 3e-4, 3e-4},  // 12 channels in one group
     {"groupnorm_offset", {3, 12, 9, 9, 4}, 35, 3e-4, 3e-4},
-    // GroupNorm with the fused SiLU of inference (forward_silu) checked too; the same tolerance
+    // GroupNorm with the fused SiLU (forward_silu, backward_silu) checked too; the same tolerance
     {"groupnorm_silu", {3, 5, 7, 7, 5}, 37, 3e-4, 3e-4},
     {"groupnorm_silu", {17, 12, 9, 9, 3}, 38, 3e-4, 3e-4},
     {"groupnorm_silu", {3, 20, 14, 14, 4}, 39, 3e-4, 3e-4},

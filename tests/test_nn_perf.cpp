@@ -173,7 +173,7 @@ TEST(DISABLED_NnPerf, ConvGflops) {
         {64, 64, 7, 7, 64, 3, 1},   {64, 32, 7, 7, 64, 1, 1},   {64, 96, 14, 14, 32, 3, 1}, {64, 96, 14, 14, 32, 1, 1},
         {64, 48, 28, 28, 16, 3, 1}, {64, 48, 28, 28, 16, 1, 1}, {64, 16, 28, 28, 1, 3, 1},
     };
-    // NN_PERF_SHAPES=unet, or a list "n,cin,h,w,cout,k,s n,cin,…" of shapes (square images: h = w).
+    // NN_PERF_SHAPES=unet, or a list "n,cin,h,w,cout,k,s n,cin,…" of shapes.
     const char* which = std::getenv("NN_PERF_SHAPES");
     std::vector<nn::ConvShape> listed;
     for (const char* at = which; at && *at;) {

@@ -16,14 +16,15 @@ ConvTiles ConvTiles::for_device(const engine::Context& ctx) {
     t.tms = t.subgroup ? std::min(8u, info.subgroup_size) : 8u;
     // dW on a CPU driver (measured on llvmpipe, NnPerf.ConvGflops NN_PERF_SHAPES=unet, issue 8): one-subgroup
     // workgroups, so the tile needs no shared-memory reduction between subgroups or barrier, and 4 pixels per
-    // step, so the TCO·TN broadcast dy values stay few — together ~25 % less dW time than 32 × 8. A GPU keeps
-    // 32-invocation workgroups (a multiple of tms either way).
+    // step — ~25 % less dW time than 32 × 8 when dy was broadcast (session 3; not re-swept since dy became shared
+    // texels, wt4). A GPU keeps 32-invocation workgroups (a multiple of tms either way).
     if (info.type == VK_PHYSICAL_DEVICE_TYPE_CPU) {
         t.wg_weight = t.subgroup ? std::max(t.tms, info.subgroup_size) : t.tms;  // tms divides the subgroup size
         t.tn_weight = 4;
-        // Forward and dX: 16 pixels per invocation on rows ≥ 14 wide halves the broadcasts per FMA (one
-        // broadcast feeds TN FMAs); 7-wide rows keep 8 (16 would compute 9 dead pixels per row). On a GPU
-        // 16 × 16 accumulators would not fit the register file. Small batches keep 8 (pixels_for).
+        // Forward and dX: 16 pixels per invocation on rows ≥ 14 wide halves the weight reads per FMA (one
+        // weight feeds TN FMAs); 7-wide rows keep 8 (16 would compute 9 dead pixels per row). On a GPU
+        // 16 × 16 accumulators would not fit the register file. Small batches keep 8 (pixels_for). Still the
+        // best of the tn/tmb sweep with wt4 (session 6), within this host's noise.
         t.tn_wide = 16;
         // Weights as shared RGBA32F texels instead of a broadcast per channel (ConvTiles::wt4).
         t.wt4 = true;

@@ -8,7 +8,8 @@
 //   conv weight [Cout,Cin,K,K], linear weight [Out,In], GroupNorm γ/β [C], label table [rows,D].
 // - Record once, replay many: nothing here reads the host at run time; per-step values live in buffers.
 // - A record call puts no barrier before its first dispatch or after its last: the caller records
-//   cmd.barrier() between dependent calls (naming the hazard). Calls that dispatch twice barrier inside.
+//   cmd.barrier() between dependent calls (naming the hazard). Calls that dispatch twice barrier inside;
+//   Conv2d on CPU drivers also barriers before its rearranging pass (ConvTiles::wt4).
 // - Backward calls *write* their gradients, or add to them when `accumulate` is set: a tensor read by two
 //   layers (a skip, a residual input, the conditioning vector) gets the sum of both gradients that way.
 // - Skips are explicit Concat copies (convs read one input); residuals are explicit Add.
@@ -38,10 +39,10 @@ struct ConvShape {
     double flops() const { return 2.0 * double(y_count()) * cin * k * k; }
 };
 
-// Register tiles of the conv kernels; for_device picks them from the subgroup size. Defaults are tuned for
-// lavapipe, where a per-lane buffer load costs ~7–9 ns of CPU, a subgroupBroadcast ~1 ns and an FMA ~0.1 ns:
-// the tiles maximise FMAs per float loaded (forward and dX: 16 channels × 8 pixels per invocation, ~24 FMAs
-// per load; dW: 16 output channels' dy shared by broadcast). Each tile set is a separate pipeline.
+// Register tiles of the conv kernels; for_device picks them from the device type and subgroup size. The tiles
+// maximise FMAs per value loaded or shared (forward and dX: 16 channels × 8–16 pixels per invocation; dW: 16
+// output channels' dy shared by every lane). On llvmpipe a texel fetch costs ~0.7–0.9 ns, a subgroupBroadcast
+// ~1 ns and an FMA ~0.07 ns (docs/PERFORMANCE.md). Each tile set is a separate pipeline.
 struct ConvTiles {
     uint32_t wg = 64;             // invocations per workgroup (forward, backward data)
     uint32_t tms = 8;             // channels per subgroupBroadcast block (≤ subgroup size)
@@ -57,7 +58,9 @@ struct ConvTiles {
     // Forward and dX read the weights pre-transposed (nn/conv2d_weight_t.comp, one small pass before each) as
     // RGBA32F texels that every lane shares: 4 channels a fetch instead of a broadcast per channel. Blocks are
     // tmb·tms channels rounded to 4; layers with fewer than 4 channels keep the broadcasts. dW likewise reads dy
-    // rewritten channel-last (nn/conv2d_nhwc.comp, a pass over dy) when tco is a multiple of 4. On for CPU drivers.
+    // rewritten channel-last (nn/conv2d_nhwc.comp, a pass over dy) when Cout ≥ 4 and its tco is a multiple of 4.
+    // The rearranged copies live in per-tensor scratch (Conv2d::scratch): in training about one more copy of
+    // every conv's dy. On for CPU drivers.
     bool wt4 = false;
     static ConvTiles for_device(const engine::Context&);
 };
@@ -72,7 +75,8 @@ public:
     void backward_data(engine::CommandBuffer&, const ConvShape&, View dy, View w, View dx, bool accumulate = false);
     // dw (+)= Σ_{n,oy,ox} dy ⊗ im2col(x);  db (+)= Σ dy (db = View{}: no bias). Independent of
     // backward_data (both only read dy and w/x), so no barrier is needed between the two as long as dx lives
-    // in another buffer than x, dw and db (bindings are whole buffers: sharing one looks like a hazard).
+    // in another buffer than x, dw and db (bindings are whole buffers: sharing one looks like a hazard). (With
+    // wt4 each still barriers around its own rearranging pass.)
     void backward_weight(engine::CommandBuffer&, const ConvShape&, View x, View dy, View dw, View db,
                          bool accumulate = false);
     const ConvTiles& tiles() const { return tiles_; }

@@ -5,8 +5,8 @@
 //   μ = mean of x over the group,  σ² = mean of (x − μ)²,  r = 1/√(σ² + eps)
 //   y[n,c,h,w] = (x − μ)·r·γ[c] + β[c]
 // Saves (μ, r) per (n, g) in `stats` for the backward.
-// SILU (inference only: the backward needs the normalised values themselves) writes SiLU(y) = y·σ(y),
-// σ(y) = 1/(1 + e^(−y)), instead of y: the norm and the activation that follows it in one pass.
+// SILU writes SiLU(y) = y·σ(y), σ(y) = 1/(1 + e^(−y)), instead of y: the norm and the activation that follows it
+// in one pass (inference and training; groupnorm_backward.comp's SILU recomputes y for the backward).
 // One workgroup per (n, g). The statistics take one pass over x: shifted sums Σ(x−k), Σ(x−k)² with
 // k = the group's first element (shifting keeps the one-pass variance from cancelling when |μ| ≫ σ),
 // then σ² = Σ(x−k)²/m − (Σ(x−k)/m)².
