@@ -98,6 +98,13 @@ Slice StepSlicer::replay(engine::CommandBuffer& c, uint32_t slot, double budget_
     return out;
 }
 
+double pass_ms(const std::vector<engine::PassTime>& passes, std::string_view name) {
+    double ms = 0;
+    for (const auto& p : passes)
+        if (p.name == name) ms = p.ms;
+    return ms;
+}
+
 bool StepSlicer::slot_finished(uint32_t slot, double pass_ms) {
     if (slot < timers_.size()) {
         timers_[slot].harvest(costs_);

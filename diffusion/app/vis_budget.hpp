@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -62,6 +63,9 @@ struct Slice {
 // front of a dispatch, so every unit is whole. Returns true when the list has been replayed to its end.
 bool replay_within_budget(engine::CommandBuffer&, const engine::CommandList& list, size_t& pos, double budget_ms,
                           Slice& out, const OpCosts* costs, OpTimer* timer);
+
+// The GPU milliseconds of the pass named `name` among a frame slot's timestamps (0 when it did not run).
+double pass_ms(const std::vector<engine::PassTime>& passes, std::string_view name);
 
 // One kind of step (a training step) captured once and replayed across frames, a budget's worth per frame, with the
 // frame-slot bookkeeping that makes it safe: a new step begins only after the slot holding the last slice of the

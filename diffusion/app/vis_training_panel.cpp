@@ -11,12 +11,7 @@
 namespace diffuscope::app {
 
 void Visualiser::training_frame_start(engine::Frame& f, const std::vector<engine::PassTime>& passes) {
-    if (training_) {
-        double ms = 0;
-        for (const auto& p : passes)
-            if (p.name == "train") ms = p.ms;
-        training_->slot_finished(f.slot, ms);  // this slot's fence was waited on
-    }
+    if (training_) training_->slot_finished(f.slot, pass_ms(passes, "train"));  // this slot's fence was waited on
     // Requests from last frame's panel, carried out while nothing runs.
     if (training_reset_) {
         training_reset_ = false;

@@ -300,12 +300,7 @@ void Visualiser::frame(engine::Frame& f, engine::FrameTarget& target, engine::Im
     op_timers_[f.slot].signatures.clear();
     if (chain_) stats_.step_gpu_ms = chain_->step_ms_estimate();
     training_frame_start(f, passes);
-    if (field_) {
-        double learn_ms = 0;
-        for (const auto& p : passes)
-            if (p.name == "learn") learn_ms = p.ms;
-        field_->learning_slot_finished(f.slot, learn_ms);  // this slot's fence was waited on
-    }
+    if (field_) field_->learning_slot_finished(f.slot, pass_ms(passes, "learn"));  // this slot's fence was waited on
     if (pending_source_ >= 0) {  // a model picked in the panel last frame: swap it in while nothing runs
         const int pick = std::exchange(pending_source_, -1);
         VK_CHECK(vkDeviceWaitIdle(ctx_->device()));

@@ -135,6 +135,14 @@ const engine::Buffer& Conv2d::transposed_weights(CommandBuffer& cmd, const ConvS
     return t;
 }
 
+Conv2d::WeightTiles Conv2d::weight_tiles(CommandBuffer& cmd, const ConvShape& s, View w, bool dx) {
+    const uint32_t channels = dx ? s.cin : s.cout;  // the channels an invocation's block spans
+    if (!wt4_for(channels, tiles_))
+        return {w.buffer, w.offset, 0, blocks_for(channels, tiles_), block_size_for(channels, tiles_), false};
+    const uint32_t tm = wt4_block(channels, tiles_);
+    return {&transposed_weights(cmd, s, w, dx, tm), 0, groups_for(channels, tm) * tm / 4, tm / 4, 4, true};
+}
+
 void Conv2d::forward(CommandBuffer& cmd, const ConvShape& s, View x, View w, View b, View y) {
     check_conv("conv2d.forward", s);
     check_view("conv2d.forward: x", x, s.x_count());
@@ -146,18 +154,10 @@ void Conv2d::forward(CommandBuffer& cmd, const ConvShape& s, View x, View w, Vie
     } push{s.n, s.cin, s.h, s.w, s.cout, s.oh(), s.ow(), x.offset, w.offset, b ? b.offset : 0, y.offset, b ? 1u : 0u, 0u};
     const uint32_t tn = pixels_for(uint64_t(s.n) * s.oh(), s.ow(), tiles_);
     const uint64_t slots = uint64_t(s.n) * s.oh() * ((s.ow() + tn - 1) / tn);  // invocations
-    uint32_t tmb = blocks_for(s.cout, tiles_), tms = block_size_for(s.cout, tiles_);
-    const engine::Buffer* wbuf = w.buffer;
-    const bool wt4 = wt4_for(s.cout, tiles_);
-    if (wt4) {
-        const uint32_t tm = wt4_block(s.cout, tiles_);
-        tms = 4, tmb = tm / 4;
-        wbuf = &transposed_weights(cmd, s, w, false, tm);
-        push.w_off = 0;
-        push.wt_stride = groups_for(s.cout, tm) * tm / 4;
-    }
-    pick(0, s, tmb, tms, tn, wt4).dispatch(cmd, {x.buffer, wbuf, b ? b.buffer : w.buffer, y.buffer}, push,
-                                      groups_for(slots, tiles_.wg), groups_for(s.cout, tmb * tms));
+    const WeightTiles wt = weight_tiles(cmd, s, w, false);
+    push.w_off = wt.offset, push.wt_stride = wt.stride;
+    pick(0, s, wt.tmb, wt.tms, tn, wt.wt4).dispatch(cmd, {x.buffer, wt.buffer, b ? b.buffer : w.buffer, y.buffer}, push,
+                                                    groups_for(slots, tiles_.wg), groups_for(s.cout, wt.tmb * wt.tms));
 }
 
 void Conv2d::backward_data(CommandBuffer& cmd, const ConvShape& s, View dy, View w, View dx, bool accumulate) {
@@ -170,18 +170,10 @@ void Conv2d::backward_data(CommandBuffer& cmd, const ConvShape& s, View dy, View
     } push{s.n, s.cin, s.h, s.w, s.cout, s.oh(), s.ow(), dy.offset, w.offset, dx.offset, accumulate ? 1u : 0u, 0u};
     const uint32_t tn = pixels_for(uint64_t(s.n) * s.h, s.w, tiles_);
     const uint64_t slots = uint64_t(s.n) * s.h * ((s.w + tn - 1) / tn);  // invocations
-    uint32_t tmb = blocks_for(s.cin, tiles_), tms = block_size_for(s.cin, tiles_);
-    const engine::Buffer* wbuf = w.buffer;
-    const bool wt4 = wt4_for(s.cin, tiles_);
-    if (wt4) {
-        const uint32_t tm = wt4_block(s.cin, tiles_);
-        tms = 4, tmb = tm / 4;
-        wbuf = &transposed_weights(cmd, s, w, true, tm);
-        push.w_off = 0;
-        push.wt_stride = groups_for(s.cin, tm) * tm / 4;
-    }
-    pick(1, s, tmb, tms, tn, wt4).dispatch(cmd, {dy.buffer, wbuf, dx.buffer}, push, groups_for(slots, tiles_.wg),
-                                      groups_for(s.cin, tmb * tms));
+    const WeightTiles wt = weight_tiles(cmd, s, w, true);
+    push.w_off = wt.offset, push.wt_stride = wt.stride;
+    pick(1, s, wt.tmb, wt.tms, tn, wt.wt4).dispatch(cmd, {dy.buffer, wt.buffer, dx.buffer}, push,
+                                                    groups_for(slots, tiles_.wg), groups_for(s.cin, wt.tmb * wt.tms));
 }
 
 void Conv2d::backward_weight(CommandBuffer& cmd, const ConvShape& s, View x, View dy, View dw, View db, bool accumulate) {

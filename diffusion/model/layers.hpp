@@ -95,6 +95,15 @@ private:
     // transposed weights of the forward (1) and dX (2) (v = w), dW's channel-last dy (3, v = dy). Kept for the family's lifetime (a recorded
     // command buffer may be replayed); a larger need retires the old one rather than freeing it.
     const engine::Buffer& scratch(const View& v, uint32_t use, uint64_t floats);
+    // The weights as the forward (dx = false) or dX kernel reads them, and its channel blocks: w itself with
+    // the broadcast blocks, or on the WT4 path its transpose (recorded now) with blocks of whole texels.
+    struct WeightTiles {
+        const engine::Buffer* buffer;
+        uint32_t offset, stride;  // the shader's w_off and wt_stride (texels with wt4)
+        uint32_t tmb, tms;
+        bool wt4;
+    };
+    WeightTiles weight_tiles(engine::CommandBuffer&, const ConvShape&, View w, bool dx);
     // Records w's transpose for the WT4 path of the forward (dx = false) or dX, channel rows padded to `pad`,
     // between barriers (an earlier pass may still read the scratch; the conv reads what this writes).
     const engine::Buffer& transposed_weights(engine::CommandBuffer&, const ConvShape&, View w, bool dx, uint32_t pad);
