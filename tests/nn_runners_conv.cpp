@@ -23,11 +23,19 @@ Errors run_conv(engine::Context& ctx, const Row& r, const nn::ConvTiles& tiles) 
     e.fd = std::max({nncheck::fd_max_rel_err(x, dx, loss, k_h_linear, k), nncheck::fd_max_rel_err(w, dw, loss, k_h_linear, k),
                      bias ? nncheck::fd_max_rel_err(b, db, loss, k_h_linear, k) : 0.0});
 
+    // The fused epilogue: ye = conv + b + v[n,co] + r (the UNet's conditioning and residual), and with v alone.
+    const size_t nv = size_t(c.n) * c.cout, ohw = ny / nv;
+    auto v = randn(nv, r.seed + 4), res = randn(ny, r.seed + 5);
+    std::vector<double> ye(ny), yv(ny);
+    for (size_t i = 0; i < ny; ++i) yv[i] = y[i] + v[i / ohw], ye[i] = yv[i] + res[i];
+
     test::Arena a;
-    for (auto [n, cnt] : {std::pair{"x", nx}, {"w", nw}, {"y", ny}, {"dy", ny}, {"dx", nx}, {"dw", nw}}) a.add(n, cnt);
+    for (auto [n, cnt] : {std::pair{"x", nx}, {"w", nw}, {"y", ny}, {"dy", ny}, {"dx", nx}, {"dw", nw}, {"v", nv}, {"res", ny},
+                          {"ye", ny}, {"yv", ny}})
+        a.add(n, cnt);
     if (bias) { a.add("b", c.cout); a.add("db", c.cout); }
     a.allocate(ctx);
-    a.put("x", x); a.put("w", w); a.put("dy", dy);
+    a.put("x", x); a.put("w", w); a.put("dy", dy); a.put("v", v); a.put("res", res);
     if (bias) a.put("b", b);
     nn::Conv2d conv(ctx, tiles);
     if (r.op.ends_with("_split")) {
@@ -41,10 +49,14 @@ Errors run_conv(engine::Context& ctx, const Row& r, const nn::ConvTiles& tiles) 
     };
     run(ctx, [&](CommandBuffer& cmd) {
         conv.forward(cmd, cs, a.view("x"), a.view("w"), vb, a.view("y"));
+        cmd.barrier();  // WAW on the arena (one buffer: validation sees every binding as the whole of it)
+        conv.forward(cmd, cs, a.view("x"), a.view("w"), vb, a.view("ye"), {.v = a.view("v"), .residual = a.view("res")});
+        cmd.barrier();
+        conv.forward(cmd, cs, a.view("x"), a.view("w"), vb, a.view("yv"), {.v = a.view("v")});
         cmd.barrier();  // WAW/WAR on the arena: the backward writes the buffer the forward wrote
         backward(cmd, false);
     });
-    e.fwd = max_rel_err(a.get("y"), y);
+    e.fwd = std::max({max_rel_err(a.get("y"), y), max_rel_err(a.get("ye"), ye), max_rel_err(a.get("yv"), yv)});
     GradCheck g{a};
     g.first("dx", dx); g.first("dw", dw);
     if (bias) g.first("db", db);

@@ -117,7 +117,7 @@ Errors run_bias_add(engine::Context& ctx, const Row& r) {
     auto loss = [&] { ref::bias_add_forward(int(nc), int(hw), x, v, yt); return nncheck::dot(yt, dy); };
     e.fd = std::max(nncheck::fd_max_rel_err(x, dx, loss, k_h_linear), nncheck::fd_max_rel_err(v, dv, loss, k_h_linear));
     test::Arena a;
-    layout(ctx, a, {{"x", cnt}, {"v", nc}, {"y", cnt}, {"dy", cnt}, {"dx", cnt}, {"dv", nc}});
+    layout(ctx, a, {{"x", cnt}, {"v", nc}, {"y", cnt}, {"dy", cnt}, {"dx", cnt}, {"dv", nc}, {"dv_only", nc}});
     a.put("x", x); a.put("v", v); a.put("dy", dy);
     nn::BiasAdd add(ctx);
     auto backward = [&](CommandBuffer& cmd, bool acc) {
@@ -134,6 +134,11 @@ Errors run_bias_add(engine::Context& ctx, const Row& r) {
     e.guards = a.guards_intact();
     run(ctx, [&](CommandBuffer& cmd) { backward(cmd, true); });
     g.second("dx", dx); g.second("dv", dv);
+    // dv alone (dx = View{}: the UNet, whose dx is dy itself): dv_only gets Σ_hw dy, dx keeps what it held.
+    run(ctx, [&](CommandBuffer& cmd) { add.backward(cmd, nc, hw, a.view("dy"), View{}, a.view("dv_only")); });
+    g.first("dv_only", dv);
+    g.second("dx", dx);
+    e.guards = e.guards && a.guards_intact();
     e.bwd = g.worst;
     return e;
 }

@@ -69,7 +69,7 @@ Kernel& Conv2d::pick(int kind, const ConvShape& s, uint32_t tmb, uint32_t tms, u
         static const char* const shader[3] = {"nn/conv2d_forward.comp", "nn/conv2d_backward_data.comp",
                                               "nn/conv2d_backward_weight.comp"};
         const uint32_t sub = tiles_.subgroup && !wt4 ? 1u : 0u;  // forward and dX
-        engine::PipelineDesc d{shader[kind], kind == 1 ? 3u : 4u, kind == 0 ? 13u * 4 : kind == 1 ? 12u * 4 : 15u * 4, {}};
+        engine::PipelineDesc d{shader[kind], kind == 0 ? 6u : kind == 1 ? 3u : 4u, kind == 0 ? 16u * 4 : kind == 1 ? 12u * 4 : 15u * 4, {}};
         d.rgba32f_bindings = wt4 << 1;  // binding 1: the transposed weights (forward, dX) or channel-last dy (dW)
         if (kind < 2)
             d.spec = {tiles_.wg, tmb, tn, s.k, s.stride, tms, sub, wt4};
@@ -143,21 +143,33 @@ Conv2d::WeightTiles Conv2d::weight_tiles(CommandBuffer& cmd, const ConvShape& s,
     return {&transposed_weights(cmd, s, w, dx, tm), 0, groups_for(channels, tm) * tm / 4, tm / 4, 4, true};
 }
 
-void Conv2d::forward(CommandBuffer& cmd, const ConvShape& s, View x, View w, View b, View y) {
+void Conv2d::forward(CommandBuffer& cmd, const ConvShape& s, View x, View w, View b, View y, const ConvEpilogue& e) {
     check_conv("conv2d.forward", s);
     check_view("conv2d.forward: x", x, s.x_count());
     check_view("conv2d.forward: w", w, s.w_count());
     if (b) check_view("conv2d.forward: b", b, s.cout);
     check_view("conv2d.forward: y", y, s.y_count());
+    if (e.v) check_view("conv2d.forward: v", e.v, uint64_t(s.n) * s.cout);
+    if (e.residual) {
+        check_view("conv2d.forward: residual", e.residual, s.y_count());
+        const uint64_t n = s.y_count(), r0 = e.residual.offset, y0 = y.offset;
+        if (e.residual.buffer == y.buffer && r0 < y0 + n && y0 < r0 + n)
+            throw std::invalid_argument("conv2d.forward: the residual overlaps y (invocations would read what others write)");
+    }
     struct {
-        uint32_t N, Cin, H, W, Cout, OH, OW, x_off, w_off, b_off, y_off, has_bias, wt_stride;
-    } push{s.n, s.cin, s.h, s.w, s.cout, s.oh(), s.ow(), x.offset, w.offset, b ? b.offset : 0, y.offset, b ? 1u : 0u, 0u};
+        uint32_t N, Cin, H, W, Cout, OH, OW, x_off, w_off, b_off, y_off, has_bias, wt_stride, v_off, r_off, epilogue;
+    } push{s.n,      s.cin,    s.h,          s.w,      s.cout, s.oh(), s.ow(), x.offset, w.offset, b ? b.offset : 0,
+           y.offset, b ? 1u : 0u, 0u, e.v ? e.v.offset : 0, e.residual ? e.residual.offset : 0,
+           (e.v ? 1u : 0u) | (e.residual ? 2u : 0u)};
     const uint32_t tn = pixels_for(uint64_t(s.n) * s.oh(), s.ow(), tiles_);
     const uint64_t slots = uint64_t(s.n) * s.oh() * ((s.ow() + tn - 1) / tn);  // invocations
     const WeightTiles wt = weight_tiles(cmd, s, w, false);
     push.w_off = wt.offset, push.wt_stride = wt.stride;
-    pick(0, s, wt.tmb, wt.tms, tn, wt.wt4).dispatch(cmd, {x.buffer, wt.buffer, b ? b.buffer : w.buffer, y.buffer}, push,
-                                                    groups_for(slots, tiles_.wg), groups_for(s.cout, wt.tmb * wt.tms));
+    const engine::Buffer* unused = x.buffer;  // bound to the epilogue's slots it does not read
+    pick(0, s, wt.tmb, wt.tms, tn, wt.wt4)
+        .dispatch(cmd, {x.buffer, wt.buffer, b ? b.buffer : unused, y.buffer, e.v ? e.v.buffer : unused,
+                        e.residual ? e.residual.buffer : unused},
+                  push, groups_for(slots, tiles_.wg), groups_for(s.cout, wt.tmb * wt.tms));
 }
 
 void Conv2d::backward_data(CommandBuffer& cmd, const ConvShape& s, View dy, View w, View dx, bool accumulate) {

@@ -185,7 +185,7 @@ void Concat::backward(CommandBuffer& cmd, uint32_t n, uint32_t ca, uint32_t cb, 
 }
 
 BiasAdd::BiasAdd(engine::Context& ctx)
-    : fwd_(ctx, {"nn/bias_add_forward.comp", 3, 5 * 4}), bwd_(ctx, {"nn/bias_add_backward.comp", 3, 7 * 4, {reduce_wg(ctx)}}) {}
+    : fwd_(ctx, {"nn/bias_add_forward.comp", 3, 5 * 4}), bwd_(ctx, {"nn/bias_add_backward.comp", 3, 8 * 4, {reduce_wg(ctx)}}) {}
 
 void BiasAdd::forward(CommandBuffer& cmd, uint32_t nc, uint32_t hw, View x, View v, View y) {
     check_dim("bias_add.forward", "N·C", nc);
@@ -201,12 +201,12 @@ void BiasAdd::backward(CommandBuffer& cmd, uint32_t nc, uint32_t hw, View dy, Vi
     check_dim("bias_add.backward", "N·C", nc);
     check_dim("bias_add.backward", "H·W", hw);
     check_view("bias_add.backward: dy", dy, uint64_t(nc) * hw);
-    check_view("bias_add.backward: dx", dx, uint64_t(nc) * hw);
+    if (dx) check_view("bias_add.backward: dx", dx, uint64_t(nc) * hw);
     check_view("bias_add.backward: dv", dv, nc);
     struct {
-        uint32_t NC, HW, dy_off, dx_off, dv_off, acc_x, acc_v;
-    } push{nc, hw, dy.offset, dx.offset, dv.offset, acc_x ? 1u : 0u, acc_v ? 1u : 0u};
-    bwd_.dispatch(cmd, {dy.buffer, dx.buffer, dv.buffer}, push, nc);
+        uint32_t NC, HW, dy_off, dx_off, dv_off, acc_x, acc_v, has_dx;
+    } push{nc, hw, dy.offset, dx ? dx.offset : 0, dv.offset, acc_x ? 1u : 0u, acc_v ? 1u : 0u, dx ? 1u : 0u};
+    bwd_.dispatch(cmd, {dy.buffer, dx ? dx.buffer : dv.buffer, dv.buffer}, push, nc);
 }
 
 Add::Add(engine::Context& ctx)

@@ -65,12 +65,19 @@ struct ConvTiles {
     static ConvTiles for_device(const engine::Context&);
 };
 
+// What the conv forward adds to its output in the same pass (issue 8, fused epilogues): a per-sample channel
+// vector v [N,Cout] (the UNet's conditioning) and a residual r of y's shape. View{}: not added.
+struct ConvEpilogue {
+    View v, residual;
+};
+
 class Conv2d {
 public:
     explicit Conv2d(engine::Context&);
     Conv2d(engine::Context&, const ConvTiles&);
-    // y = conv(x, w) + b.   x [N,Cin,H,W], w [Cout,Cin,K,K], b [Cout] or View{} for none, y [N,Cout,OH,OW]
-    void forward(engine::CommandBuffer&, const ConvShape&, View x, View w, View b, View y);
+    // y = conv(x, w) + b (+ v[n,co]) (+ residual).   x [N,Cin,H,W], w [Cout,Cin,K,K], b [Cout] or View{} for
+    // none, y [N,Cout,OH,OW]. The residual may be any tensor but y itself.
+    void forward(engine::CommandBuffer&, const ConvShape&, View x, View w, View b, View y, const ConvEpilogue& = {});
     // dx (+)= the transposed convolution of dy by w.
     void backward_data(engine::CommandBuffer&, const ConvShape&, View dy, View w, View dx, bool accumulate = false);
     // dw (+)= Σ_{n,oy,ox} dy ⊗ im2col(x);  db (+)= Σ dy (db = View{}: no bias). Independent of
@@ -209,7 +216,7 @@ public:
     explicit BiasAdd(engine::Context&);
     // y [NC,HW] = x + v[nc] broadcast over HW (v [N,C]); y may be x
     void forward(engine::CommandBuffer&, uint32_t nc, uint32_t hw, View x, View v, View y);
-    // dx (+)= dy, dv (+)= Σ_hw dy (one dispatch)
+    // dx (+)= dy, dv (+)= Σ_hw dy (one dispatch); dx = View{}: dv only (the caller uses dy as dx)
     void backward(engine::CommandBuffer&, uint32_t nc, uint32_t hw, View dy, View dx, View dv, bool acc_x = false,
                   bool acc_v = false);
 

@@ -161,7 +161,7 @@ double unet_flops_per_image(const UNetConfig& c) {
 struct UNet::Block {
     BlockSpec spec;
     View x;                               // input (not owned)
-    Tensor a1, h1, pvec, a2, h2, skip, out;  // a1, a2: SiLU(GroupNorm(·)) of x and h1
+    Tensor a1, h1, pvec, a2, skip, out;  // a1, a2: SiLU(GroupNorm(·)) of x and h1; h1 = conv1(a1) + pvec
     View stats1, stats2;
     Tensor da1, dh1, dpvec, da2;  // gradient scratch (training)
 };
@@ -238,7 +238,6 @@ UNet::UNet(engine::Context& ctx, const UNetConfig& cfg, uint32_t batch, bool tra
             b.h1 = alloc(o);
             b.pvec = alloc(N * spec.cout);
             b.a2 = alloc(o);
-            b.h2 = alloc(o);
             if (spec.cin != spec.cout) b.skip = alloc(o);
             b.out = alloc(o);
             b.stats1 = alloc(2 * N * cfg.groups).v;
@@ -305,13 +304,11 @@ void UNet::block_forward(engine::CommandBuffer& cmd, Block& b, View x) {
     cmd.barrier();
     mark(cmd, n + ".cond");
     linear_.forward(cmd, {N, cfg_.cond_dim, sp.cout}, s.c_act.v, p(n + ".cond.weight"), p(n + ".cond.bias"), b.pvec.v);
-    cmd.barrier();  // RAW: conv1 reads a1
+    cmd.barrier();  // RAW: conv1 reads a1 and pvec
+    // The conditioning is added in conv1's epilogue, the residual in conv2's: no passes of their own.
     mark(cmd, n + ".conv1");
     conv_.forward(cmd, {N, sp.cin, sp.res, sp.res, sp.cout, 3, 1}, b.a1.v, p(n + ".conv1.weight"), p(n + ".conv1.bias"),
-                  b.h1.v);
-    cmd.barrier();  // RAW: the bias add reads h1 and pvec
-    mark(cmd, n + ".bias_add");
-    bias_.forward(cmd, N * sp.cout, hw, b.h1.v, b.pvec.v, b.h1.v);  // in place: h1 ← h1 + pvec
+                  b.h1.v, {.v = b.pvec.v});
     cmd.barrier();
     mark(cmd, n + ".norm2");
     norm_.forward_silu(cmd, {N, sp.cout, hw, cfg_.groups}, b.h1.v, p(n + ".norm2.weight"), p(n + ".norm2.bias"), b.a2.v,
@@ -322,13 +319,10 @@ void UNet::block_forward(engine::CommandBuffer& cmd, Block& b, View x) {
         conv_.forward(cmd, {N, sp.cin, sp.res, sp.res, sp.cout, 1, 1}, x, p(n + ".skip.weight"), p(n + ".skip.bias"),
                       b.skip.v);
     }
-    cmd.barrier();
+    cmd.barrier();  // RAW: conv2 reads the skip path's output
     mark(cmd, n + ".conv2");
     conv_.forward(cmd, {N, sp.cout, sp.res, sp.res, sp.cout, 3, 1}, b.a2.v, p(n + ".conv2.weight"),
-                  p(n + ".conv2.bias"), b.h2.v);
-    cmd.barrier();  // RAW: the residual add reads h2
-    mark(cmd, n + ".add");
-    add_.forward(cmd, b.out.count, b.h2.v, sp.cin != sp.cout ? b.skip.v : x, b.out.v);
+                  p(n + ".conv2.bias"), b.out.v, {.residual = sp.cin != sp.cout ? b.skip.v : x});
     cmd.barrier();
 }
 
@@ -425,9 +419,9 @@ void UNet::block_backward(engine::CommandBuffer& cmd, Block& b, View dout, View 
     norm_.backward_silu(cmd, {N, sp.cout, hw, cfg_.groups}, b.h1.v, p(n + ".norm2.weight"), p(n + ".norm2.bias"), b.da2.v,
                         b.stats2, b.dh1.v, g(n + ".norm2.weight"), g(n + ".norm2.bias"), s.gn_scratch.v);
     cmd.barrier();
-    // h1 + pvec: dh1 passes through unchanged (written in place), dpvec = Σ_hw dh1.
-    mark(cmd, n + ".bias_add bwd");
-    bias_.backward(cmd, N * sp.cout, hw, b.dh1.v, b.dh1.v, b.dpvec.v);
+    // h1 = conv1(a1) + pvec: the gradient reaches conv1 as dh1 itself, and dpvec = Σ_hw dh1.
+    mark(cmd, n + ".cond sum");
+    bias_.backward(cmd, N * sp.cout, hw, b.dh1.v, View{}, b.dpvec.v);
     cmd.barrier();
     mark(cmd, n + ".cond dX");
     linear_.backward_data(cmd, {N, cfg_.cond_dim, sp.cout}, b.dpvec.v, p(n + ".cond.weight"), s.d_c_act.v, !first_cond);

@@ -3,12 +3,13 @@
 #extension GL_KHR_shader_subgroup_arithmetic : require
 // Broadcast add backward. y[n,c,h,w] = x[n,c,h,w] + v[n,c] ⇒ ∂y/∂x = 1 and v[n,c] reaches every (h,w):
 //   dx (+)= dy,      dv[n,c] (+)= Σ_{h,w} dy[n,c,h,w]
-// One workgroup per (n, c): it copies its H·W gradients and sums them in a fixed-order tree.
+// One workgroup per (n, c): it copies its H·W gradients (unless has_dx = 0: the caller passes dy on as dx)
+// and sums them in a fixed-order tree.
 layout(local_size_x_id = 0) in;
 layout(binding = 0) uniform samplerBuffer dy_t;  // DY: read as texels (see docs/PERFORMANCE.md)
 layout(std430, binding = 1) buffer DX { float dx[]; };
 layout(std430, binding = 2) buffer DV { float dv[]; };
-layout(push_constant) uniform Push { uint NC, HW, dy_off, dx_off, dv_off, acc_x, acc_v; };
+layout(push_constant) uniform Push { uint NC, HW, dy_off, dx_off, dv_off, acc_x, acc_v, has_dx; };
 shared float red_a[gl_WorkGroupSize.x], red_b[gl_WorkGroupSize.x];
 #include "nn/reduce.glsl"
 void main() {
@@ -16,8 +17,10 @@ void main() {
     float s = 0.0;
     for (uint i = lid; i < HW; i += gl_WorkGroupSize.x) {
         const float g = texelFetch(dy_t, int(dy_off + p * HW + i)).x;
-        const uint d = dx_off + p * HW + i;
-        dx[d] = acc_x != 0 ? dx[d] + g : g;
+        if (has_dx != 0) {
+            const uint d = dx_off + p * HW + i;
+            dx[d] = acc_x != 0 ? dx[d] + g : g;
+        }
         s += g;
     }
     const float total = workgroup_sum2(s, 0.0).x;

@@ -1,7 +1,10 @@
 #version 450
 // conv2d forward, NCHW, weight [Cout,Cin,K,K] (PyTorch), K ∈ {1,3}, stride S ∈ {1,2}, padding P = K/2:
 //   y[n,co,oy,ox] = b[co] + Σ_{ci<Cin} Σ_{ky,kx<K} w[co,ci,ky,kx] · x[n, ci, oy·S+ky−P, ox·S+kx−P]
-// taps outside the image read 0; OH = (H + 2P − K)/S + 1, likewise OW.
+//                   (+ v[n,co]) (+ r[n,co,oy,ox])
+// taps outside the image read 0; OH = (H + 2P − K)/S + 1, likewise OW. The optional epilogue adds a per-sample
+// channel vector v (the UNet's conditioning) and a residual r of y's shape: the passes that added them after the
+// conv would read and write y once more each.
 //
 // Implicit GEMM, y[co, pixel] = Σ_k w[co, k] · im2col(x)[k, pixel] with k = (ci,ky,kx), pixel = (n,oy,ox),
 // register-tiled so that every float loaded feeds many FMAs (on lavapipe a load costs ~20× an FMA):
@@ -31,11 +34,14 @@ layout(binding = 0) uniform samplerBuffer x_t;  // X: read as texels (see docs/P
 layout(binding = 1) uniform samplerBuffer w_t;  // W, or with WT4 its transpose as RGBA32F texels
 layout(binding = 2) uniform samplerBuffer b_t;  // B: read as texels (see docs/PERFORMANCE.md)
 layout(std430, binding = 3) writeonly buffer Y { float y[]; };
+layout(binding = 4) uniform samplerBuffer v_t;  // V [N,Cout] (epilogue bit 0)
+layout(binding = 5) uniform samplerBuffer r_t;  // R [N,Cout,OH,OW] (epilogue bit 1)
 layout(push_constant) uniform Push {
     uint N, Cin, H, W, Cout, OH, OW;
     uint x_off, w_off, b_off, y_off;  // element offsets of x[0], w[0], b[0], y[0] (WT4: w_off counts texels)
     uint has_bias;
     uint wt_stride;                   // WT4: texels per (ci, ky, kx) row of the transposed weights, Cpad/4
+    uint v_off, r_off, epilogue;      // epilogue: bit 0 adds v[n,co], bit 1 adds r[n,co,oy,ox]
 };
 
 const uint KK = K * K;
@@ -99,12 +105,17 @@ void main() {
     }
 
     if (!live) return;
-    const uint yb = y_off + n * Cout * OHW + oy * OW + ox0;
+    const uint yi = n * Cout * OHW + oy * OW + ox0;  // y's element (n, 0, oy, ox0) less y_off
     [[unroll]] for (uint t = 0; t < TM; ++t) {
         const uint co = co0 + t;
         if (co >= Cout) break;
-        const float bias = has_bias != 0 ? texelFetch(b_t, int(b_off + co)).x : 0.0;
-        [[unroll]] for (uint j = 0; j < TN; ++j)
-            if (ox0 + j < OW) y[yb + co * OHW + j] = acc[t][j] + bias;
+        float bias = has_bias != 0 ? texelFetch(b_t, int(b_off + co)).x : 0.0;
+        if ((epilogue & 1u) != 0) bias += texelFetch(v_t, int(v_off + n * Cout + co)).x;
+        const uint i = yi + co * OHW;
+        [[unroll]] for (uint j = 0; j < TN; ++j) {
+            if (ox0 + j >= OW) continue;
+            const float r = (epilogue & 2u) != 0 ? texelFetch(r_t, int(r_off + i + j)).x : 0.0;
+            y[y_off + i + j] = acc[t][j] + bias + r;
+        }
     }
 }
