@@ -60,6 +60,10 @@ TEST(BenchTorch, QuickRunWritesEveryFigure) {
         EXPECT_EQ(d["prediction"], "v");
         EXPECT_GE(d["label_accuracy"].get<double>(), 0.0);
         EXPECT_LE(d["label_accuracy"].get<double>(), 1.0);
+        const json& f = r["digits_fast"];
+        EXPECT_EQ(f["sampler"], "dpmpp2m");
+        EXPECT_TRUE(positive(f, "seconds") && positive(f, "seconds_per_100")) << f;
+        EXPECT_GE(f["label_accuracy"].get<double>(), 0.0);
     }
     // The quick sizes match none of the bench's tasks: no ratio may come from unequal work.
     json ours = {{"unet", {{"forward", json::array({{{"batch", 1}, {"ms", 50.0}}})}}}};
@@ -121,14 +125,18 @@ TEST(BenchTorch, RatiosAreOursOverTheirsForTheSameTaskOnly) {
         {"sampling", {{{"steps", 50}, {"digits", 16}, {"guided", false}, {"seconds", 9.0}},
                       {{"steps", 50}, {"digits", 16}, {"guided", true}, {"seconds", 16.0}}}},
         {"digits", {{"count", 100}, {"steps", 20}, {"guidance", 2.0}, {"seconds", 40.0}, {"seconds_per_100", 40.0},
-                    {"label_accuracy", 0.8}, {"seconds_per_100_correct", 50.0}}}};
+                    {"label_accuracy", 0.8}, {"seconds_per_100_correct", 50.0}}},
+        {"digits_fast", {{"count", 100}, {"sampler", "dpmpp2m"}, {"steps", 4}, {"guidance", 1.5}, {"seconds", 5.0},
+                         {"seconds_per_100", 5.0}, {"label_accuracy", 0.5}, {"seconds_per_100_correct", 10.0}}}};
     json torch = {
         {"forward", {{{"batch", 1}, {"ms", 15.0}}, {{"batch", 16}, {"ms", 400.0}}, {{"batch", 64}, {"ms", 100.0}}}},
         {"train_step", {{"batch", 64}, {"ms", 250.0}, {"images_per_s", 80.0}}},
         {"sampling", {{{"steps", 50}, {"digits", 16}, {"guided", true}, {"seconds", 2.0}},
                       {{"steps", 50}, {"digits", 16}, {"guided", false}, {"seconds", 1.5}}}},
         {"digits", {{"count", 100}, {"steps", 20}, {"guidance", 2.0}, {"seconds", 6.0}, {"seconds_per_100", 6.0},
-                    {"label_accuracy", 1.0}, {"seconds_per_100_correct", 6.0}}}};
+                    {"label_accuracy", 1.0}, {"seconds_per_100_correct", 6.0}}},
+        {"digits_fast", {{"count", 100}, {"sampler", "dpmpp2m"}, {"steps", 4}, {"guidance", 1.5}, {"seconds", 1.0},
+                         {"seconds_per_100", 1.0}, {"label_accuracy", 1.0}, {"seconds_per_100_correct", 1.0}}}};
     auto c = app::compare_with_torch(ours, torch);
     EXPECT_DOUBLE_EQ(c["forward_b1"]["ratio"].get<double>(), 4.0);
     EXPECT_DOUBLE_EQ(c["forward_b16"]["ratio"].get<double>(), 0.5);
@@ -138,9 +146,22 @@ TEST(BenchTorch, RatiosAreOursOverTheirsForTheSameTaskOnly) {
     EXPECT_DOUBLE_EQ(c["ddim50_16"]["ratio"].get<double>(), 6.0);           // matched by "guided", not by order
     EXPECT_DOUBLE_EQ(c["ddim50_16_guided"]["ratio"].get<double>(), 8.0);
     EXPECT_DOUBLE_EQ(c["digits_100_correct"]["ratio"].get<double>(), 50.0 / 6.0);
-    EXPECT_FALSE(c["digits_100_correct"]["met"].get<bool>());
     EXPECT_DOUBLE_EQ(c["digits_100_correct"]["diffuscope_label_accuracy"].get<double>(), 0.8);
+    EXPECT_DOUBLE_EQ(c["digits_fast_100_correct"]["ratio"].get<double>(), 10.0);  // the same sampler on both sides
+    EXPECT_EQ(c["digits_fast_100_correct"]["config"], "DPM++2M-4, w = 1.5");
+    // The target: our fastest route per 100 correct (10 s, DPM++2M) against PyTorch's baseline task (6 s, DDIM).
+    EXPECT_DOUBLE_EQ(c["time_to_100_correct"]["ratio"].get<double>(), 10.0 / 6.0);
+    EXPECT_FALSE(c["time_to_100_correct"]["met"].get<bool>());
+    EXPECT_EQ(c["time_to_100_correct"]["diffuscope_task"], "digits_fast");
+    EXPECT_EQ(c["time_to_100_correct"]["pytorch_config"], "DDIM-20, w = 2");
     app::print_torch_comparison(torch, c);  // prints every row without throwing
+    json faster = ours;
+    faster["digits_fast"]["seconds_per_100_correct"] = 5.4;
+    EXPECT_TRUE(app::compare_with_torch(faster, torch)["time_to_100_correct"]["met"].get<bool>());
+    faster["digits_fast"]["seconds_per_100_correct"] = 80.0;  // slower than our baseline: the baseline counts
+    EXPECT_DOUBLE_EQ(app::compare_with_torch(faster, torch)["time_to_100_correct"]["ratio"].get<double>(), 50.0 / 6.0);
+    faster["digits_fast"]["sampler"] = "ddim";                // another task than PyTorch's fast one: no ratio
+    EXPECT_FALSE(app::compare_with_torch(faster, torch).contains("digits_fast_100_correct"));
 
     torch["train_step"]["images_per_s"] = 200.0;  // 16 %: below the target
     EXPECT_FALSE(app::compare_with_torch(ours, torch)["train_images_per_s"]["met"].get<bool>());
@@ -151,6 +172,8 @@ TEST(BenchTorch, RatiosAreOursOverTheirsForTheSameTaskOnly) {
     c = app::compare_with_torch(ours, torch);
     EXPECT_FALSE(c.contains("train_images_per_s"));
     EXPECT_FALSE(c.contains("digits_100_correct"));
+    EXPECT_FALSE(c.contains("time_to_100_correct"));  // PyTorch's baseline is another task now
+    EXPECT_TRUE(c.contains("digits_fast_100_correct"));
     EXPECT_FALSE(c.contains("forward_b16"));
     EXPECT_FALSE(c.contains("ddim50_16_guided"));
     EXPECT_TRUE(c.contains("ddim50_16"));

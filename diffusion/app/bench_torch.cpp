@@ -170,25 +170,47 @@ nlohmann::json compare_with_torch(const nlohmann::json& ours, const nlohmann::js
                 row(std::string("DDIM-50 sample of 16 digits") + (guided ? ", guidance 2" : ""), "s",
                     number(*o, "seconds"), number(*p, "seconds"));
     }
-    const auto& od = at(ours, "digits");
-    const auto& pd = at(torch, "digits");
-    const bool same_task = number(od, "count") == 100 && number(pd, "count") == 100 &&
-                           number(od, "steps") > 0 && number(od, "steps") == number(pd, "steps") &&
-                           number(od, "guidance") == number(pd, "guidance");
-    if (same_task) {
-        char task[96];
-        std::snprintf(task, sizeof task, "100 digits judged correct, DDIM-%d, w = %g", int(number(od, "steps")),
-                      number(od, "guidance"));
-        auto r = row(task, "s", number(od, "seconds_per_100_correct"), number(pd, "seconds_per_100_correct"));
-        if (!r.is_null()) {
+    // The same digits task on both sides: kernels against kernels.
+    auto same_task = [&](const nlohmann::json& o, const nlohmann::json& p) {
+        return number(o, "count") == 100 && number(p, "count") == 100 && number(o, "steps") > 0 &&
+               number(o, "steps") == number(p, "steps") && number(o, "guidance") == number(p, "guidance") &&
+               o.value("sampler", std::string("ddim")) == p.value("sampler", std::string("ddim"));
+    };
+    for (const char* key : {"digits", "digits_fast"}) {
+        const auto& od = at(ours, key);
+        const auto& pd = at(torch, key);
+        if (!same_task(od, pd)) continue;
+        auto r = row(digits_task_name(od, "100 digits judged correct"), "s", number(od, "seconds_per_100_correct"),
+                     number(pd, "seconds_per_100_correct"));
+        if (r.is_null()) continue;
+        r["config"] = digits_task_name(od, "").substr(2);
+        r["diffuscope_label_accuracy"] = od["label_accuracy"];
+        r["pytorch_label_accuracy"] = pd["label_accuracy"];
+        r["diffuscope_seconds_per_100"] = od["seconds_per_100"];
+        r["pytorch_seconds_per_100"] = pd["seconds_per_100"];
+        c[std::string(key) + "_100_correct"] = r;
+    }
+    // Issue 8's target: diffuscope's fastest route against PyTorch's baseline task (which we ran too).
+    const auto& baseline = at(torch, "digits");
+    if (same_task(at(ours, "digits"), baseline) && number(baseline, "seconds_per_100_correct") > 0) {
+        const char* best = nullptr;
+        for (const char* key : {"digits", "digits_fast"}) {
+            const double t = number(at(ours, key), "seconds_per_100_correct");
+            if (t > 0 && (!best || t < number(at(ours, best), "seconds_per_100_correct"))) best = key;
+        }
+        const auto& od = at(ours, best ? best : "digits");
+        auto r = row("time to 100 digits judged correct (target)", "s", number(od, "seconds_per_100_correct"),
+                     number(baseline, "seconds_per_100_correct"));
+        if (best && !r.is_null()) {
             r["target"] = 1.0;
-            r["target_means"] = "diffuscope's time ≤ PyTorch CPU's";
+            r["target_means"] = "diffuscope's fastest route to 100 correct digits (model, sampler and kernels together) "
+                                "takes no longer than PyTorch CPU's baseline task";
             r["met"] = r["ratio"].get<double>() <= 1.0;
-            r["diffuscope_label_accuracy"] = od["label_accuracy"];
-            r["pytorch_label_accuracy"] = pd["label_accuracy"];
-            r["diffuscope_seconds_per_100"] = od["seconds_per_100"];
-            r["pytorch_seconds_per_100"] = pd["seconds_per_100"];
-            c["digits_100_correct"] = r;
+            r["diffuscope_task"] = best;
+            r["diffuscope_config"] = digits_task_name(od, "").substr(2);
+            r["pytorch_task"] = "digits";
+            r["pytorch_config"] = digits_task_name(baseline, "").substr(2);
+            c["time_to_100_correct"] = r;
         }
     }
     for (auto it = c.begin(); it != c.end();) it = it->is_null() ? c.erase(it) : std::next(it);
@@ -210,7 +232,7 @@ void print_torch_comparison(const nlohmann::json& torch, const nlohmann::json& c
     }
     std::printf("  %-44s %16s %16s  %s\n", "task", "diffuscope", "PyTorch", "diffuscope / PyTorch");
     for (const char* key : {"forward_b1", "forward_b16", "forward_b64", "train_images_per_s", "ddim50_16",
-                            "ddim50_16_guided", "digits_100_correct"}) {
+                            "ddim50_16_guided", "digits_100_correct", "digits_fast_100_correct", "time_to_100_correct"}) {
         if (!c.contains(key)) continue;
         const auto& r = c[key];
         const std::string unit = r["unit"];
@@ -227,13 +249,30 @@ void print_torch_comparison(const nlohmann::json& torch, const nlohmann::json& c
         else
             std::printf("%.2f× the time\n", ratio);
     }
-    if (c.contains("digits_100_correct")) {
-        const auto& r = c["digits_100_correct"];
-        std::printf("    = s per 100 digits / label accuracy: diffuscope %.2f s / %.0f %%, PyTorch %.2f s / %.0f %% (each "
-                    "side's own digits, judged by assets/classifier.safetensors)\n",
-                    r["diffuscope_seconds_per_100"].get<double>(), 100 * r["diffuscope_label_accuracy"].get<double>(),
-                    r["pytorch_seconds_per_100"].get<double>(), 100 * r["pytorch_label_accuracy"].get<double>());
+    for (const char* key : {"digits_100_correct", "digits_fast_100_correct"}) {
+        if (!c.contains(key)) continue;
+        const auto& r = c[key];
+        std::printf("    %s: s per 100 digits / label accuracy: diffuscope %.2f s / %.0f %%, PyTorch %.2f s / %.0f %%\n",
+                    r["config"].get<std::string>().c_str(), r["diffuscope_seconds_per_100"].get<double>(),
+                    100 * r["diffuscope_label_accuracy"].get<double>(), r["pytorch_seconds_per_100"].get<double>(),
+                    100 * r["pytorch_label_accuracy"].get<double>());
     }
+    if (c.contains("digits_100_correct"))
+        std::printf("    (each side samples its own digits; both are judged by assets/classifier.safetensors)\n");
+    if (c.contains("time_to_100_correct")) {
+        const auto& r = c["time_to_100_correct"];
+        std::printf("    target: diffuscope's fastest route (%s) against PyTorch's baseline task (%s): model, sampler and "
+                    "kernels together\n",
+                    r["diffuscope_config"].get<std::string>().c_str(), r["pytorch_config"].get<std::string>().c_str());
+    }
+}
+
+std::string digits_task_name(const nlohmann::json& task, const std::string& prefix) {
+    const std::string sampler = task.is_object() ? task.value("sampler", std::string("ddim")) : "ddim";
+    const std::string name = sampler == "ddim" ? "DDIM" : sampler == "dpmpp2m" ? "DPM++2M" : sampler;
+    char buf[64];
+    std::snprintf(buf, sizeof buf, ", %s-%d, w = %g", name.c_str(), int(number(task, "steps")), number(task, "guidance"));
+    return prefix + buf;
 }
 
 }  // namespace diffuscope::app

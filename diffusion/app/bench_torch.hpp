@@ -24,12 +24,18 @@ TorchBench find_torch_bench(const std::string& option);
 // imported (the script exits 77), when it fails (with the tail of its output), or when its JSON is unreadable.
 nlohmann::json run_torch_bench(const TorchBench&, bool quick = false);
 
-// diffuscope's figures (`bench --json`'s "unet", "trainer", "sampling", "digits") against the script's, task by
-// task, only where both ran the same task (same batch, steps, digits, guidance):
+// diffuscope's figures (`bench --json`'s "unet", "trainer", "sampling", "digits", "digits_fast") against the
+// script's, task by task, only where both ran the same task (same batch, steps, digits, sampler, guidance):
 //   time ratio = diffuscope time / PyTorch time (< 1: diffuscope is faster)
 //   training   = diffuscope img/s / PyTorch img/s against the target of ≥ 0.30
-//   100 digits = time to 100 digits judged correct by the classifier, target ≤ 1
+//   100 digits = time to 100 digits judged correct by the classifier, per sampler ("digits_100_correct",
+//                "digits_fast_100_correct": kernels against kernels)
+//   target     = "time_to_100_correct": diffuscope's fastest route to 100 correct digits (model, sampler and
+//                kernels together, as issue 8 counts it) against PyTorch's baseline task ("digits"), target ≤ 1
 nlohmann::json compare_with_torch(const nlohmann::json& ours, const nlohmann::json& torch);
+
+// "<prefix>, DDIM-20, w = 2" for a digits task's JSON (sampler, steps, guidance).
+std::string digits_task_name(const nlohmann::json& task, const std::string& prefix);
 
 // The comparison as a table on stdout (or the one line saying why it was skipped).
 void print_torch_comparison(const nlohmann::json& torch, const nlohmann::json& comparison);
