@@ -16,10 +16,16 @@ class Arena {
 public:
     static constexpr uint32_t k_guard = 3, k_poison = 0x7fc00000u;
 
+    Arena() = default;
+    // Every tensor at a multiple of `align` floats (still after a guard gap): for kernels that take a
+    // 4-value path only on aligned tensors.
+    explicit Arena(uint32_t align) : align_(align) {}
+
     // Lays out tensors; call allocate() once they are all added.
     void add(const std::string& name, size_t count) {
-        offset_[name] = {end_ + k_guard, uint32_t(count)};
-        end_ += k_guard + uint32_t(count);
+        const uint32_t at = (end_ + k_guard + align_ - 1) / align_ * align_;
+        offset_[name] = {at, uint32_t(count)};
+        end_ = at + uint32_t(count);
     }
     void allocate(engine::Context& ctx) {
         buf_ = engine::Buffer(ctx, (end_ + k_guard) * 4);
@@ -62,7 +68,8 @@ private:
         if (at(name).second != n) throw std::runtime_error("arena: " + name + " has another size");
     }
     std::map<std::string, std::pair<uint32_t, uint32_t>> offset_;
-    uint32_t end_ = 2;  // the first tensor starts at an odd offset
+    uint32_t end_ = 2;  // the first tensor starts at an odd offset (unless aligned)
+    uint32_t align_ = 1;
     engine::Buffer buf_;
 };
 

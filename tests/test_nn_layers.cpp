@@ -136,6 +136,11 @@ const Row k_table[] = {
     {"groupnorm_silu", {3, 5, 7, 7, 5}, 37, 3e-4, 3e-4},
     {"groupnorm_silu", {17, 12, 9, 9, 3}, 38, 3e-4, 3e-4},
     {"groupnorm_silu", {3, 20, 14, 14, 4}, 39, 3e-4, 3e-4},
+    // … and 4 values per access (tensors at multiples of 4 floats), with and without the SiLU
+    {"groupnorm_vec4", {3, 6, 14, 14, 2}, 80, 3e-4, 3e-4},
+    {"groupnorm_vec4", {2, 16, 28, 28, 4}, 84, 3e-4, 3e-4},
+    {"groupnorm_silu_vec4", {17, 12, 2, 2, 3}, 82, 3e-4, 3e-4},
+    {"groupnorm_silu_vec4", {3, 20, 6, 6, 4}, 83, 3e-4, 3e-4},
     // elementwise, data movement {N, C, H, W} (concat {N, Ca, Cb, H, W})
     {"silu", {3, 5, 9, 9}, 40, 2e-5, 2e-5},
     {"silu", {17, 3, 7, 7}, 41, 2e-5, 2e-5},

@@ -226,11 +226,20 @@ TEST(DISABLED_NnPerf, LayerMs) {
         cmd.fill(p, 0x3f800000u);
     });
     nn::Layers L(ctx);
+    nn::GroupNorm gn1(ctx, false);  // one value per access (L.group_norm takes 4 on CPU drivers)
     nn::GroupNormShape gs{n, c, hw, 8};
     using Rec = std::function<void(engine::CommandBuffer&)>;
     const std::pair<const char*, Rec> passes[] = {
         {"group_norm.forward", [&](auto& cmd) { L.group_norm.forward(cmd, gs, a, p, p, y, {p, 100}); }},
         {"group_norm.backward", [&](auto& cmd) { L.group_norm.backward(cmd, gs, a, p, b, {p, 100}, y, {p, 1000}, {p, 1100}, g); }},
+        {"group_norm.forward_silu", [&](auto& cmd) { L.group_norm.forward_silu(cmd, gs, a, p, p, y, {p, 100}); }},
+        {"group_norm.backward_silu", [&](auto& cmd) {
+             L.group_norm.backward_silu(cmd, gs, a, p, p, b, {p, 100}, y, {p, 1000}, {p, 1100}, g);
+         }},
+        {"group_norm.forward_silu (scalar)", [&](auto& cmd) { gn1.forward_silu(cmd, gs, a, p, p, y, {p, 100}); }},
+        {"group_norm.backward_silu (scalar)", [&](auto& cmd) {
+             gn1.backward_silu(cmd, gs, a, p, p, b, {p, 100}, y, {p, 1000}, {p, 1100}, g);
+         }},
         {"silu.forward", [&](auto& cmd) { L.silu.forward(cmd, cnt, a, y); }},
         {"silu.backward", [&](auto& cmd) { L.silu.backward(cmd, cnt, a, b, y); }},
         {"bias_add.forward", [&](auto& cmd) { L.bias_add.forward(cmd, n * c, hw, a, p, y); }},

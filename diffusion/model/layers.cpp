@@ -29,12 +29,30 @@ static uint32_t u32(uint64_t v, const char* what) {
 
 // ---- GroupNorm ---------------------------------------------------------------------------------------
 
-GroupNorm::GroupNorm(engine::Context& ctx)
-    : fwd_(ctx, {"nn/groupnorm_forward.comp", 5, 10 * 4, {reduce_wg(ctx), 0}}),
-      fwd_silu_(ctx, {"nn/groupnorm_forward.comp", 5, 10 * 4, {reduce_wg(ctx), 1}}),
-      bwd_(ctx, {"nn/groupnorm_backward.comp", 7, 12 * 4, {reduce_wg(ctx), 0}}),
-      bwd_silu_(ctx, {"nn/groupnorm_backward.comp", 7, 12 * 4, {reduce_wg(ctx), 1}}),
+// The GroupNorm pipelines: forward (7 bindings, x's RGBA32F view at 5) or backward (10, x and dy at 7 and 8),
+// with the SiLU or not, 4 values per access or not.
+static engine::PipelineDesc gn_desc(engine::Context& ctx, bool backward, bool silu, bool vec4) {
+    engine::PipelineDesc d{backward ? "nn/groupnorm_backward.comp" : "nn/groupnorm_forward.comp", backward ? 10u : 7u,
+                           backward ? 12u * 4 : 10u * 4, {reduce_wg(ctx), silu ? 1u : 0u, vec4 ? 1u : 0u}};
+    d.rgba32f_bindings = backward ? (1u << 7 | 1u << 8) : 1u << 5;
+    return d;
+}
+
+GroupNorm::GroupNorm(engine::Context& ctx) : GroupNorm(ctx, ctx.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU) {}
+GroupNorm::GroupNorm(engine::Context& ctx, bool vec4)
+    : vec4_(vec4), fwd_(ctx, gn_desc(ctx, false, false, false)), fwd_silu_(ctx, gn_desc(ctx, false, true, false)),
+      bwd_(ctx, gn_desc(ctx, true, false, false)), bwd_silu_(ctx, gn_desc(ctx, true, true, false)),
+      fwd4_(ctx, gn_desc(ctx, false, false, true)), fwd4_silu_(ctx, gn_desc(ctx, false, true, true)),
+      bwd4_(ctx, gn_desc(ctx, true, false, true)), bwd4_silu_(ctx, gn_desc(ctx, true, true, true)),
       bwd_params_(ctx, {"nn/groupnorm_backward_params.comp", 3, 6 * 4}) {}
+
+// Whether every tensor of a GroupNorm pass can be read and written 4 values at a time.
+static bool gn_vec4(bool enabled, const GroupNormShape& s, std::initializer_list<View> tensors) {
+    if (!enabled || s.hw % 4) return false;
+    for (const View& v : tensors)
+        if (v.offset % 4) return false;
+    return true;
+}
 
 static void check_gn(const char* what, const GroupNormShape& s) {
     check_dim(what, "N", s.n);
@@ -48,11 +66,11 @@ static void check_gn(const char* what, const GroupNormShape& s) {
 }
 
 void GroupNorm::forward(CommandBuffer& cmd, const GroupNormShape& s, View x, View gamma, View beta, View y, View stats) {
-    record_forward(cmd, s, x, gamma, beta, y, stats, fwd_);
+    record_forward(cmd, s, x, gamma, beta, y, stats, gn_vec4(vec4_, s, {x, y}) ? fwd4_ : fwd_);
 }
 
 void GroupNorm::forward_silu(CommandBuffer& cmd, const GroupNormShape& s, View x, View gamma, View beta, View y, View stats) {
-    record_forward(cmd, s, x, gamma, beta, y, stats, fwd_silu_);
+    record_forward(cmd, s, x, gamma, beta, y, stats, gn_vec4(vec4_, s, {x, y}) ? fwd4_silu_ : fwd_silu_);
 }
 
 void GroupNorm::record_forward(CommandBuffer& cmd, const GroupNormShape& s, View x, View gamma, View beta, View y, View stats,
@@ -67,7 +85,8 @@ void GroupNorm::record_forward(CommandBuffer& cmd, const GroupNormShape& s, View
         uint32_t N, C, HW, G, x_off, gamma_off, beta_off, y_off, stats_off;
         float eps;
     } push{s.n, s.c, s.hw, s.groups, x.offset, gamma.offset, beta.offset, y.offset, stats.offset, s.eps};
-    kernel.dispatch(cmd, {x.buffer, gamma.buffer, beta.buffer, y.buffer, stats.buffer}, push, s.n * s.groups);
+    kernel.dispatch(cmd, {x.buffer, gamma.buffer, beta.buffer, y.buffer, stats.buffer, x.buffer, y.buffer}, push,
+                    s.n * s.groups);
 }
 
 void GroupNorm::backward(CommandBuffer& cmd, const GroupNormShape& s, View x, View gamma, View dy, View stats, View dx,
@@ -96,9 +115,11 @@ void GroupNorm::record_backward(CommandBuffer& cmd, const GroupNormShape& s, Vie
         uint32_t N, C, HW, G, x_off, gamma_off, dy_off, stats_off, dx_off, partial_off, accumulate, beta_off;
     } pd{s.n, s.c, s.hw, s.groups, x.offset, gamma.offset, dy.offset, stats.offset, dx.offset, scratch.offset,
          accumulate ? 1u : 0u, beta ? beta.offset : 0u};
-    (beta ? bwd_silu_ : bwd_).dispatch(cmd, {x.buffer, gamma.buffer, dy.buffer, stats.buffer, dx.buffer, scratch.buffer,
-                                             beta ? beta.buffer : gamma.buffer},
-                                       pd, s.n * s.groups);
+    const bool v4 = gn_vec4(vec4_, s, {x, dy, dx});
+    Kernel& k = beta ? (v4 ? bwd4_silu_ : bwd_silu_) : (v4 ? bwd4_ : bwd_);
+    k.dispatch(cmd, {x.buffer, gamma.buffer, dy.buffer, stats.buffer, dx.buffer, scratch.buffer,
+                     beta ? beta.buffer : gamma.buffer, x.buffer, dy.buffer, dx.buffer},
+               pd, s.n * s.groups);
     cmd.barrier();  // RAW: dγ, dβ are sums of the per-(n, c) partials just written
     struct {
         uint32_t N, C, partial_off, dgamma_off, dbeta_off, accumulate;

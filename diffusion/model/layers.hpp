@@ -155,6 +155,9 @@ struct GroupNormShape {
 class GroupNorm {
 public:
     explicit GroupNorm(engine::Context&);
+    // vec4: read and write 4 values per access when H·W and the tensors' offsets are multiples of 4 (the
+    // default on CPU drivers, where an access costs about the same whatever its width; GPUs keep scalars).
+    GroupNorm(engine::Context&, bool vec4);
     // y = (x − μ)/σ·γ + β per (n, group); writes (μ, 1/σ) to `stats` for the backward.
     void forward(engine::CommandBuffer&, const GroupNormShape&, View x, View gamma, View beta, View y, View stats);
     // y = SiLU(GroupNorm(x)) in one pass (its backward is backward_silu).
@@ -174,7 +177,8 @@ private:
                         Kernel&);
     void record_backward(engine::CommandBuffer&, const GroupNormShape&, View x, View gamma, View beta, View dy, View stats,
                          View dx, View dgamma, View dbeta, View scratch, bool accumulate);  // beta: the SiLU kernel
-    Kernel fwd_, fwd_silu_, bwd_, bwd_silu_, bwd_params_;
+    bool vec4_;
+    Kernel fwd_, fwd_silu_, bwd_, bwd_silu_, fwd4_, fwd4_silu_, bwd4_, bwd4_silu_, bwd_params_;
 };
 
 // ---- elementwise and data movement -------------------------------------------------------------------

@@ -12,8 +12,11 @@
 // Pass 2 writes dx.
 // With SILU the layer is a = SiLU(y), y = GroupNorm(x), and dy is ∂L/∂a: each ∂L/∂y = dy·σ(y)·(1 + y·(1 − σ(y)))
 // is formed on the fly from y = x̂·γ + β, so training needs neither y stored nor a SiLU backward pass.
+// VEC4 (CPU drivers, when H·W and the offsets of x, dy and dx are multiples of 4): 4 values per access, as in
+// groupnorm_forward.comp.
 layout(local_size_x_id = 0) in;   // a power of two
 layout(constant_id = 1) const bool SILU = false;
+layout(constant_id = 2) const bool VEC4 = false;
 layout(binding = 0) uniform samplerBuffer x_t;  // X: read as texels (see docs/PERFORMANCE.md)
 layout(binding = 1) uniform samplerBuffer gamma_t;  // Gamma: read as texels (see docs/PERFORMANCE.md)
 layout(binding = 2) uniform samplerBuffer dy_t;  // DY: read as texels (see docs/PERFORMANCE.md)
@@ -21,6 +24,9 @@ layout(binding = 3) uniform samplerBuffer stats_t;  // Stats: read as texels (se
 layout(std430, binding = 4) buffer DX { float dx[]; };
 layout(std430, binding = 5) writeonly buffer Partial { float partial[]; };
 layout(binding = 6) uniform samplerBuffer beta_t;  // Beta (read with SILU only)
+layout(binding = 7) uniform samplerBuffer x4_t;    // X as RGBA32F texels (VEC4)
+layout(binding = 8) uniform samplerBuffer dy4_t;   // DY as RGBA32F texels (VEC4)
+layout(std430, binding = 9) buffer DX4 { vec4 dx4[]; };  // DX as vec4 (VEC4)
 layout(push_constant) uniform Push {
     uint N, C, HW, G;
     uint x_off, gamma_off, dy_off, stats_off, dx_off, partial_off;
@@ -38,6 +44,13 @@ float dy_at(uint i, float xhat, float gam, float bet) {
     return d * s * (1.0 + y * (1.0 - s));
 }
 
+vec4 dy4_at(uint t, vec4 xhat, float gam, float bet) {
+    const vec4 d = texelFetch(dy4_t, int(t));
+    if (!SILU) return d;
+    const vec4 y = fma(xhat, vec4(gam), vec4(bet)), s = 1.0 / (1.0 + exp(-y));
+    return d * s * (1.0 + y * (1.0 - s));
+}
+
 void main() {
     const uint lid = gl_LocalInvocationID.x, WG = gl_WorkGroupSize.x;
     const uint ng = gl_WorkGroupID.x, n = ng / G, g = ng % G, Cg = C / G, m = Cg * HW;
@@ -50,11 +63,24 @@ void main() {
         const float gam = texelFetch(gamma_t, int(gamma_off + c)).x;
         const float bet = SILU ? texelFetch(beta_t, int(beta_off + c)).x : 0.0;
         float sd = 0.0, sdx = 0.0;
-        for (uint i = lid; i < HW; i += WG) {
-            const float xhat = (texelFetch(x_t, int(x_off + cb + i)).x - mean) * rstd;
-            const float d = dy_at(cb + i, xhat, gam, bet);
-            sd += d;
-            sdx = fma(d, xhat, sdx);
+        if (VEC4) {
+            const uint xb = (x_off + cb) / 4, db = (dy_off + cb) / 4;
+            vec4 a = vec4(0.0), b = vec4(0.0);
+            for (uint i = lid; i < HW / 4; i += WG) {
+                const vec4 xhat = (texelFetch(x4_t, int(xb + i)) - mean) * rstd;
+                const vec4 d = dy4_at(db + i, xhat, gam, bet);
+                a += d;
+                b = fma(d, xhat, b);
+            }
+            sd = (a.x + a.y) + (a.z + a.w);
+            sdx = (b.x + b.y) + (b.z + b.w);
+        } else {
+            for (uint i = lid; i < HW; i += WG) {
+                const float xhat = (texelFetch(x_t, int(x_off + cb + i)).x - mean) * rstd;
+                const float d = dy_at(cb + i, xhat, gam, bet);
+                sd += d;
+                sdx = fma(d, xhat, sdx);
+            }
         }
         const vec2 s = workgroup_sum2(sd, sdx);
         sum_u += gam * s.x;
@@ -70,6 +96,15 @@ void main() {
         const uint cb = base + cl * HW;
         const float gam = texelFetch(gamma_t, int(gamma_off + g * Cg + cl)).x;
         const float bet = SILU ? texelFetch(beta_t, int(beta_off + g * Cg + cl)).x : 0.0;
+        if (VEC4) {
+            const uint xb = (x_off + cb) / 4, db = (dy_off + cb) / 4, ob = (dx_off + cb) / 4;
+            for (uint i = lid; i < HW / 4; i += WG) {
+                const vec4 xhat = (texelFetch(x4_t, int(xb + i)) - mean) * rstd;
+                const vec4 v = rstd * (dy4_at(db + i, xhat, gam, bet) * gam - mean_u - xhat * mean_ux);
+                dx4[ob + i] = accumulate != 0 ? dx4[ob + i] + v : v;
+            }
+            continue;
+        }
         for (uint i = lid; i < HW; i += WG) {
             const float xhat = (texelFetch(x_t, int(x_off + cb + i)).x - mean) * rstd;
             const float v = rstd * (dy_at(cb + i, xhat, gam, bet) * gam - mean_u - xhat * mean_ux);

@@ -10,13 +10,18 @@
 // One workgroup per (n, g). The statistics take one pass over x: shifted sums Σ(x−k), Σ(x−k)² with
 // k = the group's first element (shifting keeps the one-pass variance from cancelling when |μ| ≫ σ),
 // then σ² = Σ(x−k)²/m − (Σ(x−k)/m)².
+// VEC4 (CPU drivers, when H·W and the offsets of x and y are multiples of 4): x is read as RGBA32F texels and y
+// written as vec4, 4 values per access (on llvmpipe each access costs about the same whatever its width).
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const bool SILU = false;
+layout(constant_id = 2) const bool VEC4 = false;
 layout(binding = 0) uniform samplerBuffer x_t;  // X: read as texels (see docs/PERFORMANCE.md)
 layout(binding = 1) uniform samplerBuffer gamma_t;  // Gamma: read as texels (see docs/PERFORMANCE.md)
 layout(binding = 2) uniform samplerBuffer beta_t;  // Beta: read as texels (see docs/PERFORMANCE.md)
 layout(std430, binding = 3) writeonly buffer Y { float y[]; };
 layout(std430, binding = 4) writeonly buffer Stats { float stats[]; };
+layout(binding = 5) uniform samplerBuffer x4_t;                  // X as RGBA32F texels (VEC4)
+layout(std430, binding = 6) writeonly buffer Y4 { vec4 y4[]; };  // Y as vec4 (VEC4)
 layout(push_constant) uniform Push {
     uint N, C, HW, G;
     uint x_off, gamma_off, beta_off, y_off, stats_off;
@@ -31,10 +36,22 @@ void main() {
     const uint base = (ng / G * C + g * Cg) * HW;  // the group is contiguous: channels g·Cg … of sample n
     const float k = texelFetch(x_t, int(x_off + base)).x;
     float s1 = 0.0, s2 = 0.0;
-    for (uint i = lid; i < m; i += WG) {
-        float d = texelFetch(x_t, int(x_off + base + i)).x - k;
-        s1 += d;
-        s2 = fma(d, d, s2);
+    if (VEC4) {
+        const uint xb = (x_off + base) / 4;
+        vec4 a1 = vec4(0.0), a2 = vec4(0.0);
+        for (uint i = lid; i < m / 4; i += WG) {
+            const vec4 d = texelFetch(x4_t, int(xb + i)) - k;
+            a1 += d;
+            a2 = fma(d, d, a2);
+        }
+        s1 = (a1.x + a1.y) + (a1.z + a1.w);
+        s2 = (a2.x + a2.y) + (a2.z + a2.w);
+    } else {
+        for (uint i = lid; i < m; i += WG) {
+            float d = texelFetch(x_t, int(x_off + base + i)).x - k;
+            s1 += d;
+            s2 = fma(d, d, s2);
+        }
     }
     const vec2 s = workgroup_sum2(s1, s2);
     const float dmean = s.x / float(m);
@@ -49,6 +66,14 @@ void main() {
     for (uint cl = 0; cl < Cg; ++cl) {
         const uint c = g * Cg + cl, cb = base + cl * HW;
         const float a = rstd * texelFetch(gamma_t, int(gamma_off + c)).x, sh = texelFetch(beta_t, int(beta_off + c)).x - mean * a;
+        if (VEC4) {
+            const uint xb = (x_off + cb) / 4, yb = (y_off + cb) / 4;
+            for (uint i = lid; i < HW / 4; i += WG) {
+                const vec4 v = fma(texelFetch(x4_t, int(xb + i)), vec4(a), vec4(sh));
+                y4[yb + i] = SILU ? v / (1.0 + exp(-v)) : v;
+            }
+            continue;
+        }
         for (uint i = lid; i < HW; i += WG) {
             const float v = fma(texelFetch(x_t, int(x_off + cb + i)).x, a, sh);
             y[y_off + cb + i] = SILU ? v / (1.0 + exp(-v)) : v;
