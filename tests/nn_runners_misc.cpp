@@ -83,10 +83,15 @@ Errors run_concat(engine::Context& ctx, const Row& r) {
     Errors e;
     auto loss = [&] { ref::concat_forward(int(n), int(ca), int(cb), int(hw), xa, xb, yt); return nncheck::dot(yt, dy); };
     e.fd = std::max(nncheck::fd_max_rel_err(xa, da, loss, k_h_linear), nncheck::fd_max_rel_err(xb, db, loss, k_h_linear));
-    test::Arena a;
+    // "concat_vec4": tensors at multiples of 4 floats and the 4-value path forced (others: odd offsets, scalar)
+    const bool vec4 = r.op == "concat_vec4";
+    if (vec4) {
+        EXPECT_TRUE(ca * hw % 4 == 0 && cb * hw % 4 == 0) << "a concat_vec4 row needs Ca·HW and Cb·HW multiples of 4";
+    }
+    test::Arena a(vec4 ? 4 : 1);
     layout(ctx, a, {{"a", na}, {"b", nb}, {"y", ny}, {"dy", ny}, {"da", na}, {"db", nb}});
     a.put("a", xa); a.put("b", xb); a.put("dy", dy);
-    nn::Concat cat(ctx);
+    nn::Concat cat = vec4 ? nn::Concat(ctx, true) : nn::Concat(ctx);
     auto backward = [&](CommandBuffer& cmd, bool acc) {
         cat.backward(cmd, n, ca, cb, hw, a.view("dy"), a.view("da"), a.view("db"), acc, acc);
     };

@@ -73,7 +73,7 @@ Errors run_row(engine::Context& ctx, const Row& r) {
     if (r.op.rfind("groupnorm", 0) == 0) return run_groupnorm(ctx, r);
     if (r.op == "silu") return run_silu(ctx, r);
     if (r.op == "upsample2") return run_upsample(ctx, r);
-    if (r.op == "concat") return run_concat(ctx, r);
+    if (r.op.starts_with("concat")) return run_concat(ctx, r);
     if (r.op == "bias_add") return run_bias_add(ctx, r);
     if (r.op == "add") return run_add(ctx, r);
     if (r.op == "sinusoidal") return run_sinusoidal(ctx, r);
@@ -148,6 +148,9 @@ const Row k_table[] = {
     {"upsample2", {1, 12, 14, 14}, 43, 0, 1e-4},
     {"concat", {3, 5, 12, 7, 7}, 44, 0, 0},
     {"concat", {17, 3, 5, 9, 9}, 45, 0, 0},
+    {"concat_vec4", {3, 4, 12, 7, 7}, 85, 0, 0},   // Ca·HW = 196, Cb·HW = 588
+    {"concat_vec4", {5, 3, 2, 2, 2}, 86, 0, 0},    // 12 and 8
+    {"concat_vec4", {2, 16, 8, 28, 28}, 87, 0, 0},
     {"bias_add", {3, 5, 9, 9}, 46, 1e-6, 2e-4},
     {"bias_add", {17, 12, 7, 7}, 47, 1e-6, 2e-4},
     {"bias_add", {1, 3, 28, 28}, 48, 1e-6, 2e-4},

@@ -175,8 +175,26 @@ void Upsample2::backward(CommandBuffer& cmd, uint32_t nc, uint32_t h, uint32_t w
     bwd_.dispatch(cmd, {dy.buffer, dx.buffer}, push, groups_for(count, 256));
 }
 
-Concat::Concat(engine::Context& ctx)
-    : fwd_(ctx, {"nn/concat_forward.comp", 3, 7 * 4}), bwd_(ctx, {"nn/concat_backward.comp", 3, 9 * 4}) {}
+// Concat's pipelines: 6 bindings, the 4-value path's RGBA32F views at 3 and 4 (forward) or 3 (backward).
+static engine::PipelineDesc concat_desc(bool backward, bool vec4) {
+    engine::PipelineDesc d{backward ? "nn/concat_backward.comp" : "nn/concat_forward.comp", 6,
+                           backward ? 9u * 4 : 7u * 4, {vec4 ? 1u : 0u}};
+    d.rgba32f_bindings = backward ? 1u << 3 : (1u << 3 | 1u << 4);
+    return d;
+}
+
+Concat::Concat(engine::Context& ctx) : Concat(ctx, ctx.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU) {}
+Concat::Concat(engine::Context& ctx, bool vec4)
+    : vec4_(vec4), fwd_(ctx, concat_desc(false, false)), bwd_(ctx, concat_desc(true, false)),
+      fwd4_(ctx, concat_desc(false, true)), bwd4_(ctx, concat_desc(true, true)) {}
+
+// Whether a concat of (Ca, Cb) channels of HW values can move 4 values per invocation with these tensors.
+static bool concat_vec4(bool enabled, uint32_t ca, uint32_t cb, uint32_t hw, std::initializer_list<View> tensors) {
+    if (!enabled || (uint64_t(ca) * hw) % 4 || (uint64_t(cb) * hw) % 4) return false;
+    for (const View& v : tensors)
+        if (v.offset % 4) return false;
+    return true;
+}
 
 void Concat::forward(CommandBuffer& cmd, uint32_t n, uint32_t ca, uint32_t cb, uint32_t hw, View a, View b, View y) {
     check_dim("concat.forward", "N", n);
@@ -187,7 +205,9 @@ void Concat::forward(CommandBuffer& cmd, uint32_t n, uint32_t ca, uint32_t cb, u
     check_view("concat.forward: b", b, uint64_t(n) * cb * hw);
     check_view("concat.forward: y", y, uint64_t(n) * (ca + cb) * hw);
     struct { uint32_t N, Ca, Cb, HW, a_off, b_off, y_off; } push{n, ca, cb, hw, a.offset, b.offset, y.offset};
-    fwd_.dispatch(cmd, {a.buffer, b.buffer, y.buffer}, push, groups_for(uint64_t(n) * (ca + cb) * hw, 256));
+    const bool v4 = concat_vec4(vec4_, ca, cb, hw, {a, b, y});
+    (v4 ? fwd4_ : fwd_).dispatch(cmd, {a.buffer, b.buffer, y.buffer, a.buffer, b.buffer, y.buffer}, push,
+                                 groups_for(uint64_t(n) * (ca + cb) * hw / (v4 ? 4 : 1), 256));
 }
 
 void Concat::backward(CommandBuffer& cmd, uint32_t n, uint32_t ca, uint32_t cb, uint32_t hw, View dy, View da, View db,
@@ -202,7 +222,9 @@ void Concat::backward(CommandBuffer& cmd, uint32_t n, uint32_t ca, uint32_t cb, 
     struct {
         uint32_t N, Ca, Cb, HW, dy_off, da_off, db_off, acc_a, acc_b;
     } push{n, ca, cb, hw, dy.offset, da.offset, db.offset, acc_a ? 1u : 0u, acc_b ? 1u : 0u};
-    bwd_.dispatch(cmd, {dy.buffer, da.buffer, db.buffer}, push, groups_for(uint64_t(n) * (ca + cb) * hw, 256));
+    const bool v4 = concat_vec4(vec4_, ca, cb, hw, {dy, da, db});
+    (v4 ? bwd4_ : bwd_).dispatch(cmd, {dy.buffer, da.buffer, db.buffer, dy.buffer, da.buffer, db.buffer}, push,
+                                 groups_for(uint64_t(n) * (ca + cb) * hw / (v4 ? 4 : 1), 256));
 }
 
 BiasAdd::BiasAdd(engine::Context& ctx)

@@ -206,13 +206,16 @@ private:
 class Concat {
 public:
     explicit Concat(engine::Context&);
+    // vec4: 4 values per invocation when Ca·HW, Cb·HW and the offsets are multiples of 4 (default: CPU drivers)
+    Concat(engine::Context&, bool vec4);
     // y [N,Ca+Cb,HW] = (a [N,Ca,HW], b [N,Cb,HW]) along channels; the backward splits dy into da, db
     void forward(engine::CommandBuffer&, uint32_t n, uint32_t ca, uint32_t cb, uint32_t hw, View a, View b, View y);
     void backward(engine::CommandBuffer&, uint32_t n, uint32_t ca, uint32_t cb, uint32_t hw, View dy, View da,
                   View db, bool acc_a = false, bool acc_b = false);
 
 private:
-    Kernel fwd_, bwd_;
+    bool vec4_;
+    Kernel fwd_, bwd_, fwd4_, bwd4_;
 };
 
 class BiasAdd {
