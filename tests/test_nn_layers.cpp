@@ -74,8 +74,8 @@ Errors run_row(engine::Context& ctx, const Row& r) {
     if (r.op == "silu") return run_silu(ctx, r);
     if (r.op == "upsample2") return run_upsample(ctx, r);
     if (r.op.starts_with("concat")) return run_concat(ctx, r);
-    if (r.op == "bias_add") return run_bias_add(ctx, r);
-    if (r.op == "add") return run_add(ctx, r);
+    if (r.op.starts_with("bias_add")) return run_bias_add(ctx, r);
+    if (r.op.starts_with("add")) return run_add(ctx, r);
     if (r.op == "sinusoidal") return run_sinusoidal(ctx, r);
     if (r.op == "label_embed") return run_label_embed(ctx, r);
     if (r.op == "mse") return run_mse(ctx, r);
@@ -154,7 +154,11 @@ const Row k_table[] = {
     {"bias_add", {3, 5, 9, 9}, 46, 1e-6, 2e-4},
     {"bias_add", {17, 12, 7, 7}, 47, 1e-6, 2e-4},
     {"bias_add", {1, 3, 28, 28}, 48, 1e-6, 2e-4},
+    {"bias_add_vec4", {3, 5, 6, 6}, 88, 1e-6, 2e-4},
+    {"bias_add_vec4", {2, 7, 14, 14}, 89, 1e-6, 2e-4},
     {"add", {3, 5, 9, 9}, 49, 1e-6, 0},
+    {"add_vec4", {3, 5, 2, 2}, 90, 1e-6, 0},
+    {"add_vec4", {2, 3, 14, 14}, 91, 1e-6, 0},
     // conditioning: sinusoidal {N, D, scale·100} (abs error), label embedding {N, D}
     {"sinusoidal", {1, 4, 100}, 50, 6e-4, 0},
     {"sinusoidal", {17, 64, 100}, 51, 6e-4, 0},

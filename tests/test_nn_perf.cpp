@@ -226,7 +226,10 @@ TEST(DISABLED_NnPerf, LayerMs) {
         cmd.fill(p, 0x3f800000u);
     });
     nn::Layers L(ctx);
-    nn::GroupNorm gn1(ctx, false);  // one value per access (L.group_norm takes 4 on CPU drivers)
+    nn::GroupNorm gn1(ctx, false);  // one value per access (L.group_norm etc. take 4 on CPU drivers)
+    nn::BiasAdd bias1(ctx, false);
+    nn::Add add1(ctx, false);
+    nn::Concat cat1(ctx, false);
     nn::GroupNormShape gs{n, c, hw, 8};
     using Rec = std::function<void(engine::CommandBuffer&)>;
     const std::pair<const char*, Rec> passes[] = {
@@ -244,9 +247,14 @@ TEST(DISABLED_NnPerf, LayerMs) {
         {"silu.backward", [&](auto& cmd) { L.silu.backward(cmd, cnt, a, b, y); }},
         {"bias_add.forward", [&](auto& cmd) { L.bias_add.forward(cmd, n * c, hw, a, p, y); }},
         {"bias_add.backward", [&](auto& cmd) { L.bias_add.backward(cmd, n * c, hw, a, y, {p, 2048}); }},
+        {"bias_add.backward (scalar)", [&](auto& cmd) { bias1.backward(cmd, n * c, hw, a, y, {p, 2048}); }},
         {"add.forward", [&](auto& cmd) { L.add.forward(cmd, cnt, a, b, y); }},
+        {"add.backward", [&](auto& cmd) { L.add.backward(cmd, cnt, a, y, {}, true); }},
+        {"add.backward (scalar)", [&](auto& cmd) { add1.backward(cmd, cnt, a, y, {}, true); }},
         {"concat.forward", [&](auto& cmd) { L.concat.forward(cmd, n, c, c, hw, a, b, y); }},
         {"concat.backward", [&](auto& cmd) { L.concat.backward(cmd, n, c, c, hw, g, a, b); }},
+        {"concat.forward (scalar)", [&](auto& cmd) { cat1.forward(cmd, n, c, c, hw, a, b, y); }},
+        {"concat.backward (scalar)", [&](auto& cmd) { cat1.backward(cmd, n, c, c, hw, g, a, b); }},
         {"upsample2.forward (14→28)", [&](auto& cmd) { L.upsample.forward(cmd, n * c, 14, 14, a, y); }},
         {"upsample2.backward", [&](auto& cmd) { L.upsample.backward(cmd, n * c, 14, 14, g, a); }},
         {"mse.forward+backward", [&](auto& cmd) {

@@ -227,8 +227,19 @@ void Concat::backward(CommandBuffer& cmd, uint32_t n, uint32_t ca, uint32_t cb, 
                                  groups_for(uint64_t(n) * (ca + cb) * hw / (v4 ? 4 : 1), 256));
 }
 
-BiasAdd::BiasAdd(engine::Context& ctx)
-    : fwd_(ctx, {"nn/bias_add_forward.comp", 3, 5 * 4}), bwd_(ctx, {"nn/bias_add_backward.comp", 3, 8 * 4, {reduce_wg(ctx)}}) {}
+// The backward kernels of BiasAdd and Add: 5 and 6 bindings, dy's RGBA32F view at 3 for the 4-value path.
+static engine::PipelineDesc vec4_desc(const char* shader, uint32_t bindings, uint32_t push_bytes,
+                                      std::vector<uint32_t> spec) {
+    engine::PipelineDesc d{shader, bindings, push_bytes, std::move(spec)};
+    d.rgba32f_bindings = 1u << 3;
+    return d;
+}
+
+BiasAdd::BiasAdd(engine::Context& ctx) : BiasAdd(ctx, ctx.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU) {}
+BiasAdd::BiasAdd(engine::Context& ctx, bool vec4)
+    : vec4_(vec4), fwd_(ctx, {"nn/bias_add_forward.comp", 3, 5 * 4}),
+      bwd_(ctx, vec4_desc("nn/bias_add_backward.comp", 5, 8 * 4, {reduce_wg(ctx), 0})),
+      bwd4_(ctx, vec4_desc("nn/bias_add_backward.comp", 5, 8 * 4, {reduce_wg(ctx), 1})) {}
 
 void BiasAdd::forward(CommandBuffer& cmd, uint32_t nc, uint32_t hw, View x, View v, View y) {
     check_dim("bias_add.forward", "N·C", nc);
@@ -249,11 +260,16 @@ void BiasAdd::backward(CommandBuffer& cmd, uint32_t nc, uint32_t hw, View dy, Vi
     struct {
         uint32_t NC, HW, dy_off, dx_off, dv_off, acc_x, acc_v, has_dx;
     } push{nc, hw, dy.offset, dx ? dx.offset : 0, dv.offset, acc_x ? 1u : 0u, acc_v ? 1u : 0u, dx ? 1u : 0u};
-    bwd_.dispatch(cmd, {dy.buffer, dx ? dx.buffer : dv.buffer, dv.buffer}, push, nc);
+    const bool v4 = vec4_ && hw % 4 == 0 && dy.offset % 4 == 0 && (!dx || dx.offset % 4 == 0);
+    const engine::Buffer* dxb = dx ? dx.buffer : dv.buffer;
+    (v4 ? bwd4_ : bwd_).dispatch(cmd, {dy.buffer, dxb, dv.buffer, dy.buffer, dxb}, push, nc);
 }
 
-Add::Add(engine::Context& ctx)
-    : fwd_(ctx, {"nn/add_forward.comp", 3, 4 * 4}), bwd_(ctx, {"nn/add_backward.comp", 3, 7 * 4}) {}
+Add::Add(engine::Context& ctx) : Add(ctx, ctx.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU) {}
+Add::Add(engine::Context& ctx, bool vec4)
+    : vec4_(vec4), fwd_(ctx, {"nn/add_forward.comp", 3, 4 * 4}),
+      bwd_(ctx, vec4_desc("nn/add_backward.comp", 6, 7 * 4, {0})),
+      bwd4_(ctx, vec4_desc("nn/add_backward.comp", 6, 7 * 4, {1})) {}
 
 void Add::forward(CommandBuffer& cmd, uint64_t count, View a, View b, View y) {
     check_dim("add.forward", "count", count);
@@ -272,7 +288,10 @@ void Add::backward(CommandBuffer& cmd, uint64_t count, View dy, View da, View db
     struct {
         uint32_t n, dy_off, da_off, db_off, acc_a, acc_b, has_b;
     } push{u32(count, "add"), dy.offset, da.offset, db ? db.offset : 0, acc_a ? 1u : 0u, acc_b ? 1u : 0u, db ? 1u : 0u};
-    bwd_.dispatch(cmd, {dy.buffer, da.buffer, db ? db.buffer : da.buffer}, push, groups_for(count, 256));
+    const bool v4 = vec4_ && count % 4 == 0 && dy.offset % 4 == 0 && da.offset % 4 == 0 && (!db || db.offset % 4 == 0);
+    const engine::Buffer* dbb = db ? db.buffer : da.buffer;
+    (v4 ? bwd4_ : bwd_).dispatch(cmd, {dy.buffer, da.buffer, dbb, dy.buffer, da.buffer, dbb}, push,
+                                 groups_for(v4 ? count / 4 : count, 256));
 }
 
 // ---- conditioning ------------------------------------------------------------------------------------

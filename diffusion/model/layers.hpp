@@ -221,6 +221,8 @@ private:
 class BiasAdd {
 public:
     explicit BiasAdd(engine::Context&);
+    // vec4: the backward reads and writes 4 values per access when H·W and the offsets allow (default: CPU drivers)
+    BiasAdd(engine::Context&, bool vec4);
     // y [NC,HW] = x + v[nc] broadcast over HW (v [N,C]); y may be x
     void forward(engine::CommandBuffer&, uint32_t nc, uint32_t hw, View x, View v, View y);
     // dx (+)= dy, dv (+)= Σ_hw dy (one dispatch); dx = View{}: dv only (the caller uses dy as dx)
@@ -228,19 +230,23 @@ public:
                   bool acc_v = false);
 
 private:
-    Kernel fwd_, bwd_;
+    bool vec4_;
+    Kernel fwd_, bwd_, bwd4_;
 };
 
 class Add {
 public:
     explicit Add(engine::Context&);
+    // vec4: the backward moves 4 values per invocation when the count and offsets allow (default: CPU drivers)
+    Add(engine::Context&, bool vec4);
     void forward(engine::CommandBuffer&, uint64_t count, View a, View b, View y);  // y = a + b; y may alias
     // da (+)= dy, db (+)= dy (db = View{}: only da — a gradient copy)
     void backward(engine::CommandBuffer&, uint64_t count, View dy, View da, View db, bool acc_a = false,
                   bool acc_b = false);
 
 private:
-    Kernel fwd_, bwd_;
+    bool vec4_;
+    Kernel fwd_, bwd_, bwd4_;
 };
 
 // ---- conditioning ------------------------------------------------------------------------------------

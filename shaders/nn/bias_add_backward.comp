@@ -5,17 +5,33 @@
 //   dx (+)= dy,      dv[n,c] (+)= Σ_{h,w} dy[n,c,h,w]
 // One workgroup per (n, c): it copies its H·W gradients (unless has_dx = 0: the caller passes dy on as dx)
 // and sums them in a fixed-order tree.
+// VEC4 (CPU drivers, when H·W and the offsets of dy and dx are multiples of 4): 4 values per access.
 layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const bool VEC4 = false;
 layout(binding = 0) uniform samplerBuffer dy_t;  // DY: read as texels (see docs/PERFORMANCE.md)
 layout(std430, binding = 1) buffer DX { float dx[]; };
 layout(std430, binding = 2) buffer DV { float dv[]; };
+layout(binding = 3) uniform samplerBuffer dy4_t;         // DY as RGBA32F texels (VEC4)
+layout(std430, binding = 4) buffer DX4 { vec4 dx4[]; };  // DX as vec4 (VEC4)
 layout(push_constant) uniform Push { uint NC, HW, dy_off, dx_off, dv_off, acc_x, acc_v, has_dx; };
 shared float red_a[gl_WorkGroupSize.x], red_b[gl_WorkGroupSize.x];
 #include "nn/reduce.glsl"
 void main() {
     const uint lid = gl_LocalInvocationID.x, p = gl_WorkGroupID.x;
     float s = 0.0;
-    for (uint i = lid; i < HW; i += gl_WorkGroupSize.x) {
+    if (VEC4) {
+        vec4 s4 = vec4(0.0);
+        for (uint i = lid; i < HW / 4; i += gl_WorkGroupSize.x) {
+            const vec4 g = texelFetch(dy4_t, int((dy_off + p * HW) / 4 + i));
+            if (has_dx != 0) {
+                const uint d = (dx_off + p * HW) / 4 + i;
+                dx4[d] = acc_x != 0 ? dx4[d] + g : g;
+            }
+            s4 += g;
+        }
+        s = (s4.x + s4.y) + (s4.z + s4.w);
+    }
+    for (uint i = lid; i < (VEC4 ? 0u : HW); i += gl_WorkGroupSize.x) {
         const float g = texelFetch(dy_t, int(dy_off + p * HW + i)).x;
         if (has_dx != 0) {
             const uint d = dx_off + p * HW + i;
