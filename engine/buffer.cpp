@@ -92,6 +92,9 @@ VkBufferView Buffer::texel_view(VkFormat format) const {
     if (*slot) return *slot;
     const VkDeviceSize texel = format == VK_FORMAT_R32_SFLOAT ? 4 : 16;
     const VkDeviceSize texels = size_ / texel;
+    if (texels == 0)
+        throw std::invalid_argument("engine::Buffer: a " + std::to_string(size_) + "-byte buffer is smaller than one " +
+                                    std::to_string(texel) + "-byte texel; it cannot be bound as a texel buffer");
     if (texels > ctx_->info().max_texel_buffer_elements)
         throw std::invalid_argument("engine::Buffer: a " + std::to_string(size_ >> 20) + " MiB buffer has " +
                                     std::to_string(texels) + " texels, more than this device's maxTexelBufferElements (" +

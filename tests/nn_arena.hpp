@@ -1,5 +1,5 @@
-// tests/nn_arena.hpp — one GPU buffer holding a test's named tensors at odd offsets with poisoned guard
-// gaps between them, the way the app packs tensors into flat buffers. The whole buffer starts as NaN, so
+// tests/nn_arena.hpp — one GPU buffer holding a test's named tensors at odd offsets (or, when asked, at multiples
+// of an alignment) with poisoned guard gaps between them, the way the app packs tensors into flat buffers. The whole buffer starts as NaN, so
 // an output a kernel forgets stays NaN, and a write outside an output lands in a guard (guards_intact).
 #pragma once
 #include "diffusion/model/kernel.hpp"
@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <map>
+#include <stdexcept>
 #include <string>
 
 namespace test {
@@ -19,7 +20,9 @@ public:
     Arena() = default;
     // Every tensor at a multiple of `align` floats (still after a guard gap): for kernels that take a
     // 4-value path only on aligned tensors.
-    explicit Arena(uint32_t align) : align_(align) {}
+    explicit Arena(uint32_t align) : align_(align) {
+        if (align < 1) throw std::invalid_argument("arena: alignment 0");
+    }
 
     // Lays out tensors; call allocate() once they are all added.
     void add(const std::string& name, size_t count) {

@@ -26,12 +26,12 @@ Errors run_conv(engine::Context& ctx, const Row& r, const nn::ConvTiles& tiles) 
     // The fused epilogue: ye = conv + b + v[n,co] + r (the UNet's conditioning and residual), and with v alone.
     const size_t nv = size_t(c.n) * c.cout, ohw = ny / nv;
     auto v = randn(nv, r.seed + 4), res = randn(ny, r.seed + 5);
-    std::vector<double> ye(ny), yv(ny);
-    for (size_t i = 0; i < ny; ++i) yv[i] = y[i] + v[i / ohw], ye[i] = yv[i] + res[i];
+    std::vector<double> ye(ny), yv(ny), yr(ny);
+    for (size_t i = 0; i < ny; ++i) yv[i] = y[i] + v[i / ohw], ye[i] = yv[i] + res[i], yr[i] = y[i] + res[i];
 
     test::Arena a;
     for (auto [n, cnt] : {std::pair{"x", nx}, {"w", nw}, {"y", ny}, {"dy", ny}, {"dx", nx}, {"dw", nw}, {"v", nv}, {"res", ny},
-                          {"ye", ny}, {"yv", ny}})
+                          {"ye", ny}, {"yv", ny}, {"yr", ny}})
         a.add(n, cnt);
     if (bias) { a.add("b", c.cout); a.add("db", c.cout); }
     a.allocate(ctx);
@@ -53,10 +53,19 @@ Errors run_conv(engine::Context& ctx, const Row& r, const nn::ConvTiles& tiles) 
         conv.forward(cmd, cs, a.view("x"), a.view("w"), vb, a.view("ye"), {.v = a.view("v"), .residual = a.view("res")});
         cmd.barrier();
         conv.forward(cmd, cs, a.view("x"), a.view("w"), vb, a.view("yv"), {.v = a.view("v")});
+        cmd.barrier();
+        conv.forward(cmd, cs, a.view("x"), a.view("w"), vb, a.view("yr"), {.residual = a.view("res")});
         cmd.barrier();  // WAW/WAR on the arena: the backward writes the buffer the forward wrote
         backward(cmd, false);
     });
-    e.fwd = std::max({max_rel_err(a.get("y"), y), max_rel_err(a.get("ye"), ye), max_rel_err(a.get("yv"), yv)});
+    e.fwd = std::max({max_rel_err(a.get("y"), y), max_rel_err(a.get("ye"), ye), max_rel_err(a.get("yv"), yv),
+                      max_rel_err(a.get("yr"), yr)});
+    // An epilogue input overlapping y would race with the stores: refused before anything is recorded.
+    engine::CommandBuffer unused(ctx);
+    EXPECT_THROW(conv.forward(unused, cs, a.view("x"), a.view("w"), vb, a.view("y"), {.residual = a.view("y").at(1)}),
+                 std::invalid_argument);
+    EXPECT_THROW(conv.forward(unused, cs, a.view("x"), a.view("w"), vb, a.view("y"), {.v = a.view("y")}),
+                 std::invalid_argument);
     GradCheck g{a};
     g.first("dx", dx); g.first("dw", dw);
     if (bias) g.first("db", db);
@@ -149,7 +158,7 @@ Errors run_groupnorm(engine::Context& ctx, const Row& r) {
     }
     a.allocate(ctx);
     a.put("x", x); a.put("gamma", gamma); a.put("beta", beta); a.put("dy", dy);
-    nn::GroupNorm gn = vec4 ? nn::GroupNorm(ctx, true) : nn::GroupNorm(ctx);
+    nn::GroupNorm gn(ctx, vec4);  // the other rows take the scalar path on every device
     auto backward = [&](CommandBuffer& cmd, bool acc) {
         gn.backward(cmd, gs, a.view("x"), a.view("gamma"), a.view("dy"), a.view("stats"), a.view("dx"), a.view("dgamma"),
                     a.view("dbeta"), a.view("scratch"), acc);
@@ -201,6 +210,11 @@ Errors run_groupnorm(engine::Context& ctx, const Row& r) {
         gs_check.second("dxs", dxs); gs_check.second("dgammas", dgs); gs_check.second("dbetas", dbs);
         e.bwd = std::max(e.bwd, gs_check.worst);
         e.guards = e.guards && a.guards_intact();
+    }
+    if (vec4) {
+        EXPECT_EQ(gn.vec4_recorded(), fused ? 6u : 3u) << "every pass of a _vec4 row must take the 4-value path";
+    } else {
+        EXPECT_EQ(gn.vec4_recorded(), 0u);
     }
     return e;
 }

@@ -91,7 +91,7 @@ Errors run_concat(engine::Context& ctx, const Row& r) {
     test::Arena a(vec4 ? 4 : 1);
     layout(ctx, a, {{"a", na}, {"b", nb}, {"y", ny}, {"dy", ny}, {"da", na}, {"db", nb}});
     a.put("a", xa); a.put("b", xb); a.put("dy", dy);
-    nn::Concat cat = vec4 ? nn::Concat(ctx, true) : nn::Concat(ctx);
+    nn::Concat cat(ctx, vec4);  // the other rows take the scalar path on every device
     auto backward = [&](CommandBuffer& cmd, bool acc) {
         cat.backward(cmd, n, ca, cb, hw, a.view("dy"), a.view("da"), a.view("db"), acc, acc);
     };
@@ -107,6 +107,7 @@ Errors run_concat(engine::Context& ctx, const Row& r) {
     run(ctx, [&](CommandBuffer& cmd) { backward(cmd, true); });
     g.second("da", da); g.second("db", db);
     e.bwd = g.worst;
+    EXPECT_EQ(cat.vec4_recorded(), vec4 ? 3u : 0u) << "which path the row's three passes took";
     return e;
 }
 
@@ -125,7 +126,7 @@ Errors run_bias_add(engine::Context& ctx, const Row& r) {
     test::Arena a(vec4 ? 4 : 1);
     layout(ctx, a, {{"x", cnt}, {"v", nc}, {"y", cnt}, {"dy", cnt}, {"dx", cnt}, {"dv", nc}, {"dv_only", nc}});
     a.put("x", x); a.put("v", v); a.put("dy", dy);
-    nn::BiasAdd add = vec4 ? nn::BiasAdd(ctx, true) : nn::BiasAdd(ctx);
+    nn::BiasAdd add(ctx, vec4);  // the other rows take the scalar path on every device
     auto backward = [&](CommandBuffer& cmd, bool acc) {
         add.backward(cmd, nc, hw, a.view("dy"), a.view("dx"), a.view("dv"), acc, acc);
     };
@@ -146,6 +147,7 @@ Errors run_bias_add(engine::Context& ctx, const Row& r) {
     g.second("dx", dx);
     e.guards = e.guards && a.guards_intact();
     e.bwd = g.worst;
+    EXPECT_EQ(add.vec4_recorded(), vec4 ? 3u : 0u) << "which path the row's three backward passes took";
     return e;
 }
 
@@ -162,7 +164,7 @@ Errors run_add(engine::Context& ctx, const Row& r) {
     test::Arena a(vec4 ? 4 : 1);
     layout(ctx, a, {{"a", cnt}, {"b", cnt}, {"y", cnt}, {"dy", cnt}, {"da", cnt}, {"db", cnt}, {"da_only", cnt}});
     a.put("a", xa); a.put("b", xb); a.put("dy", dy);
-    nn::Add add = vec4 ? nn::Add(ctx, true) : nn::Add(ctx);
+    nn::Add add(ctx, vec4);  // the other rows take the scalar path on every device
     auto backward = [&](CommandBuffer& cmd, bool acc) {
         add.backward(cmd, cnt, a.view("dy"), a.view("da"), a.view("db"), acc, acc);
     };
@@ -183,6 +185,7 @@ Errors run_add(engine::Context& ctx, const Row& r) {
     g.second("db", dy);
     e.guards = e.guards && a.guards_intact();
     e.bwd = g.worst;
+    EXPECT_EQ(add.vec4_recorded(), vec4 ? 3u : 0u) << "which path the row's three backward passes took";
     return e;
 }
 

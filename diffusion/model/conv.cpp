@@ -149,13 +149,15 @@ void Conv2d::forward(CommandBuffer& cmd, const ConvShape& s, View x, View w, Vie
     check_view("conv2d.forward: w", w, s.w_count());
     if (b) check_view("conv2d.forward: b", b, s.cout);
     check_view("conv2d.forward: y", y, s.y_count());
-    if (e.v) check_view("conv2d.forward: v", e.v, uint64_t(s.n) * s.cout);
-    if (e.residual) {
-        check_view("conv2d.forward: residual", e.residual, s.y_count());
-        const uint64_t n = s.y_count(), r0 = e.residual.offset, y0 = y.offset;
-        if (e.residual.buffer == y.buffer && r0 < y0 + n && y0 < r0 + n)
-            throw std::invalid_argument("conv2d.forward: the residual overlaps y (invocations would read what others write)");
-    }
+    // Invocations would read what others write: neither input of the epilogue may overlap y.
+    auto disjoint = [&](const char* what, const View& v, uint64_t count) {
+        check_view(what, v, count);
+        const uint64_t v0 = v.offset, y0 = y.offset;
+        if (v.buffer == y.buffer && v0 < y0 + s.y_count() && y0 < v0 + count)
+            throw std::invalid_argument(std::string(what) + " overlaps y");
+    };
+    if (e.v) disjoint("conv2d.forward: v", e.v, uint64_t(s.n) * s.cout);
+    if (e.residual) disjoint("conv2d.forward: residual", e.residual, s.y_count());
     struct {
         uint32_t N, Cin, H, W, Cout, OH, OW, x_off, w_off, b_off, y_off, has_bias, wt_stride, v_off, r_off, epilogue;
     } push{s.n,      s.cin,    s.h,          s.w,      s.cout, s.oh(), s.ow(), x.offset, w.offset, b ? b.offset : 0,

@@ -66,11 +66,15 @@ static void check_gn(const char* what, const GroupNormShape& s) {
 }
 
 void GroupNorm::forward(CommandBuffer& cmd, const GroupNormShape& s, View x, View gamma, View beta, View y, View stats) {
-    record_forward(cmd, s, x, gamma, beta, y, stats, gn_vec4(vec4_, s, {x, y}) ? fwd4_ : fwd_);
+    const bool v4 = gn_vec4(vec4_, s, {x, y});
+    vec4_recorded_ += v4;
+    record_forward(cmd, s, x, gamma, beta, y, stats, v4 ? fwd4_ : fwd_);
 }
 
 void GroupNorm::forward_silu(CommandBuffer& cmd, const GroupNormShape& s, View x, View gamma, View beta, View y, View stats) {
-    record_forward(cmd, s, x, gamma, beta, y, stats, gn_vec4(vec4_, s, {x, y}) ? fwd4_silu_ : fwd_silu_);
+    const bool v4 = gn_vec4(vec4_, s, {x, y});
+    vec4_recorded_ += v4;
+    record_forward(cmd, s, x, gamma, beta, y, stats, v4 ? fwd4_silu_ : fwd_silu_);
 }
 
 void GroupNorm::record_forward(CommandBuffer& cmd, const GroupNormShape& s, View x, View gamma, View beta, View y, View stats,
@@ -116,6 +120,7 @@ void GroupNorm::record_backward(CommandBuffer& cmd, const GroupNormShape& s, Vie
     } pd{s.n, s.c, s.hw, s.groups, x.offset, gamma.offset, dy.offset, stats.offset, dx.offset, scratch.offset,
          accumulate ? 1u : 0u, beta ? beta.offset : 0u};
     const bool v4 = gn_vec4(vec4_, s, {x, dy, dx});
+    vec4_recorded_ += v4;
     Kernel& k = beta ? (v4 ? bwd4_silu_ : bwd_silu_) : (v4 ? bwd4_ : bwd_);
     k.dispatch(cmd, {x.buffer, gamma.buffer, dy.buffer, stats.buffer, dx.buffer, scratch.buffer,
                      beta ? beta.buffer : gamma.buffer, x.buffer, dy.buffer, dx.buffer},
@@ -206,6 +211,7 @@ void Concat::forward(CommandBuffer& cmd, uint32_t n, uint32_t ca, uint32_t cb, u
     check_view("concat.forward: y", y, uint64_t(n) * (ca + cb) * hw);
     struct { uint32_t N, Ca, Cb, HW, a_off, b_off, y_off; } push{n, ca, cb, hw, a.offset, b.offset, y.offset};
     const bool v4 = concat_vec4(vec4_, ca, cb, hw, {a, b, y});
+    vec4_recorded_ += v4;
     (v4 ? fwd4_ : fwd_).dispatch(cmd, {a.buffer, b.buffer, y.buffer, a.buffer, b.buffer, y.buffer}, push,
                                  groups_for(uint64_t(n) * (ca + cb) * hw / (v4 ? 4 : 1), 256));
 }
@@ -223,6 +229,7 @@ void Concat::backward(CommandBuffer& cmd, uint32_t n, uint32_t ca, uint32_t cb, 
         uint32_t N, Ca, Cb, HW, dy_off, da_off, db_off, acc_a, acc_b;
     } push{n, ca, cb, hw, dy.offset, da.offset, db.offset, acc_a ? 1u : 0u, acc_b ? 1u : 0u};
     const bool v4 = concat_vec4(vec4_, ca, cb, hw, {dy, da, db});
+    vec4_recorded_ += v4;
     (v4 ? bwd4_ : bwd_).dispatch(cmd, {dy.buffer, da.buffer, db.buffer, dy.buffer, da.buffer, db.buffer}, push,
                                  groups_for(uint64_t(n) * (ca + cb) * hw / (v4 ? 4 : 1), 256));
 }
@@ -261,6 +268,7 @@ void BiasAdd::backward(CommandBuffer& cmd, uint32_t nc, uint32_t hw, View dy, Vi
         uint32_t NC, HW, dy_off, dx_off, dv_off, acc_x, acc_v, has_dx;
     } push{nc, hw, dy.offset, dx ? dx.offset : 0, dv.offset, acc_x ? 1u : 0u, acc_v ? 1u : 0u, dx ? 1u : 0u};
     const bool v4 = vec4_ && hw % 4 == 0 && dy.offset % 4 == 0 && (!dx || dx.offset % 4 == 0);
+    vec4_recorded_ += v4;
     const engine::Buffer* dxb = dx ? dx.buffer : dv.buffer;
     (v4 ? bwd4_ : bwd_).dispatch(cmd, {dy.buffer, dxb, dv.buffer, dy.buffer, dxb}, push, nc);
 }
@@ -289,6 +297,7 @@ void Add::backward(CommandBuffer& cmd, uint64_t count, View dy, View da, View db
         uint32_t n, dy_off, da_off, db_off, acc_a, acc_b, has_b;
     } push{u32(count, "add"), dy.offset, da.offset, db ? db.offset : 0, acc_a ? 1u : 0u, acc_b ? 1u : 0u, db ? 1u : 0u};
     const bool v4 = vec4_ && count % 4 == 0 && dy.offset % 4 == 0 && da.offset % 4 == 0 && (!db || db.offset % 4 == 0);
+    vec4_recorded_ += v4;
     const engine::Buffer* dbb = db ? db.buffer : da.buffer;
     (v4 ? bwd4_ : bwd_).dispatch(cmd, {dy.buffer, da.buffer, dbb, dy.buffer, da.buffer, dbb}, push,
                                  groups_for(v4 ? count / 4 : count, 256));

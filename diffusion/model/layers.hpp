@@ -76,7 +76,7 @@ public:
     explicit Conv2d(engine::Context&);
     Conv2d(engine::Context&, const ConvTiles&);
     // y = conv(x, w) + b (+ v[n,co]) (+ residual).   x [N,Cin,H,W], w [Cout,Cin,K,K], b [Cout] or View{} for
-    // none, y [N,Cout,OH,OW]. The residual may be any tensor but y itself.
+    // none, y [N,Cout,OH,OW]. Neither v nor the residual may overlap y (throws).
     void forward(engine::CommandBuffer&, const ConvShape&, View x, View w, View b, View y, const ConvEpilogue& = {});
     // dx (+)= the transposed convolution of dy by w.
     void backward_data(engine::CommandBuffer&, const ConvShape&, View dy, View w, View dx, bool accumulate = false);
@@ -172,12 +172,16 @@ public:
     void backward_silu(engine::CommandBuffer&, const GroupNormShape&, View x, View gamma, View beta, View dy, View stats,
                        View dx, View dgamma, View dbeta, View scratch, bool accumulate = false);
 
+    // Dispatches recorded on the 4-value path so far (tests check which path ran).
+    uint32_t vec4_recorded() const { return vec4_recorded_; }
+
 private:
     void record_forward(engine::CommandBuffer&, const GroupNormShape&, View x, View gamma, View beta, View y, View stats,
                         Kernel&);
     void record_backward(engine::CommandBuffer&, const GroupNormShape&, View x, View gamma, View beta, View dy, View stats,
                          View dx, View dgamma, View dbeta, View scratch, bool accumulate);  // beta: the SiLU kernel
     bool vec4_;
+    uint32_t vec4_recorded_ = 0;
     Kernel fwd_, fwd_silu_, bwd_, bwd_silu_, fwd4_, fwd4_silu_, bwd4_, bwd4_silu_, bwd_params_;
 };
 
@@ -213,8 +217,12 @@ public:
     void backward(engine::CommandBuffer&, uint32_t n, uint32_t ca, uint32_t cb, uint32_t hw, View dy, View da,
                   View db, bool acc_a = false, bool acc_b = false);
 
+    // Dispatches recorded on the 4-value path so far (tests check which path ran).
+    uint32_t vec4_recorded() const { return vec4_recorded_; }
+
 private:
     bool vec4_;
+    uint32_t vec4_recorded_ = 0;
     Kernel fwd_, bwd_, fwd4_, bwd4_;
 };
 
@@ -229,8 +237,12 @@ public:
     void backward(engine::CommandBuffer&, uint32_t nc, uint32_t hw, View dy, View dx, View dv, bool acc_x = false,
                   bool acc_v = false);
 
+    // Dispatches recorded on the 4-value path so far (tests check which path ran).
+    uint32_t vec4_recorded() const { return vec4_recorded_; }
+
 private:
     bool vec4_;
+    uint32_t vec4_recorded_ = 0;
     Kernel fwd_, bwd_, bwd4_;
 };
 
@@ -244,8 +256,12 @@ public:
     void backward(engine::CommandBuffer&, uint64_t count, View dy, View da, View db, bool acc_a = false,
                   bool acc_b = false);
 
+    // Dispatches recorded on the 4-value path so far (tests check which path ran).
+    uint32_t vec4_recorded() const { return vec4_recorded_; }
+
 private:
     bool vec4_;
+    uint32_t vec4_recorded_ = 0;
     Kernel fwd_, bwd_, bwd4_;
 };
 
