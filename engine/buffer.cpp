@@ -9,7 +9,7 @@ namespace engine {
 Buffer::Buffer(Context& ctx, VkDeviceSize bytes, Memory mem, VkBufferUsageFlags extra) : ctx_(&ctx), size_(bytes) {
     if (bytes == 0) throw std::invalid_argument("engine::Buffer: zero-byte buffer");
     VkBufferCreateInfo bci{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
-    bci.size = bytes;
+    bci.size = (bytes + 15) / 16 * 16;  // whole RGBA32F texels, so any buffer has one (texel_view)
     bci.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
                 VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT | extra;
     bci.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
@@ -91,10 +91,7 @@ VkBufferView Buffer::texel_view(VkFormat format) const {
     if (!slot) throw std::invalid_argument("engine::Buffer::texel_view: only R32_SFLOAT and R32G32B32A32_SFLOAT views");
     if (*slot) return *slot;
     const VkDeviceSize texel = format == VK_FORMAT_R32_SFLOAT ? 4 : 16;
-    const VkDeviceSize texels = size_ / texel;
-    if (texels == 0)
-        throw std::invalid_argument("engine::Buffer: a " + std::to_string(size_) + "-byte buffer is smaller than one " +
-                                    std::to_string(texel) + "-byte texel; it cannot be bound as a texel buffer");
+    const VkDeviceSize texels = (size_ + texel - 1) / texel;  // the VkBuffer is padded to whole RGBA32F texels
     if (texels > ctx_->info().max_texel_buffer_elements)
         throw std::invalid_argument("engine::Buffer: a " + std::to_string(size_ >> 20) + " MiB buffer has " +
                                     std::to_string(texels) + " texels, more than this device's maxTexelBufferElements (" +

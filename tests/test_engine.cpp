@@ -162,3 +162,12 @@ TEST_F(GpuTest, UnknownShaderNamesTheKnownOnes) {
         EXPECT_NE(std::string(e.what()).find("test/saxpy.comp"), std::string::npos);
     }
 }
+
+// Kernels with a 4-value path bind an RGBA32F view of every input, on every device: a buffer smaller than one
+// such texel (here one float) must still get both views, without a validation message (checked at teardown).
+TEST_F(GpuTest, TinyBufferHasBothTexelViews) {
+    Buffer one(ctx, 4);
+    EXPECT_NE(one.texel_view(VK_FORMAT_R32_SFLOAT), VK_NULL_HANDLE);
+    EXPECT_NE(one.texel_view(VK_FORMAT_R32G32B32A32_SFLOAT), VK_NULL_HANDLE);
+    EXPECT_EQ(one.size(), 4u);  // the padding to a whole texel is not the caller's size
+}
