@@ -180,10 +180,10 @@ nlohmann::json compare_with_torch(const nlohmann::json& ours, const nlohmann::js
         const auto& od = at(ours, key);
         const auto& pd = at(torch, key);
         if (!same_task(od, pd)) continue;
-        auto r = row(digits_task_name(od, "100 digits judged correct"), "s", number(od, "seconds_per_100_correct"),
+        auto r = row("100 digits judged correct, " + digits_config(od), "s", number(od, "seconds_per_100_correct"),
                      number(pd, "seconds_per_100_correct"));
         if (r.is_null()) continue;
-        r["config"] = digits_task_name(od, "").substr(2);
+        r["config"] = digits_config(od);
         r["diffuscope_label_accuracy"] = od["label_accuracy"];
         r["pytorch_label_accuracy"] = pd["label_accuracy"];
         r["diffuscope_seconds_per_100"] = od["seconds_per_100"];
@@ -209,9 +209,9 @@ nlohmann::json compare_with_torch(const nlohmann::json& ours, const nlohmann::js
                                 "takes no longer than PyTorch CPU's baseline task";
             r["met"] = r["ratio"].get<double>() <= 1.0;
             r["diffuscope_task"] = best;
-            r["diffuscope_config"] = digits_task_name(od, "").substr(2);
+            r["diffuscope_config"] = digits_config(od);
             r["pytorch_task"] = "digits";
-            r["pytorch_config"] = digits_task_name(baseline, "").substr(2);
+            r["pytorch_config"] = digits_config(baseline);
             c["time_to_100_correct"] = r;
         }
     }
@@ -269,12 +269,12 @@ void print_torch_comparison(const nlohmann::json& torch, const nlohmann::json& c
     }
 }
 
-std::string digits_task_name(const nlohmann::json& task, const std::string& prefix) {
+std::string digits_config(const nlohmann::json& task) {
     const std::string sampler = task.is_object() ? task.value("sampler", std::string("ddim")) : "ddim";
     const std::string name = sampler == "ddim" ? "DDIM" : sampler == "dpmpp2m" ? "DPM++2M" : sampler;
     char buf[64];
-    std::snprintf(buf, sizeof buf, ", %s-%d, w = %g", name.c_str(), int(number(task, "steps")), number(task, "guidance"));
-    return prefix + buf;
+    std::snprintf(buf, sizeof buf, "%s-%d, w = %g", name.c_str(), int(number(task, "steps")), number(task, "guidance"));
+    return buf;
 }
 
 }  // namespace diffuscope::app

@@ -34,8 +34,8 @@ nlohmann::json run_torch_bench(const TorchBench&, bool quick = false);
 //                kernels together, as issue 8 counts it) against PyTorch's baseline task ("digits"), target ≤ 1
 nlohmann::json compare_with_torch(const nlohmann::json& ours, const nlohmann::json& torch);
 
-// "<prefix>, DDIM-20, w = 2" for a digits task's JSON (sampler, steps, guidance).
-std::string digits_task_name(const nlohmann::json& task, const std::string& prefix);
+// "DDIM-20, w = 2" for a digits task's JSON (sampler, steps, guidance).
+std::string digits_config(const nlohmann::json& task);
 
 // The comparison as a table on stdout (or the one line saying why it was skipped).
 void print_torch_comparison(const nlohmann::json& torch, const nlohmann::json& comparison);

@@ -319,38 +319,47 @@ struct DigitsTask {
 };
 constexpr DigitsTask k_digit_tasks[] = {{"digits", "ddim", 20, 2.0f}, {"digits_fast", "dpmpp2m", 4, 1.5f}};
 
-nlohmann::json bench_digits(engine::Context& ctx, const DigitsTask& task) {
+// Every route of k_digit_tasks, keyed by task.key, from one load of the bundled UNet and classifier.
+nlohmann::json bench_digits(engine::Context& ctx) {
+    nlohmann::json out;
     const auto unet_path = data::find_asset("unet.safetensors"), cls_path = data::find_asset("classifier.safetensors");
-    if (unet_path.empty() || cls_path.empty())
-        return {{"skipped", std::string(unet_path.empty() ? "assets/unet.safetensors" : "assets/classifier.safetensors") +
-                                " was not found (set DIFFUSCOPE_ASSETS)"}};
+    if (unet_path.empty() || cls_path.empty()) {
+        const nlohmann::json skipped = {
+            {"skipped", std::string(unet_path.empty() ? "assets/unet.safetensors" : "assets/classifier.safetensors") +
+                            " was not found (set DIFFUSCOPE_ASSETS)"}};
+        for (const auto& task : k_digit_tasks) out[task.key] = skipped;
+        return out;
+    }
     const auto weights = nn::load_weights(unet_path);
     const auto judge = nn::load_classifier(cls_path);
-    SamplingArgs args;
-    args.sampler = task.sampler;
-    args.steps = task.steps;
-    args.guidance = task.guidance;
-    const Sampling setup = make_sampling(args);
+    const Denoiser model = nn::unet_denoiser(ctx, weights, "unet " + unet_path.string());
     const uint32_t count = 100;
     const std::vector<int32_t> labels = parse_labels("all", count);
-    const bool guided = setup.guided(labels);
-    ScheduleBuffer schedule(ctx);
-    schedule.set(setup.spec);
-    const Denoiser model = nn::unet_denoiser(ctx, weights, "unet " + unet_path.string());
-    Chain chain(ctx, {setup.sampler, count, 784, guided, uint32_t(setup.timesteps.size()), 0}, schedule, model);
-    Progress progress("bench", count, uint32_t(setup.timesteps.size()), true);
-    StepTimer timer(ctx, false);
-    const auto t0 = std::chrono::steady_clock::now();  // as `diffuscope eval`: sampling, not loading or judging
-    const auto images = sample_images(ctx, chain, setup, labels, progress, timer);
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const auto c = nn::classify(ctx, judge, images);
-    uint32_t right = 0;
-    for (uint32_t i = 0; i < count; ++i) right += c.predicted[i] == labels[i];
-    const double accuracy = double(right) / count, per_100 = 100 * s / count;
-    nlohmann::json out{{"weights", unet_path.string()}, {"classifier", cls_path.string()}, {"sampler", task.sampler},
-                       {"steps", task.steps}, {"guidance", task.guidance}, {"count", count}, {"seed", args.seed},
-                       {"seconds", s}, {"seconds_per_100", per_100}, {"label_accuracy", accuracy}};
-    out["seconds_per_100_correct"] = right ? nlohmann::json(per_100 / accuracy) : nlohmann::json(nullptr);
+    for (const auto& task : k_digit_tasks) {
+        SamplingArgs args;
+        args.sampler = task.sampler;
+        args.steps = task.steps;
+        args.guidance = task.guidance;
+        const Sampling setup = make_sampling(args);
+        ScheduleBuffer schedule(ctx);
+        schedule.set(setup.spec);
+        Chain chain(ctx, {setup.sampler, count, 784, setup.guided(labels), uint32_t(setup.timesteps.size()), 0}, schedule,
+                    model);
+        Progress progress("bench", count, uint32_t(setup.timesteps.size()), true);
+        StepTimer timer(ctx, false);
+        const auto t0 = std::chrono::steady_clock::now();  // as `diffuscope eval`: sampling, not loading or judging
+        const auto images = sample_images(ctx, chain, setup, labels, progress, timer);
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const auto c = nn::classify(ctx, judge, images);
+        uint32_t right = 0;
+        for (uint32_t i = 0; i < count; ++i) right += c.predicted[i] == labels[i];
+        const double accuracy = double(right) / count, per_100 = 100 * s / count;
+        auto& o = out[task.key];
+        o = {{"weights", unet_path.string()}, {"classifier", cls_path.string()}, {"sampler", task.sampler},
+             {"steps", task.steps}, {"guidance", task.guidance}, {"count", count}, {"seed", args.seed},
+             {"seconds", s}, {"seconds_per_100", per_100}, {"label_accuracy", accuracy}};
+        o["seconds_per_100_correct"] = right ? nlohmann::json(per_100 / accuracy) : nlohmann::json(nullptr);
+    }
     return out;
 }
 }  // namespace
@@ -382,7 +391,7 @@ void register_bench(CLI::App& app, GlobalOptions& g, Command& run) {
             j["unet"] = bench_unet(*ctx, cfg, sgemm);
             j["sampling"] = bench_sampling(*ctx, cfg);
             j["trainer"] = bench_trainer(*ctx, cfg);
-            for (const auto& task : k_digit_tasks) j[task.key] = bench_digits(*ctx, task);
+            j.update(bench_digits(*ctx));  // "digits", "digits_fast"
             if (!g.quiet && torch_bench.skipped.empty())
                 std::fprintf(stderr, "bench: the PyTorch baseline: %s %s …\n", torch_bench.python.c_str(),
                              torch_bench.script.string().c_str());
@@ -434,7 +443,7 @@ void register_bench(CLI::App& app, GlobalOptions& g, Command& run) {
                     break;
                 }
                 std::printf("  %-44s %8.2f s (label accuracy %.0f %%, bundled classifier)\n",
-                            digits_task_name(d, "100 digits, bundled UNet").c_str(), d["seconds"].get<double>(),
+                            ("100 digits, bundled UNet, " + digits_config(d)).c_str(), d["seconds"].get<double>(),
                             100 * d["label_accuracy"].get<double>());
                 if (!d["seconds_per_100_correct"].is_null())
                     std::printf("  %-44s %8.2f s\n", "  time to 100 digits judged correct",

@@ -27,32 +27,46 @@ static uint32_t u32(uint64_t v, const char* what) {
     return uint32_t(v);
 }
 
+// ---- the 4-value paths (GroupNorm, Concat, the backward of BiasAdd and Add) ---------------------------
+// On by default on CPU drivers, where an access costs about the same whatever its width; a layer built with
+// vec4 takes the path for a pass when every size given is a multiple of 4 and every tensor (empty views are
+// not bound) starts at a multiple of 4 floats. Its inputs are then read through extra RGBA32F bindings.
+static bool vec4_by_default(const engine::Context& ctx) { return ctx.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU; }
+
+static bool vec4_fits(bool enabled, std::initializer_list<uint64_t> sizes, std::initializer_list<View> tensors) {
+    if (!enabled) return false;
+    for (uint64_t n : sizes)
+        if (n % 4) return false;
+    for (const View& v : tensors)
+        if (v && v.offset % 4) return false;
+    return true;
+}
+
+// A pipeline whose bindings with bit i set in `rgba32f` get RGBA32F views.
+static engine::PipelineDesc desc_rgba(std::string shader, uint32_t bindings, uint32_t push_bytes,
+                                      std::vector<uint32_t> spec, uint32_t rgba32f) {
+    engine::PipelineDesc d{std::move(shader), bindings, push_bytes, std::move(spec)};
+    d.rgba32f_bindings = rgba32f;
+    return d;
+}
+
 // ---- GroupNorm ---------------------------------------------------------------------------------------
 
 // The GroupNorm pipelines: forward (7 bindings, x's RGBA32F view at 5) or backward (10, x and dy at 7 and 8),
 // with the SiLU or not, 4 values per access or not.
 static engine::PipelineDesc gn_desc(engine::Context& ctx, bool backward, bool silu, bool vec4) {
-    engine::PipelineDesc d{backward ? "nn/groupnorm_backward.comp" : "nn/groupnorm_forward.comp", backward ? 10u : 7u,
-                           backward ? 12u * 4 : 10u * 4, {reduce_wg(ctx), silu ? 1u : 0u, vec4 ? 1u : 0u}};
-    d.rgba32f_bindings = backward ? (1u << 7 | 1u << 8) : 1u << 5;
-    return d;
+    return desc_rgba(backward ? "nn/groupnorm_backward.comp" : "nn/groupnorm_forward.comp", backward ? 10u : 7u,
+                     backward ? 12u * 4 : 10u * 4, {reduce_wg(ctx), silu ? 1u : 0u, vec4 ? 1u : 0u},
+                     backward ? (1u << 7 | 1u << 8) : 1u << 5);
 }
 
-GroupNorm::GroupNorm(engine::Context& ctx) : GroupNorm(ctx, ctx.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU) {}
+GroupNorm::GroupNorm(engine::Context& ctx) : GroupNorm(ctx, vec4_by_default(ctx)) {}
 GroupNorm::GroupNorm(engine::Context& ctx, bool vec4)
     : vec4_(vec4), fwd_(ctx, gn_desc(ctx, false, false, false)), fwd_silu_(ctx, gn_desc(ctx, false, true, false)),
       bwd_(ctx, gn_desc(ctx, true, false, false)), bwd_silu_(ctx, gn_desc(ctx, true, true, false)),
       fwd4_(ctx, gn_desc(ctx, false, false, true)), fwd4_silu_(ctx, gn_desc(ctx, false, true, true)),
       bwd4_(ctx, gn_desc(ctx, true, false, true)), bwd4_silu_(ctx, gn_desc(ctx, true, true, true)),
       bwd_params_(ctx, {"nn/groupnorm_backward_params.comp", 3, 6 * 4}) {}
-
-// Whether every tensor of a GroupNorm pass can be read and written 4 values at a time.
-static bool gn_vec4(bool enabled, const GroupNormShape& s, std::initializer_list<View> tensors) {
-    if (!enabled || s.hw % 4) return false;
-    for (const View& v : tensors)
-        if (v.offset % 4) return false;
-    return true;
-}
 
 static void check_gn(const char* what, const GroupNormShape& s) {
     check_dim(what, "N", s.n);
@@ -66,13 +80,13 @@ static void check_gn(const char* what, const GroupNormShape& s) {
 }
 
 void GroupNorm::forward(CommandBuffer& cmd, const GroupNormShape& s, View x, View gamma, View beta, View y, View stats) {
-    const bool v4 = gn_vec4(vec4_, s, {x, y});
+    const bool v4 = vec4_fits(vec4_, {s.hw}, {x, y});
     vec4_recorded_ += v4;
     record_forward(cmd, s, x, gamma, beta, y, stats, v4 ? fwd4_ : fwd_);
 }
 
 void GroupNorm::forward_silu(CommandBuffer& cmd, const GroupNormShape& s, View x, View gamma, View beta, View y, View stats) {
-    const bool v4 = gn_vec4(vec4_, s, {x, y});
+    const bool v4 = vec4_fits(vec4_, {s.hw}, {x, y});
     vec4_recorded_ += v4;
     record_forward(cmd, s, x, gamma, beta, y, stats, v4 ? fwd4_silu_ : fwd_silu_);
 }
@@ -119,7 +133,7 @@ void GroupNorm::record_backward(CommandBuffer& cmd, const GroupNormShape& s, Vie
         uint32_t N, C, HW, G, x_off, gamma_off, dy_off, stats_off, dx_off, partial_off, accumulate, beta_off;
     } pd{s.n, s.c, s.hw, s.groups, x.offset, gamma.offset, dy.offset, stats.offset, dx.offset, scratch.offset,
          accumulate ? 1u : 0u, beta ? beta.offset : 0u};
-    const bool v4 = gn_vec4(vec4_, s, {x, dy, dx});
+    const bool v4 = vec4_fits(vec4_, {s.hw}, {x, dy, dx});
     vec4_recorded_ += v4;
     Kernel& k = beta ? (v4 ? bwd4_silu_ : bwd_silu_) : (v4 ? bwd4_ : bwd_);
     k.dispatch(cmd, {x.buffer, gamma.buffer, dy.buffer, stats.buffer, dx.buffer, scratch.buffer,
@@ -182,24 +196,15 @@ void Upsample2::backward(CommandBuffer& cmd, uint32_t nc, uint32_t h, uint32_t w
 
 // Concat's pipelines: 6 bindings, the 4-value path's RGBA32F views at 3 and 4 (forward) or 3 (backward).
 static engine::PipelineDesc concat_desc(bool backward, bool vec4) {
-    engine::PipelineDesc d{backward ? "nn/concat_backward.comp" : "nn/concat_forward.comp", 6,
-                           backward ? 9u * 4 : 7u * 4, {vec4 ? 1u : 0u}};
-    d.rgba32f_bindings = backward ? 1u << 3 : (1u << 3 | 1u << 4);
-    return d;
+    return desc_rgba(backward ? "nn/concat_backward.comp" : "nn/concat_forward.comp", 6, backward ? 9u * 4 : 7u * 4,
+                     {vec4 ? 1u : 0u}, backward ? 1u << 3 : (1u << 3 | 1u << 4));
 }
 
-Concat::Concat(engine::Context& ctx) : Concat(ctx, ctx.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU) {}
+Concat::Concat(engine::Context& ctx) : Concat(ctx, vec4_by_default(ctx)) {}
 Concat::Concat(engine::Context& ctx, bool vec4)
     : vec4_(vec4), fwd_(ctx, concat_desc(false, false)), bwd_(ctx, concat_desc(true, false)),
       fwd4_(ctx, concat_desc(false, true)), bwd4_(ctx, concat_desc(true, true)) {}
 
-// Whether a concat of (Ca, Cb) channels of HW values can move 4 values per invocation with these tensors.
-static bool concat_vec4(bool enabled, uint32_t ca, uint32_t cb, uint32_t hw, std::initializer_list<View> tensors) {
-    if (!enabled || (uint64_t(ca) * hw) % 4 || (uint64_t(cb) * hw) % 4) return false;
-    for (const View& v : tensors)
-        if (v.offset % 4) return false;
-    return true;
-}
 
 void Concat::forward(CommandBuffer& cmd, uint32_t n, uint32_t ca, uint32_t cb, uint32_t hw, View a, View b, View y) {
     check_dim("concat.forward", "N", n);
@@ -210,7 +215,7 @@ void Concat::forward(CommandBuffer& cmd, uint32_t n, uint32_t ca, uint32_t cb, u
     check_view("concat.forward: b", b, uint64_t(n) * cb * hw);
     check_view("concat.forward: y", y, uint64_t(n) * (ca + cb) * hw);
     struct { uint32_t N, Ca, Cb, HW, a_off, b_off, y_off; } push{n, ca, cb, hw, a.offset, b.offset, y.offset};
-    const bool v4 = concat_vec4(vec4_, ca, cb, hw, {a, b, y});
+    const bool v4 = vec4_fits(vec4_, {uint64_t(ca) * hw, uint64_t(cb) * hw}, {a, b, y});
     vec4_recorded_ += v4;
     (v4 ? fwd4_ : fwd_).dispatch(cmd, {a.buffer, b.buffer, y.buffer, a.buffer, b.buffer, y.buffer}, push,
                                  groups_for(uint64_t(n) * (ca + cb) * hw / (v4 ? 4 : 1), 256));
@@ -228,25 +233,18 @@ void Concat::backward(CommandBuffer& cmd, uint32_t n, uint32_t ca, uint32_t cb, 
     struct {
         uint32_t N, Ca, Cb, HW, dy_off, da_off, db_off, acc_a, acc_b;
     } push{n, ca, cb, hw, dy.offset, da.offset, db.offset, acc_a ? 1u : 0u, acc_b ? 1u : 0u};
-    const bool v4 = concat_vec4(vec4_, ca, cb, hw, {dy, da, db});
+    const bool v4 = vec4_fits(vec4_, {uint64_t(ca) * hw, uint64_t(cb) * hw}, {dy, da, db});
     vec4_recorded_ += v4;
     (v4 ? bwd4_ : bwd_).dispatch(cmd, {dy.buffer, da.buffer, db.buffer, dy.buffer, da.buffer, db.buffer}, push,
                                  groups_for(uint64_t(n) * (ca + cb) * hw / (v4 ? 4 : 1), 256));
 }
 
-// The backward kernels of BiasAdd and Add: 5 and 6 bindings, dy's RGBA32F view at 3 for the 4-value path.
-static engine::PipelineDesc vec4_desc(const char* shader, uint32_t bindings, uint32_t push_bytes,
-                                      std::vector<uint32_t> spec) {
-    engine::PipelineDesc d{shader, bindings, push_bytes, std::move(spec)};
-    d.rgba32f_bindings = 1u << 3;
-    return d;
-}
-
-BiasAdd::BiasAdd(engine::Context& ctx) : BiasAdd(ctx, ctx.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU) {}
+// The backward kernels of BiasAdd and Add (5 and 6 bindings) read dy's RGBA32F view at 3 on the 4-value path.
+BiasAdd::BiasAdd(engine::Context& ctx) : BiasAdd(ctx, vec4_by_default(ctx)) {}
 BiasAdd::BiasAdd(engine::Context& ctx, bool vec4)
     : vec4_(vec4), fwd_(ctx, {"nn/bias_add_forward.comp", 3, 5 * 4}),
-      bwd_(ctx, vec4_desc("nn/bias_add_backward.comp", 5, 8 * 4, {reduce_wg(ctx), 0})),
-      bwd4_(ctx, vec4_desc("nn/bias_add_backward.comp", 5, 8 * 4, {reduce_wg(ctx), 1})) {}
+      bwd_(ctx, desc_rgba("nn/bias_add_backward.comp", 5, 8 * 4, {reduce_wg(ctx), 0}, 1u << 3)),
+      bwd4_(ctx, desc_rgba("nn/bias_add_backward.comp", 5, 8 * 4, {reduce_wg(ctx), 1}, 1u << 3)) {}
 
 void BiasAdd::forward(CommandBuffer& cmd, uint32_t nc, uint32_t hw, View x, View v, View y) {
     check_dim("bias_add.forward", "N·C", nc);
@@ -267,17 +265,17 @@ void BiasAdd::backward(CommandBuffer& cmd, uint32_t nc, uint32_t hw, View dy, Vi
     struct {
         uint32_t NC, HW, dy_off, dx_off, dv_off, acc_x, acc_v, has_dx;
     } push{nc, hw, dy.offset, dx ? dx.offset : 0, dv.offset, acc_x ? 1u : 0u, acc_v ? 1u : 0u, dx ? 1u : 0u};
-    const bool v4 = vec4_ && hw % 4 == 0 && dy.offset % 4 == 0 && (!dx || dx.offset % 4 == 0);
+    const bool v4 = vec4_fits(vec4_, {hw}, {dy, dx});
     vec4_recorded_ += v4;
     const engine::Buffer* dxb = dx ? dx.buffer : dv.buffer;
     (v4 ? bwd4_ : bwd_).dispatch(cmd, {dy.buffer, dxb, dv.buffer, dy.buffer, dxb}, push, nc);
 }
 
-Add::Add(engine::Context& ctx) : Add(ctx, ctx.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU) {}
+Add::Add(engine::Context& ctx) : Add(ctx, vec4_by_default(ctx)) {}
 Add::Add(engine::Context& ctx, bool vec4)
     : vec4_(vec4), fwd_(ctx, {"nn/add_forward.comp", 3, 4 * 4}),
-      bwd_(ctx, vec4_desc("nn/add_backward.comp", 6, 7 * 4, {0})),
-      bwd4_(ctx, vec4_desc("nn/add_backward.comp", 6, 7 * 4, {1})) {}
+      bwd_(ctx, desc_rgba("nn/add_backward.comp", 6, 7 * 4, {0}, 1u << 3)),
+      bwd4_(ctx, desc_rgba("nn/add_backward.comp", 6, 7 * 4, {1}, 1u << 3)) {}
 
 void Add::forward(CommandBuffer& cmd, uint64_t count, View a, View b, View y) {
     check_dim("add.forward", "count", count);
@@ -296,7 +294,7 @@ void Add::backward(CommandBuffer& cmd, uint64_t count, View dy, View da, View db
     struct {
         uint32_t n, dy_off, da_off, db_off, acc_a, acc_b, has_b;
     } push{u32(count, "add"), dy.offset, da.offset, db ? db.offset : 0, acc_a ? 1u : 0u, acc_b ? 1u : 0u, db ? 1u : 0u};
-    const bool v4 = vec4_ && count % 4 == 0 && dy.offset % 4 == 0 && da.offset % 4 == 0 && (!db || db.offset % 4 == 0);
+    const bool v4 = vec4_fits(vec4_, {count}, {dy, da, db});
     vec4_recorded_ += v4;
     const engine::Buffer* dbb = db ? db.buffer : da.buffer;
     (v4 ? bwd4_ : bwd_).dispatch(cmd, {dy.buffer, da.buffer, dbb, dy.buffer, da.buffer, dbb}, push,
