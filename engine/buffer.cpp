@@ -12,7 +12,12 @@ Buffer::Buffer(Context& ctx, VkDeviceSize bytes, Memory mem, VkBufferUsageFlags 
     bci.size = (bytes + 15) / 16 * 16;  // whole RGBA32F texels, so any buffer has one (texel_view)
     bci.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
                 VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT | extra;
-    bci.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+    // With an asynchronous compute queue of another family, every buffer is shared by both families: the
+    // visualiser orders their uses with semaphores, so no ownership transfers are needed.
+    const auto& families = ctx.sharing_families();
+    bci.sharingMode = families.size() > 1 ? VK_SHARING_MODE_CONCURRENT : VK_SHARING_MODE_EXCLUSIVE;
+    bci.queueFamilyIndexCount = families.size() > 1 ? uint32_t(families.size()) : 0;
+    bci.pQueueFamilyIndices = families.size() > 1 ? families.data() : nullptr;
     VK_CHECK(vkCreateBuffer(ctx.device(), &bci, nullptr, &buffer_));
 
     VkMemoryRequirements req;

@@ -4,9 +4,67 @@
 
 namespace engine {
 
-CommandBuffer::CommandBuffer(Context& ctx) : ctx_(&ctx) {
+void queue_submit(VkQueue queue, VkCommandBuffer cmd, const SubmitSync& sync, VkFence fence,
+                  const std::vector<VkSemaphore>& binary_waits, const std::vector<VkPipelineStageFlags>& binary_wait_stages,
+                  const std::vector<VkSemaphore>& binary_signals) {
+    if (binary_wait_stages.size() != binary_waits.size())
+        throw std::invalid_argument("queue_submit: one wait stage per binary semaphore");
+    std::vector<VkSemaphore> waits = binary_waits, signals = binary_signals;
+    std::vector<VkPipelineStageFlags> stages = binary_wait_stages;
+    std::vector<uint64_t> wait_values(binary_waits.size(), 0), signal_values(binary_signals.size(), 0);
+    for (const auto& w : sync.waits) {
+        waits.push_back(w.semaphore);
+        stages.push_back(w.stages);
+        wait_values.push_back(w.value);
+    }
+    for (const auto& g : sync.signals) {
+        signals.push_back(g.semaphore);
+        signal_values.push_back(g.value);
+    }
+    VkTimelineSemaphoreSubmitInfo tl{VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO};
+    tl.waitSemaphoreValueCount = uint32_t(wait_values.size());
+    tl.pWaitSemaphoreValues = wait_values.data();
+    tl.signalSemaphoreValueCount = uint32_t(signal_values.size());
+    tl.pSignalSemaphoreValues = signal_values.data();
+    VkSubmitInfo si{VK_STRUCTURE_TYPE_SUBMIT_INFO};
+    si.pNext = sync.empty() ? nullptr : &tl;
+    si.waitSemaphoreCount = uint32_t(waits.size());
+    si.pWaitSemaphores = waits.data();
+    si.pWaitDstStageMask = stages.data();
+    si.commandBufferCount = 1;
+    si.pCommandBuffers = &cmd;
+    si.signalSemaphoreCount = uint32_t(signals.size());
+    si.pSignalSemaphores = signals.data();
+    VK_CHECK(vkQueueSubmit(queue, 1, &si, fence));
+}
+
+TimelineSemaphore::TimelineSemaphore(Context& ctx) : ctx_(&ctx) {
+    VkSemaphoreTypeCreateInfo type{VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO};
+    type.semaphoreType = VK_SEMAPHORE_TYPE_TIMELINE;
+    type.initialValue = 0;
+    VkSemaphoreCreateInfo ci{VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO};
+    ci.pNext = &type;
+    VK_CHECK(vkCreateSemaphore(ctx.device(), &ci, nullptr, &sem_));
+}
+
+TimelineSemaphore::~TimelineSemaphore() {
+    if (sem_) vkDestroySemaphore(ctx_->device(), sem_, nullptr);
+}
+
+uint64_t TimelineSemaphore::completed() const {
+    uint64_t v = 0;
+    VK_CHECK(vkGetSemaphoreCounterValue(ctx_->device(), sem_, &v));
+    return v;
+}
+
+VkCommandPool CommandBuffer::pool() const {
+    return role_ == QueueRole::compute ? ctx_->compute_pool() : ctx_->command_pool();
+}
+VkQueue CommandBuffer::queue() const { return role_ == QueueRole::compute ? ctx_->compute_queue() : ctx_->queue(); }
+
+CommandBuffer::CommandBuffer(Context& ctx, QueueRole role) : ctx_(&ctx), role_(role) {
     VkCommandBufferAllocateInfo ai{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
-    ai.commandPool = ctx.command_pool();
+    ai.commandPool = pool();
     ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
     ai.commandBufferCount = 1;
     VK_CHECK(vkAllocateCommandBuffers(ctx.device(), &ai, &cmd_));
@@ -17,14 +75,14 @@ CommandBuffer::CommandBuffer(Context& ctx) : ctx_(&ctx) {
 CommandBuffer::CommandBuffer(Context& ctx, CommandList& list) : ctx_(&ctx), capture_(&list) {}
 
 CommandBuffer::CommandBuffer(CommandBuffer&& o) noexcept
-    : ctx_(o.ctx_), capture_(std::exchange(o.capture_, nullptr)), cmd_(std::exchange(o.cmd_, VK_NULL_HANDLE)), fence_(std::exchange(o.fence_, VK_NULL_HANDLE)),
+    : ctx_(o.ctx_), role_(o.role_), capture_(std::exchange(o.capture_, nullptr)), cmd_(std::exchange(o.cmd_, VK_NULL_HANDLE)), fence_(std::exchange(o.fence_, VK_NULL_HANDLE)),
       pending_(std::exchange(o.pending_, false)) {}
 
 CommandBuffer::~CommandBuffer() {
     if (!cmd_) return;
     if (pending_) vkWaitForFences(ctx_->device(), 1, &fence_, VK_TRUE, UINT64_MAX);
     vkDestroyFence(ctx_->device(), fence_, nullptr);
-    vkFreeCommandBuffers(ctx_->device(), ctx_->command_pool(), 1, &cmd_);
+    vkFreeCommandBuffers(ctx_->device(), pool(), 1, &cmd_);
 }
 
 void CommandBuffer::require_recording(const char* what) const {
@@ -135,14 +193,11 @@ void CommandBuffer::fill(Buffer& dst, uint32_t word, VkDeviceSize offset, VkDevi
     vkCmdFillBuffer(cmd_, dst.handle(), offset, bytes, word);
 }
 
-void CommandBuffer::submit() {
+void CommandBuffer::submit(const SubmitSync& sync) {
     require_recording("submit");
     if (pending_) wait();
     VK_CHECK(vkResetFences(ctx_->device(), 1, &fence_));
-    VkSubmitInfo si{VK_STRUCTURE_TYPE_SUBMIT_INFO};
-    si.commandBufferCount = 1;
-    si.pCommandBuffers = &cmd_;
-    VK_CHECK(vkQueueSubmit(ctx_->queue(), 1, &si, fence_));
+    queue_submit(queue(), cmd_, sync, fence_);
     pending_ = true;
 }
 
@@ -152,8 +207,8 @@ void CommandBuffer::wait() {
     pending_ = false;
 }
 
-void CommandBuffer::submit_and_wait() {
-    submit();
+void CommandBuffer::submit_and_wait(const SubmitSync& sync) {
+    submit(sync);
     wait();
 }
 

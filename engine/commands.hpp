@@ -8,12 +8,58 @@
 
 #include <functional>
 #include <stdexcept>
+#include <vector>
 
 namespace engine {
 
+// Which queue a command buffer is submitted to: the main one (compute, graphics, present) or the asynchronous
+// compute queue (Context::compute_queue(); the main queue again when the context has none).
+enum class QueueRole { main, compute };
+
+// Timeline-semaphore waits and signals around a submission (the binary semaphores of a swapchain are separate).
+struct SemaphoreWait {
+    VkSemaphore semaphore = VK_NULL_HANDLE;
+    uint64_t value = 0;
+    VkPipelineStageFlags stages = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT;  // what in this submission waits
+};
+struct SemaphoreSignal {
+    VkSemaphore semaphore = VK_NULL_HANDLE;
+    uint64_t value = 0;
+};
+struct SubmitSync {
+    std::vector<SemaphoreWait> waits;
+    std::vector<SemaphoreSignal> signals;
+    bool empty() const { return waits.empty() && signals.empty(); }
+};
+
+// One vkQueueSubmit of `cmd` with `sync`, and the binary semaphores given beside it (their values are ignored).
+void queue_submit(VkQueue, VkCommandBuffer cmd, const SubmitSync& sync, VkFence fence,
+                  const std::vector<VkSemaphore>& binary_waits = {},
+                  const std::vector<VkPipelineStageFlags>& binary_wait_stages = {},
+                  const std::vector<VkSemaphore>& binary_signals = {});
+
+// A timeline semaphore: a 64-bit counter the GPU raises; waits name the value they need.
+class TimelineSemaphore {
+public:
+    explicit TimelineSemaphore(Context&);
+    ~TimelineSemaphore();
+    TimelineSemaphore(const TimelineSemaphore&) = delete;
+    TimelineSemaphore& operator=(const TimelineSemaphore&) = delete;
+    VkSemaphore handle() const { return sem_; }
+    uint64_t completed() const;  // the value the GPU has reached
+    // The next value to signal (advances the counter kept here) and the last one handed out.
+    uint64_t next() { return ++issued_; }
+    uint64_t issued() const { return issued_; }
+
+private:
+    Context* ctx_;
+    VkSemaphore sem_ = VK_NULL_HANDLE;
+    uint64_t issued_ = 0;
+};
+
 class CommandBuffer {
 public:
-    explicit CommandBuffer(Context&);
+    explicit CommandBuffer(Context&, QueueRole = QueueRole::main);
     // A capturing command buffer: dispatch, barriers, copy and fill append to `list`; anything that needs a real
     // VkCommandBuffer (handle(), begin, submit: e.g. timestamps or render passes) throws.
     CommandBuffer(Context&, CommandList& list);
@@ -50,17 +96,22 @@ public:
     void copy(const Buffer& src, Buffer& dst, VkDeviceSize bytes, VkDeviceSize src_off = 0, VkDeviceSize dst_off = 0);
     void fill(Buffer& dst, uint32_t word, VkDeviceSize offset = 0, VkDeviceSize bytes = VK_WHOLE_SIZE);
 
-    // Submits to the context's queue and waits for the fence.
-    void submit_and_wait();
+    // Submits to its queue and waits for the fence.
+    void submit_and_wait(const SubmitSync& sync = {});
     // Submits; `wait()` later.
-    void submit();
+    void submit(const SubmitSync& sync = {});
     void wait();
+    QueueRole role() const { return role_; }
 
 private:
     CommandList::Op& captured(CommandList::Kind);
     void require_recording(const char* what) const;
 
+    VkCommandPool pool() const;
+    VkQueue queue() const;
+
     Context* ctx_;
+    QueueRole role_ = QueueRole::main;
     CommandList* capture_ = nullptr;
     VkCommandBuffer cmd_ = VK_NULL_HANDLE;
     VkFence fence_ = VK_NULL_HANDLE;

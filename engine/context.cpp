@@ -145,7 +145,7 @@ static bool device_has_extension(VkPhysicalDevice pd, const char* name) {
     return std::any_of(ext.begin(), ext.end(), [&](auto& e) { return std::strcmp(e.extensionName, name) == 0; });
 }
 
-static int compute_family(VkPhysicalDevice pd, uint32_t* ts_bits) {
+static int main_family(VkPhysicalDevice pd, uint32_t* ts_bits) {
     uint32_t n = 0;
     vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, nullptr);
     std::vector<VkQueueFamilyProperties> fam(n);
@@ -214,7 +214,7 @@ std::vector<DeviceInfo> Context::enumerate(VkInstance instance) {
         d.cooperative_matrix = device_has_extension(pds[i], "VK_KHR_cooperative_matrix") ||
                                device_has_extension(pds[i], "VK_NV_cooperative_matrix");
 
-        d.has_compute_queue = compute_family(pds[i], &d.timestamp_valid_bits) >= 0;
+        d.has_compute_queue = main_family(pds[i], &d.timestamp_valid_bits) >= 0;
         if (d.timestamp_valid_bits == 0) d.timestamp_period_ns = 0;
 
         VkPhysicalDeviceMemoryProperties mem;
@@ -275,17 +275,42 @@ Context::Context(const ContextOptions& opt) {
         std::vector<VkPhysicalDevice> pds(n);
         vkEnumeratePhysicalDevices(instance_, &n, pds.data());
         physical_ = pds[chosen];
-        queue_family_ = uint32_t(compute_family(physical_, nullptr));
+        queue_family_ = uint32_t(main_family(physical_, nullptr));
         vkGetPhysicalDeviceMemoryProperties(physical_, &memory_);
         if (!opt.quiet)
             std::fprintf(stderr, "diffuscope: Vulkan device %u: %s (%s, %s) — %s\n", chosen, info_.name.c_str(),
                          info_.type_name.c_str(), info_.driver_name.c_str(), reason_.c_str());
 
-        float priority = 1.0f;
+        // The asynchronous compute queue: a compute-only family first, then a second queue of the main family.
+        uint32_t nfam = 0;
+        vkGetPhysicalDeviceQueueFamilyProperties(physical_, &nfam, nullptr);
+        std::vector<VkQueueFamilyProperties> fam(nfam);
+        vkGetPhysicalDeviceQueueFamilyProperties(physical_, &nfam, fam.data());
+        int async_family = -1;
+        uint32_t async_index = 0;
+        if (opt.async_compute != AsyncCompute::off) {
+            for (uint32_t i = 0; i < nfam && async_family < 0; ++i)
+                if (i != queue_family_ && (fam[i].queueFlags & VK_QUEUE_COMPUTE_BIT) &&
+                    !(fam[i].queueFlags & VK_QUEUE_GRAPHICS_BIT) && fam[i].timestampValidBits > 0)
+                    async_family = int(i);
+            if (async_family < 0 && fam[queue_family_].queueCount >= 2) {
+                async_family = int(queue_family_);
+                async_index = 1;
+            }
+        }
+
+        const float priorities[2] = {1.0f, 1.0f};
+        std::vector<VkDeviceQueueCreateInfo> qcis;
         VkDeviceQueueCreateInfo qci{VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
         qci.queueFamilyIndex = queue_family_;
-        qci.queueCount = 1;
-        qci.pQueuePriorities = &priority;
+        qci.queueCount = async_family == int(queue_family_) ? 2 : 1;
+        qci.pQueuePriorities = priorities;
+        qcis.push_back(qci);
+        if (async_family >= 0 && async_family != int(queue_family_)) {
+            qci.queueFamilyIndex = uint32_t(async_family);
+            qci.queueCount = 1;
+            qcis.push_back(qci);
+        }
 
         std::vector<const char*> exts;
         if (opt.need_swapchain) exts.push_back(VK_KHR_SWAPCHAIN_EXTENSION_NAME);
@@ -312,8 +337,8 @@ Context::Context(const ContextOptions& opt) {
 
         VkDeviceCreateInfo dci{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
         dci.pNext = &want;
-        dci.queueCreateInfoCount = 1;
-        dci.pQueueCreateInfos = &qci;
+        dci.queueCreateInfoCount = uint32_t(qcis.size());
+        dci.pQueueCreateInfos = qcis.data();
         dci.enabledExtensionCount = uint32_t(exts.size());
         dci.ppEnabledExtensionNames = exts.data();
         VK_CHECK(vkCreateDevice(physical_, &dci, nullptr, &device_));
@@ -323,7 +348,34 @@ Context::Context(const ContextOptions& opt) {
         pci.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
         pci.queueFamilyIndex = queue_family_;
         VK_CHECK(vkCreateCommandPool(device_, &pci, nullptr, &pool_));
+
+        if (opt.async_compute != AsyncCompute::off && !want12.timelineSemaphore) {
+            async_reason_ = "off: the device has no timeline semaphores";
+        } else if (async_family >= 0) {
+            async_ = true;
+            compute_family_ = uint32_t(async_family);
+            vkGetDeviceQueue(device_, compute_family_, async_index, &compute_queue_);
+            if (compute_family_ != queue_family_) {
+                pci.queueFamilyIndex = compute_family_;
+                VK_CHECK(vkCreateCommandPool(device_, &pci, nullptr, &compute_pool_));
+                sharing_ = {queue_family_, compute_family_};
+                async_reason_ = "queue family " + std::to_string(compute_family_) + " (compute only)";
+            } else {
+                compute_pool_ = VK_NULL_HANDLE;
+                async_reason_ = "a second queue of family " + std::to_string(queue_family_);
+            }
+        } else if (opt.async_compute == AsyncCompute::on) {
+            // No second queue: the same one, in its own submissions (the path still runs, without overlap).
+            async_ = true;
+            compute_family_ = queue_family_;
+            compute_queue_ = queue_;
+            async_reason_ = "the main queue again (the device has no second compute queue)";
+        } else if (opt.async_compute == AsyncCompute::automatic) {
+            async_reason_ = "off: the device has no second compute queue";
+        }
     } catch (...) {
+        if (compute_pool_) vkDestroyCommandPool(device_, compute_pool_, nullptr);
+        if (pool_) vkDestroyCommandPool(device_, pool_, nullptr);
         if (device_) vkDestroyDevice(device_, nullptr);
         destroy_instance(instance_, messenger_);
         throw;
@@ -333,6 +385,7 @@ Context::Context(const ContextOptions& opt) {
 Context::~Context() {
     if (device_) {
         vkDeviceWaitIdle(device_);
+        if (compute_pool_) vkDestroyCommandPool(device_, compute_pool_, nullptr);
         if (pool_) vkDestroyCommandPool(device_, pool_, nullptr);
         vkDestroyDevice(device_, nullptr);
     }

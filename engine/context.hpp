@@ -46,12 +46,22 @@ struct DeviceInfo {
     int preference = 0;               // higher is chosen first: discrete > integrated > virtual > cpu
 };
 
+// A second queue for compute that runs beside the frame's graphics work (the visualiser's sampler).
+//  - off: one queue does everything;
+//  - automatic: a queue of a compute-only family (a GPU's asynchronous compute engine), else a second queue of the
+//    main family; none on a device with neither (lavapipe): then one queue, as `off`;
+//  - on: as automatic, but a device with neither gets the main queue again, so the two-submission path (its
+//    semaphores and per-slot buffers) runs and is validated on any device.
+// The compute queue's family must have timestamps and the device timeline semaphores; else it is `off`.
+enum class AsyncCompute { off, automatic, on };
+
 struct ContextOptions {
     bool validate = false;                       // Khronos layer + synchronization validation
     int device_index = -1;                       // --device N; -1 = choose
     std::vector<const char*> instance_extensions; // e.g. GLFW's surface extensions
     bool need_swapchain = false;
     bool quiet = false;                          // don't print the device choice
+    AsyncCompute async_compute = AsyncCompute::off;
 };
 
 // Validation messages counted since the last reset; a test fails on any.
@@ -83,8 +93,17 @@ public:
     ValidationCounts validation() const;
     void reset_validation();
 
-    // A command pool for the compute queue, owned here (one per context; single-threaded use).
+    // A command pool for the main queue, owned here (one per context; single-threaded use).
     VkCommandPool command_pool() const { return pool_; }
+
+    // The asynchronous compute queue (ContextOptions::async_compute). Without one these are the main queue's.
+    bool async_compute() const { return async_; }
+    VkQueue compute_queue() const { return async_ ? compute_queue_ : queue_; }
+    uint32_t compute_family() const { return async_ ? compute_family_ : queue_family_; }
+    VkCommandPool compute_pool() const { return compute_pool_ ? compute_pool_ : pool_; }
+    const std::string& async_reason() const { return async_reason_; }  // which queue, or why none
+    // The queue families that share every buffer (VK_SHARING_MODE_CONCURRENT); empty: one family, exclusive.
+    const std::vector<uint32_t>& sharing_families() const { return sharing_; }
 
     // Every physical device the loader sees, with its info; throws a clear error when there is none.
     static std::vector<DeviceInfo> enumerate(VkInstance);
@@ -99,6 +118,12 @@ private:
     VkQueue queue_ = VK_NULL_HANDLE;
     uint32_t queue_family_ = 0;
     VkCommandPool pool_ = VK_NULL_HANDLE;
+    bool async_ = false;
+    VkQueue compute_queue_ = VK_NULL_HANDLE;
+    uint32_t compute_family_ = 0;
+    VkCommandPool compute_pool_ = VK_NULL_HANDLE;  // null when the compute family is the main one
+    std::string async_reason_ = "off";
+    std::vector<uint32_t> sharing_;
     DeviceInfo info_;
     std::string reason_;
     VkPhysicalDeviceMemoryProperties memory_{};

@@ -25,6 +25,7 @@ struct Frame {
     CommandBuffer* cmd = nullptr;  // recording; outside a render pass until begin_pass
     uint32_t slot = 0;             // frame-in-flight index, 0..frames_in_flight()-1: per-frame resources
     VkExtent2D extent{};           // of the colour attachment, in pixels
+    SubmitSync sync;               // timeline waits/signals for submit(): e.g. the asynchronous compute's
 };
 
 class FrameTarget {

@@ -103,7 +103,7 @@ void Offscreen::end_pass(Frame& f) {
 
 void Offscreen::submit(Frame& f) {
     f.cmd->end();
-    f.cmd->submit_and_wait();
+    f.cmd->submit_and_wait(f.sync);
 }
 
 std::vector<uint8_t> Offscreen::rgba() const {

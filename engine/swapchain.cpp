@@ -207,17 +207,8 @@ void Swapchain::submit(Frame& f) {
     Slot& s = slots_[f.slot];
     f.cmd->end();
     // The image is written only at colour output; compute at the top of the frame need not wait for it.
-    VkPipelineStageFlags wait_stage = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT;
-    VkCommandBuffer cb = f.cmd->handle();
-    VkSubmitInfo si{VK_STRUCTURE_TYPE_SUBMIT_INFO};
-    si.waitSemaphoreCount = 1;
-    si.pWaitSemaphores = &s.image_ready;
-    si.pWaitDstStageMask = &wait_stage;
-    si.commandBufferCount = 1;
-    si.pCommandBuffers = &cb;
-    si.signalSemaphoreCount = 1;
-    si.pSignalSemaphores = &rendered_[image_];
-    VK_CHECK(vkQueueSubmit(ctx_->queue(), 1, &si, s.done));
+    queue_submit(ctx_->queue(), f.cmd->handle(), f.sync, s.done, {s.image_ready},
+                 {VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT}, {rendered_[image_]});
 
     VkPresentInfoKHR pi{VK_STRUCTURE_TYPE_PRESENT_INFO_KHR};
     pi.waitSemaphoreCount = 1;

@@ -5,6 +5,8 @@
 #include "tests/gpu.hpp"
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cmath>
 #include <random>
 
@@ -170,4 +172,57 @@ TEST_F(GpuTest, TinyBufferHasBothTexelViews) {
     EXPECT_NE(one.texel_view(VK_FORMAT_R32_SFLOAT), VK_NULL_HANDLE);
     EXPECT_NE(one.texel_view(VK_FORMAT_R32G32B32A32_SFLOAT), VK_NULL_HANDLE);
     EXPECT_EQ(one.size(), 4u);  // the padding to a whole texel is not the caller's size
+}
+
+// The asynchronous compute queue (the visualiser's chains): work submitted there and on the main queue is ordered
+// by timeline semaphores alone, in both directions (RAW compute → main, WAR main → compute), round after round.
+// With AsyncCompute::on every device has the path: a GPU's compute-only family, else the main queue again.
+TEST_F(GpuTest, AsyncComputeSubmissionsAreOrderedByTimelineSemaphores) {
+    ContextOptions o;
+    o.validate = true;
+    o.quiet = true;
+    o.async_compute = AsyncCompute::on;
+    if (const char* d = std::getenv("DIFFUSCOPE_TEST_DEVICE")) o.device_index = std::atoi(d);
+    Context c2(o);
+    ASSERT_TRUE(c2.async_compute()) << c2.async_reason();
+    std::printf("compute queue: %s\n", c2.async_reason().c_str());
+    if (c2.compute_family() != c2.queue_family())
+        EXPECT_EQ(c2.sharing_families().size(), 2u) << "buffers must be shared by both families";
+    else
+        EXPECT_TRUE(c2.sharing_families().empty());
+    const uint32_t n = 1u << 18;  // 1 MiB: a copy that ran before the fill would see the previous round's words
+    Buffer a(c2, n * 4), b(c2, n * 4);
+    one_shot(c2, [&](CommandBuffer& c) {
+        c.fill(a, 0u);
+        c.fill(b, 0x7fc00000u);
+    });
+    TimelineSemaphore comp(c2), main(c2);
+    CommandBuffer cc(c2, QueueRole::compute), mc(c2);
+    ASSERT_EQ(cc.role(), QueueRole::compute);
+    for (uint32_t round = 1; round <= 3; ++round) {
+        cc.begin(true);
+        cc.fill(a, 0x1000u + round);
+        cc.end();
+        SubmitSync s1;
+        if (main.issued() > 0) s1.waits.push_back({main.handle(), main.issued(), VK_PIPELINE_STAGE_TRANSFER_BIT});
+        s1.signals.push_back({comp.handle(), comp.next()});
+        cc.submit(s1);
+
+        mc.begin(true);
+        mc.copy(a, b, VkDeviceSize(n) * 4);
+        mc.barrier_to_host();
+        mc.end();
+        SubmitSync s2;
+        s2.waits.push_back({comp.handle(), comp.issued(), VK_PIPELINE_STAGE_TRANSFER_BIT});
+        s2.signals.push_back({main.handle(), main.next()});
+        mc.submit_and_wait(s2);
+        EXPECT_EQ(main.completed(), round);
+        EXPECT_EQ(comp.completed(), round);
+        auto out = b.download_as<uint32_t>();
+        size_t wrong = 0;
+        for (uint32_t v : out) wrong += v != 0x1000u + round;
+        ASSERT_EQ(wrong, 0u) << "round " << round << ": the copy did not see the compute queue's fill";
+    }
+    cc.wait();
+    EXPECT_EQ(c2.validation().total(), 0u);
 }

@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
@@ -96,7 +97,7 @@ struct OracleChain {
     std::unique_ptr<LoadedModel> model;
     std::unique_ptr<VisChain> chain;
     OracleChain(engine::Context& ctx, const diffuscope::data::Mnist& m)
-        : model(load_oracle_model(ctx, m, 2 * VisChain::group)),
+        : model(load_oracle_model(ctx, m, 2 * VisChain::group_for(ctx))),
           chain(std::make_unique<VisChain>(ctx, model->denoiser(), &m)) {}
 };
 }  // namespace
@@ -413,6 +414,33 @@ TEST(RenderCommand, SameCommandLineSameGrid) {
     EXPECT_EQ(ga.rgba, gb.rgba) << "the offscreen frame must not depend on timing";
 }
 
+// The chains' work in its own submissions on the compute queue (--async-compute on: on lavapipe the same queue,
+// on a GPU its compute-only family) draws the very frame that one queue draws, validation clean, in the sample
+// and the forward view.
+TEST(RenderCommand, AsyncComputeDrawsTheSameFrameAsOneQueue) {
+    auto dir = temp_dir("render_async");
+    for (std::string mode : {"sample", "forward"}) {
+        std::map<std::string, Image> frame, grid;
+        for (std::string async : {"off", "on"}) {
+            const std::string tag = mode + "_" + async;
+            auto r = run("--validate render --mode " + mode + " --frames 16 --chains 4 --labels per-chain --steps 20 "
+                         "--seed 5 --async-compute " + async + " --out " + (dir / (tag + ".png")).string() +
+                         " --grid-out " + (dir / (tag + "_g.png")).string() + " --stats-json " +
+                         (dir / (tag + ".json")).string());
+            ASSERT_EQ(r.rc, 0) << r.out;
+            EXPECT_NE(r.out.find("validation: 0 errors, 0 warnings"), std::string::npos) << r.out;
+            nlohmann::json j = nlohmann::json::parse(std::ifstream(dir / (tag + ".json")));
+            EXPECT_EQ(j.value("async_frames", -1), async == "on" ? 16 : 0) << j.dump();
+            EXPECT_EQ(j.value("async_compute", false), async == "on") << j.dump();
+            frame[async] = load_png(dir / (tag + ".png"));
+            grid[async] = load_png(dir / (tag + "_g.png"));
+        }
+        ASSERT_FALSE(grid["on"].rgba.empty());
+        EXPECT_EQ(grid["on"].rgba, grid["off"].rgba) << mode << ": the compute queue's grid differs";
+        EXPECT_EQ(frame["on"].rgba, frame["off"].rgba) << mode << ": the compute queue's frame differs";
+    }
+}
+
 TEST(RenderCommand, BadOptionsAreClearErrors) {
     auto r = run("render --steps 500 --T 100 --out /tmp/never.png");
     EXPECT_NE(r.rc, 0);
@@ -489,7 +517,10 @@ TEST(VisualiserWindow, XvfbTrainingPanelTrainsInSlicesAndIsValidationClean) {
     Xvfb x(50);
     if (!x.skip.empty()) GTEST_SKIP() << x.skip;
     auto dir = temp_dir("window_train");
-    auto r = run("--validate visualise --train --budget 40 --frames 120 --chains 4 --stats-json " + (dir / "s.json").string(),
+    // The chains on the compute queue's submissions (the main queue again on lavapipe) while the training slices and
+    // the draws stay on the main queue, two frames in flight.
+    auto r = run("--validate visualise --train --budget 40 --frames 120 --chains 4 --async-compute on --stats-json " +
+                     (dir / "s.json").string(),
                  x.env());
     x.stop();
     ASSERT_EQ(r.rc, 0) << r.out;
@@ -497,6 +528,8 @@ TEST(VisualiserWindow, XvfbTrainingPanelTrainsInSlicesAndIsValidationClean) {
     nlohmann::json j = nlohmann::json::parse(std::ifstream(dir / "s.json"));
     EXPECT_GE(j.value("training_steps", 0), 1) << j.dump();
     EXPECT_GT(j["gpu_ms_mean"].value("train", 0.0), 0.0) << "no training pass was timed\n" << j.dump();
+    EXPECT_EQ(j.value("async_frames", 0), 120) << j.dump();
+    EXPECT_GT(j["gpu_ms_mean"].value("sampler", 0.0), 0.0) << "the compute queue's passes were not timed\n" << j.dump();
     std::printf("window with training: %d training steps, %d sampling steps in 120 frames, frame p50 %.1f ms, p99 %.1f ms\n",
                 j.value("training_steps", 0), j.value("steps_done", 0), j.value("frame_ms_p50", 0.0),
                 j.value("frame_ms_p99", 0.0));

@@ -18,7 +18,8 @@ struct GlobalOptions {
 
 // The context for a headless subcommand, honouring --validate and --device.
 std::unique_ptr<engine::Context> make_context(const GlobalOptions&, bool need_swapchain = false,
-                                              std::vector<const char*> instance_extensions = {});
+                                              std::vector<const char*> instance_extensions = {},
+                                              engine::AsyncCompute async = engine::AsyncCompute::off);
 
 // Each subcommand file defines one of these; main() calls them in order. The returned function runs the
 // command after parsing and gives the exit code.

@@ -5,7 +5,12 @@
 #include "diffusion/app/visualiser.hpp"
 #include "engine/offscreen.hpp"
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <fstream>
 
 namespace diffuscope::app {
 
@@ -13,7 +18,7 @@ void register_render(CLI::App& app, GlobalOptions& g, Command& run) {
     auto* cmd = app.add_subcommand("render", "Render the visualiser's frame offscreen (no window needed) to a PNG");
     struct Opt {
         VisOptions vis;
-        std::string mode = "sample", out = "frame.png", grid_out;
+        std::string mode = "sample", out = "frame.png", grid_out, stats_json;
         int frames = 60, width = 1280, height = 800;
         float fps = 30;
     };
@@ -27,6 +32,9 @@ void register_render(CLI::App& app, GlobalOptions& g, Command& run) {
         ->check(CLI::Range(1, 100000));
     cmd->add_option("--out", o->out, "PNG file for the whole frame");
     cmd->add_option("--grid-out", o->grid_out, "Also write the x_t grid alone, one pixel per image pixel");
+    cmd->add_option("--stats-json", o->stats_json,
+                    "Write frame-time statistics as JSON here: each frame's wall time from recording to the end of "
+                    "its GPU work (no window, no vsync), and the GPU ms of each pass");
     cmd->add_option("--width", o->width, "Frame width in pixels")->check(CLI::Range(64, 8192));
     cmd->add_option("--height", o->height, "Frame height in pixels")->check(CLI::Range(64, 8192));
     cmd->add_option("--fps", o->fps, "Simulated frame rate: sets the frame interval the playback speed uses")
@@ -39,7 +47,7 @@ void register_render(CLI::App& app, GlobalOptions& g, Command& run) {
             s.mode = o->mode == "forward" ? VisMode::forward : o->mode == "field2d" ? VisMode::field2d
                    : o->mode == "fieldimg" ? VisMode::fieldimg : VisMode::sample;
             s.budget_ms = 0;  // the work per frame follows --speed and --fps only, so a command line gives one image
-            auto ctx = make_context(g);
+            auto ctx = make_context(g, false, {}, async_compute_from_name(o->vis.async_compute));
             engine::Offscreen target(*ctx, {uint32_t(o->width), uint32_t(o->height)});
             Visualiser vis(*ctx, target, s);
             if (s.mode == VisMode::fieldimg && vis.settings().mode != VisMode::fieldimg)
@@ -47,12 +55,33 @@ void register_render(CLI::App& app, GlobalOptions& g, Command& run) {
                                          vis.data_message());
             engine::ImGuiLayer ui(*ctx, target.render_pass(), 1, nullptr, vis.ui_options(1.0f));
             const float dt = 1.0f / o->fps;
+            std::vector<double> frame_ms;
             auto one_frame = [&] {
+                const auto t0 = std::chrono::steady_clock::now();
                 auto f = target.begin();
                 vis.frame(*f, target, ui, dt);
-                target.submit(*f);
+                target.submit(*f);  // waits for the frame's GPU work
+                frame_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
             };
             for (int i = 0; i < o->frames; ++i) one_frame();
+            if (!o->stats_json.empty()) {
+                // After a warm-up of 10 frames (pipeline creation, the first captures).
+                std::vector<double> steady(frame_ms.begin() + std::min<size_t>(10, frame_ms.size()), frame_ms.end());
+                std::sort(steady.begin(), steady.end());
+                auto pct = [&](double p) {
+                    return steady.empty() ? 0.0 : steady[std::min(steady.size() - 1, size_t(p * double(steady.size() - 1) + 0.5))];
+                };
+                nlohmann::json j = {{"frames", o->frames}, {"measured", steady.size()}, {"frame_ms_p50", pct(0.5)},
+                                    {"frame_ms_p99", pct(0.99)}, {"steps_done", vis.step_index()},
+                                    {"chains", vis.settings().chain.chains}, {"device", ctx->info().name},
+                                    {"async_compute", ctx->async_compute()}, {"async_frames", vis.async_frames()},
+                                    {"compute_queue", ctx->async_reason()},
+                                    {"what", "offscreen: record + submit + wait per frame, no present"}};
+                for (const auto& [name, t] : vis.stats().pass_totals) j["gpu_ms_mean"][name] = t.first / std::max(t.second, 1);
+                std::ofstream(o->stats_json) << j.dump(2) << "\n";
+                std::fprintf(stderr, "diffuscope render: frame p50 %.2f ms, p99 %.2f ms (%zu measured); compute queue: %s\n",
+                             pct(0.5), pct(0.99), steady.size(), ctx->async_reason().c_str());
+            }
             if (s.mode == VisMode::fieldimg) {
                 // What the field costs a live frame: one model batch while a slice fills, nothing once it is full.
                 auto field = vis.stats().pass_totals.find("field");

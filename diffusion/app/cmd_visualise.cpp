@@ -79,7 +79,8 @@ void register_visualise(CLI::App& app, GlobalOptions& g, Command& run) {
             s.mode = o->mode == "forward" ? VisMode::forward : o->mode == "field2d" ? VisMode::field2d
                    : o->mode == "fieldimg" ? VisMode::fieldimg : VisMode::sample;
             // The context first: it must outlive the window's surface.
-            auto ctx = make_context(g, true, engine::Window::required_instance_extensions());
+            auto ctx = make_context(g, true, engine::Window::required_instance_extensions(),
+                                    async_compute_from_name(o->vis.async_compute));
             engine::Window window({"diffuscope", o->width, o->height, s.lecture, true});
             window.create_surface(*ctx);
             engine::Swapchain sc(*ctx, window, {s.vsync, 2});
@@ -139,14 +140,17 @@ void register_visualise(CLI::App& app, GlobalOptions& g, Command& run) {
             std::vector<double> steady(frame_ms.begin() + std::min<size_t>(10, frame_ms.size()), frame_ms.end());
             double p50 = pct(steady, 0.5), p99 = pct(steady, 0.99);
             std::fprintf(stderr, "diffuscope: %ld frames, frame time p50 %.2f ms, p99 %.2f ms (%zu measured), "
-                                 "%u swapchain recreations, %ld polls minimised, present mode %d, device %s\n",
+                                 "%u swapchain recreations, %ld polls minimised, present mode %d, device %s, "
+                                 "compute queue: %s\n",
                          frame, p50, p99, steady.size(), sc.recreations(), skipped, int(sc.present_mode()),
-                         ctx->info().name.c_str());
+                         ctx->info().name.c_str(), ctx->async_reason().c_str());
             if (!o->stats_json.empty()) {
                 nlohmann::json j = {{"frames", frame}, {"frame_ms_p50", p50}, {"frame_ms_p99", p99},
                                     {"measured", steady.size()}, {"recreations", sc.recreations()}, {"minimised_polls", skipped},
                                     {"steps_done", vis.step_index()}, {"training_steps", vis.training_steps()}, {"chains", vis.settings().chain.chains},
-                                    {"device", ctx->info().name}, {"vsync", vis.settings().vsync}};
+                                    {"device", ctx->info().name}, {"vsync", vis.settings().vsync},
+                                    {"async_compute", ctx->async_compute()}, {"async_frames", vis.async_frames()},
+                                    {"compute_queue", ctx->async_reason()}};
                 for (const auto& [name, t] : vis.stats().pass_totals) j["gpu_ms_mean"][name] = t.first / std::max(t.second, 1);
                 std::ofstream(o->stats_json) << j.dump(2) << "\n";
             }

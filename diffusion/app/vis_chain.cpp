@@ -34,8 +34,12 @@ HostSchedule make_schedule(const ScheduleSettings& s) {
     return h;
 }
 
+uint32_t VisChain::group_for(const engine::Context& ctx) {
+    return ctx.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU ? 4u : max_chains;
+}
+
 VisChain::VisChain(engine::Context& ctx, const Denoiser& model, const data::Mnist* train)
-    : ctx_(&ctx), model_(model), train_(train), schedule_(ctx), x_(ctx, max_chains * pixels * 4),
+    : ctx_(&ctx), group_(group_for(ctx)), model_(model), train_(train), schedule_(ctx), x_(ctx, max_chains * pixels * 4),
       x0_(ctx, max_chains * pixels * 4), pred_(ctx, max_chains * pixels * 4), history_(ctx, k_history_bytes),
       clean_(ctx, max_chains * pixels * 4), fwd_ts_(ctx, max_chains * 4), fwd_level_(ctx, max_chains * 4), q_sample_(ctx) {
     if (model.dim != pixels)
@@ -111,7 +115,7 @@ void VisChain::restart(engine::CommandBuffer& c, const ChainSettings& s, const H
     wait_idle();
     settings_ = s;
     settings_.chains = std::clamp(s.chains, 1u, max_chains);
-    if (settings_.chains > group && settings_.chains % group) settings_.chains -= settings_.chains % group;
+    if (settings_.chains > group_ && settings_.chains % group_) settings_.chains -= settings_.chains % group_;
     host_ = h;
     schedule_.set(h.spec);
     levels_ = compute_levels(h.spec);

@@ -64,8 +64,13 @@ struct ChainSettings {
 
 class VisChain {
 public:
-    static constexpr uint32_t pixels = 784, max_chains = 64, group = 4;
-    // `model`: predicts 784 values per sample and accepts batches of 2·group (guidance). `train`: real digits for
+    static constexpr uint32_t pixels = 784, max_chains = 64;
+    // Chains per group on this device. A CPU driver takes 4: a group's step is the unit a frame's budget slices,
+    // and on lavapipe a UNet forward of 8 images already spans several frames. A GPU takes all 64 in one group: there
+    // a forward costs about the same at batch 1 as at 128 (on an H200 1.3 ms vs 1.4 ms at 64), so 16 groups of 4
+    // would only multiply a step's time by 16.
+    static uint32_t group_for(const engine::Context&);
+    // `model`: predicts 784 values per sample and accepts batches of 2·group_for(ctx) (guidance). `train`: real digits for
     // the forward-process view (may be null: the forward view then shows noise only).
     VisChain(engine::Context&, const Denoiser& model, const data::Mnist* train);
 
@@ -93,6 +98,8 @@ public:
     double step_ms_estimate() const { return last_group_ms_ * groups(); }
     // Where the step in progress is: group (0-based) and operation within its captured list.
     uint32_t group_in_progress() const { return progress_; }
+    uint32_t chains_per_group() const { return group_size(); }
+    uint32_t group_count() const { return groups(); }
     size_t operation_in_progress() const { return op_pos_; }
     size_t operations_per_group() const { return last_group_ops_; }
     // q(x_t | x₀) of one real digit per chain at timestep t (t = T: clean).
@@ -117,7 +124,7 @@ public:
     const ScheduleBuffer& schedule_buffer() const { return schedule_; }
 
 private:
-    uint32_t group_size() const { return std::min(group, settings_.chains); }
+    uint32_t group_size() const { return std::min(group_, settings_.chains); }
     uint32_t groups() const { return settings_.chains / group_size(); }
     bool guided() const;
     std::vector<int32_t> labels_for(uint32_t g) const;
@@ -137,6 +144,7 @@ private:
     }
     const uint64_t serial_ = next_serial();
     engine::Context* ctx_;
+    const uint32_t group_;
     Denoiser model_;
     const data::Mnist* train_;
     ScheduleBuffer schedule_;

@@ -335,7 +335,7 @@ void FieldImg::take_snapshot(const Inputs& in, const FieldImgSettings& s, FieldS
     for (uint32_t i = 0; i < n; ++i) path.push_back(to_double(got.data() + size_t(2 + i) * pixels, pixels));
 
     // The level chain k's x_t is at: a step split across frames may have moved its group already.
-    const uint32_t group = std::min(VisChain::group, cs.chains);
+    const uint32_t group = ch.chains_per_group();
     const uint32_t stepped_groups = ch.done() ? 0 : ch.group_in_progress();
     double ab = out.chain / group < stepped_groups ? ch.alpha_bar_next() : ch.alpha_bar();
     // At (or past) the end the chain is clean; the field is shown at the last (least noisy) level of the run.

@@ -90,16 +90,17 @@ void Visualiser::fieldimg_canvas(engine::ImGuiLayer& ui) {
     ImGui::TextUnformatted(score ? "x_t under the score (red: up, blue: down)" : "x_t under x̂₀ − x_t (red: brighter, blue: darker)");
     const bool overlay = s_.fieldimg.overlay && s_.scrub < 0;
     const float opacity = s_.fieldimg.overlay_opacity;
-    auto fit = [this](engine::Rect r) {  // the grid's aspect ratio inside the square
-        const float aspect = float(img_x_.width()) / float(img_x_.height());
+    const engine::TileImage* grid = &tiles().x;  // this frame slot's (see Visualiser::Tiles)
+    auto fit = [grid](engine::Rect r) {  // the grid's aspect ratio inside the square
+        const float aspect = float(grid->width()) / float(grid->height());
         engine::Rect f = r;
         if (aspect > 1) f.h = r.w / aspect, f.y += (r.h - f.h) / 2;
         else f.w = r.h * aspect, f.x += (r.w - f.w) / 2;
         return f;
     };
-    ui.custom(ImVec2(side, side), [this, fit, overlay, opacity](VkCommandBuffer cb, VkExtent2D t, engine::Rect r, VkRect2D clip) {
+    ui.custom(ImVec2(side, side), [this, grid, fit, overlay, opacity](VkCommandBuffer cb, VkExtent2D t, engine::Rect r, VkRect2D clip) {
         const engine::Rect f = fit(r);
-        img_x_.draw(cb, t, f, &clip);
+        grid->draw(cb, t, f, &clip);
         if (overlay) fieldimg_->draw_overlay(cb, t, f, &clip, opacity);
     });
     {
@@ -107,7 +108,7 @@ void Visualiser::fieldimg_canvas(engine::ImGuiLayer& ui) {
         const engine::Rect f = fit({p0.x, p0.y, side, side});
         const uint32_t n = chain_->settings().chains, cols = uint32_t(std::ceil(std::sqrt(double(n))));
         const uint32_t k = sl.valid ? sl.chain : uint32_t(std::clamp(s_.fieldimg.chain, 0, int(n) - 1));
-        const float px = f.w / float(img_x_.width());
+        const float px = f.w / float(grid->width());
         const ImVec2 a(f.x + float(1 + (k % cols) * 29) * px, f.y + float(1 + (k / cols) * 29) * px);
         dl->AddRect(ImVec2(a.x - 1, a.y - 1), ImVec2(a.x + 28 * px + 1, a.y + 28 * px + 1), IM_COL32(255, 140, 50, 255), 0, 0,
                     2 * scale);

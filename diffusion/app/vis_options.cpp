@@ -11,6 +11,13 @@
 
 namespace diffuscope::app {
 
+engine::AsyncCompute async_compute_from_name(const std::string& name) {
+    if (name == "on") return engine::AsyncCompute::on;
+    if (name == "off") return engine::AsyncCompute::off;
+    if (name == "auto") return engine::AsyncCompute::automatic;
+    throw std::invalid_argument("--async-compute: auto, on or off, not " + name);
+}
+
 void add_vis_options(CLI::App& cmd, VisOptions& o) {
     cmd.add_option("--chains", o.chains, "Chains sampled side by side")->check(CLI::IsMember({1, 4, 16, 64}));
     cmd.add_option("--label", o.label, "The digit to sample (0–9)")->check(CLI::Range(0, 9));
@@ -58,6 +65,11 @@ void add_vis_options(CLI::App& cmd, VisOptions& o) {
                    "GPU milliseconds per frame the sampler may use; a step that needs more is spread over frames "
                    "(raise it on a CPU device for more steps per second at a lower frame rate)")
         ->check(CLI::Range(1.0, 100.0));
+    cmd.add_option("--async-compute", o.async_compute,
+                   "Run the chains on a separate compute queue beside the drawing: auto (when the device has one), "
+                   "on (also without one: the same queue in separate submissions) or off")
+        ->check(CLI::IsMember({"auto", "on", "off"}))
+        ->capture_default_str();
     cmd.add_option("--ui-scale", o.ui_scale, "UI scale on top of the monitor's DPI")->check(CLI::Range(0.5, 4.0));
     cmd.add_flag("--lecture", o.lecture, "Lecture mode: fullscreen, large font, high contrast (F11 toggles)");
     cmd.add_flag("--paused", o.paused, "Start paused");

@@ -23,11 +23,13 @@ struct VisOptions {
     std::string slice_basis = "means";
     bool heatmap = true;
     bool lecture = false, paused = false, oracle = false, train = false;
+    std::string async_compute = "auto";              // --async-compute auto|on|off (engine::AsyncCompute)
     std::string config;                              // --config FILE
     std::vector<double> curve_beta, curve_log_snr;   // the curve editor's control points (from a config file)
 };
 
 void add_vis_options(CLI::App&, VisOptions&);
+engine::AsyncCompute async_compute_from_name(const std::string&);
 VisSettings to_settings(const VisOptions&);
 
 // --config FILE: the window's settings as JSON keyed by option name ({"label": 7, "schedule": "cosine", …},

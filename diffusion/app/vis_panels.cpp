@@ -178,10 +178,12 @@ void Visualiser::panels(engine::ImGuiLayer& ui, VkExtent2D extent) {
         if (chain_)
             ImGui::Text("this frame: %u ops (%.1f ms predicted), group %u/%u op %zu/%zu", stats_.operations_last_frame,
                         stats_.slice_predicted_ms, chain_->group_in_progress() + 1,
-                        std::max(1u, chain_->settings().chains / std::min(VisChain::group, chain_->settings().chains)),
+                        chain_->group_count(),
                         chain_->operation_in_progress(), chain_->operations_per_group());
         for (const auto& p : stats_.passes) ImGui::Text("  %-10s %7.2f ms", p.name.c_str(), p.ms);
         ImGui::TextDisabled("device: %s", ctx_->info().name.c_str());
+        ImGui::TextDisabled("compute queue: %s%s", ctx_->async_reason().c_str(),
+                            ctx_->async_compute() && !last_async_ ? " (this view: the main queue)" : "");
     }
     ImGui::End();
 }
@@ -350,26 +352,26 @@ void Visualiser::canvas(engine::ImGuiLayer& ui, VkExtent2D extent) {
     auto pane = [&](const char* title, engine::TileImage& img) {
         ImGui::BeginGroup();
         ImGui::TextUnformatted(title);
-        ui.custom(ImVec2(side, side), [&img](VkCommandBuffer cb, VkExtent2D t, engine::Rect r, VkRect2D clip) {
+        ui.custom(ImVec2(side, side), [im = &img](VkCommandBuffer cb, VkExtent2D t, engine::Rect r, VkRect2D clip) {
             // Keep the grid's aspect ratio inside the square.
-            float aspect = float(img.width()) / float(img.height());
+            float aspect = float(im->width()) / float(im->height());
             engine::Rect fit = r;
             if (aspect > 1) { fit.h = r.w / aspect; fit.y += (r.h - fit.h) / 2; }
             else { fit.w = r.h * aspect; fit.x += (r.w - fit.w) / 2; }
-            img.draw(cb, t, fit, &clip);
+            im->draw(cb, t, fit, &clip);
         });
         ImGui::EndGroup();
     };
-    pane(s_.mode == VisMode::forward ? "x_t" : s_.scrub >= 0 ? "x_t (replay)" : "x_t", img_x_);
+    pane(s_.mode == VisMode::forward ? "x_t" : s_.scrub >= 0 ? "x_t (replay)" : "x_t", tiles().x);
     if (show_x0) {
         ImGui::SameLine(0, gap);
-        pane(s_.mode == VisMode::forward ? "x₀ (data)" : "x̂₀ (the model's guess)", img_x0_);
+        pane(s_.mode == VisMode::forward ? "x₀ (data)" : "x̂₀ (the model's guess)", tiles().x0);
     }
     if (show_pred) {
         ImGui::SameLine(0, gap);
         char title[64];
         std::snprintf(title, sizeof title, "%s", s_.mode == VisMode::forward ? "ε (the noise added)" : view_name(s_.chain.view));
-        pane(title, img_pred_);
+        pane(title, tiles().pred);
     }
     ImGui::End();
     ImGui::PopStyleColor();

@@ -16,8 +16,7 @@ namespace diffuscope::app {
 static constexpr uint32_t k_max_grid_pixels = 9 * 29 * 9 * 29;  // 64 chains as 8×8 tiles of 28 px + gaps
 
 Visualiser::Visualiser(engine::Context& ctx, engine::FrameTarget& target, VisSettings s)
-    : ctx_(&ctx), s_(std::move(s)), pipes_(ctx, target.render_pass()), img_x_(ctx, pipes_, k_max_grid_pixels),
-      img_x0_(ctx, pipes_, k_max_grid_pixels), img_pred_(ctx, pipes_, k_max_grid_pixels) {
+    : ctx_(&ctx), s_(std::move(s)), pipes_(ctx, target.render_pass()) {
     try {
         schedule_ = make_schedule(s_.schedule);
     } catch (const std::exception& e) {  // a bad schedule from the command line: say so, start on the default
@@ -61,9 +60,27 @@ Visualiser::Visualiser(engine::Context& ctx, engine::FrameTarget& target, VisSet
         op_timers_.push_back({op_timestamps_.back().get(), k_timed_ops, {}});
     }
     slot_raw_ms_.assign(target.frames_in_flight(), 0.0);
+    for (uint32_t i = 0; i < target.frames_in_flight(); ++i)
+        tiles_.push_back(std::make_unique<Tiles>(Tiles{{ctx, pipes_, k_max_grid_pixels},
+                                                       {ctx, pipes_, k_max_grid_pixels},
+                                                       {ctx, pipes_, k_max_grid_pixels}}));
+    slot_graphics_value_.assign(target.frames_in_flight(), 0);
+    if (ctx.async_compute()) {
+        for (uint32_t i = 0; i < target.frames_in_flight(); ++i) {
+            compute_cmds_.push_back(std::make_unique<engine::CommandBuffer>(ctx, engine::QueueRole::compute));
+            compute_timestamps_.push_back(std::make_unique<engine::Timestamps>(ctx, 8));
+        }
+        compute_done_ = std::make_unique<engine::TimelineSemaphore>(ctx);
+        graphics_done_ = std::make_unique<engine::TimelineSemaphore>(ctx);
+    }
 }
 
-Visualiser::~Visualiser() = default;
+// Frames in flight may still wait on the semaphores or run the compute command buffers destroyed below.
+Visualiser::~Visualiser() { vkDeviceWaitIdle(ctx_->device()); }
+
+bool Visualiser::async_frame() const {
+    return ctx_->async_compute() && chain_ && (s_.mode == VisMode::sample || s_.mode == VisMode::forward);
+}
 
 void Visualiser::run_export() {
     const Export what = std::exchange(export_request_, Export::none);
@@ -88,8 +105,8 @@ void Visualiser::use_source(int index) {
     const ModelSource& src = sources_.at(size_t(index));
     try {
         auto model = src.training          ? make_weights_model(*ctx_, *snapshot_, src.label)
-                     : src.weights.empty() ? load_oracle_model(*ctx_, *train_, 2 * VisChain::group)
-                                           : load_weights_model(*ctx_, src.weights, 2 * VisChain::group);
+                     : src.weights.empty() ? load_oracle_model(*ctx_, *train_, 2 * VisChain::group_for(*ctx_))
+                                           : load_weights_model(*ctx_, src.weights, 2 * VisChain::group_for(*ctx_));
         auto chain = std::make_unique<VisChain>(*ctx_, model->denoiser(), train_ ? &*train_ : nullptr);
         chain_ = std::move(chain);  // the old chain goes before the model it points into
         model_ = std::move(model);
@@ -192,11 +209,23 @@ void Visualiser::schedule_changed() {
 }
 
 void Visualiser::record_compute(engine::Frame& f) {
-    engine::CommandBuffer& cmd = *f.cmd;
-    auto& ts = *timestamps_[f.slot];
-    ts.reset(cmd);
+    engine::CommandBuffer& gcmd = *f.cmd;
+    auto& gts = *timestamps_[f.slot];
+    gts.reset(gcmd);
     // The previous frame's compute, copies and draws read and wrote the same buffers (RAW/WAR/WAW).
-    cmd.barrier();
+    gcmd.barrier();
+    // The chains' step and the tile passes: on the asynchronous compute queue in their own command buffer (sample
+    // and forward views), else in the frame's.
+    const bool async = async_frame();
+    last_async_ = async;
+    engine::CommandBuffer& cmd = async ? *compute_cmds_[f.slot] : gcmd;
+    auto& ts = async ? *compute_timestamps_[f.slot] : gts;
+    if (async) {
+        ++async_frames_;
+        cmd.begin(true);
+        ts.reset(cmd);
+        cmd.barrier();  // the previous compute submission on this queue wrote the same buffers
+    }
     if (s_.mode == VisMode::fieldimg) record_fieldimg(cmd, ts, f.slot);  // the slice's next batch, before the chains step
     if (s_.mode == VisMode::field2d && !field_restart_) {  // a restart may rebuild the learner: not under this frame
         // The learned 2-D field's training: this frame's slice of its step, within the frame's budget.
@@ -250,11 +279,44 @@ void Visualiser::record_compute(engine::Frame& f) {
     }
     step_once_ = false;
     ts.end(cmd);
-    record_training(f, ts);
+    record_training(f, gts);
     stats_.chain_steps_last_frame = work;
     steps_window_ += work;
     cmd.barrier();  // RAW: the sampler's x_t, x̂₀, prediction → the tile passes
-    if (!chain_ || s_.mode == VisMode::field2d) return;
+    if (chain_ && s_.mode != VisMode::field2d) record_tiles(cmd, ts);
+    submit_compute(f, async);
+}
+
+void Visualiser::submit_compute(engine::Frame& f, bool async) {
+    const uint64_t drawn = graphics_done_ ? graphics_done_->next() : 0;  // this frame's graphics submission
+    if (graphics_done_) f.sync.signals.push_back({graphics_done_->handle(), drawn});
+    if (!async) {
+        // One queue this frame: its compute touches the chains' buffers, which earlier asynchronous compute wrote.
+        if (compute_done_ && compute_done_->issued() > 0)
+            f.sync.waits.push_back({compute_done_->handle(), compute_done_->issued(), VK_PIPELINE_STAGE_ALL_COMMANDS_BIT});
+        if (graphics_done_) chain_graphics_value_ = drawn;
+    } else {
+        engine::CommandBuffer& cmd = *compute_cmds_[f.slot];
+        cmd.end();
+        // WAR/WAW: this slot's tiles were last drawn by slot_graphics_value_[slot]; the chains' buffers were last
+        // touched on the graphics queue by chain_graphics_value_. Both are usually long finished.
+        engine::SubmitSync sync;
+        const uint64_t after = std::max(slot_graphics_value_[f.slot], chain_graphics_value_);
+        if (after > 0)
+            sync.waits.push_back({graphics_done_->handle(), after,
+                                  VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT});
+        const uint64_t done = compute_done_->next();
+        sync.signals.push_back({compute_done_->handle(), done});
+        cmd.submit(sync);
+        // RAW: the draws read the tiles this submission wrote.
+        f.sync.waits.push_back({compute_done_->handle(), done,
+                                VK_PIPELINE_STAGE_VERTEX_SHADER_BIT | VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT});
+    }
+    slot_graphics_value_[f.slot] = drawn;
+}
+
+void Visualiser::record_tiles(engine::CommandBuffer& cmd, engine::Timestamps& ts) {
+    Tiles& tl = tiles();
 
     ts.begin(cmd, "tiles");
     const uint32_t n = chain_->settings().chains, cols = uint32_t(std::ceil(std::sqrt(double(n))));
@@ -265,11 +327,11 @@ void Visualiser::record_compute(engine::Frame& f) {
     l.lo = -1;
     l.hi = 1;
     if (s_.scrub >= 0 && s_.mode != VisMode::forward)
-        img_x_.record(cmd, chain_->history(), chain_->history_offset(uint32_t(s_.scrub)), l);
+        tl.x.record(cmd, chain_->history(), chain_->history_offset(uint32_t(s_.scrub)), l);
     else
-        img_x_.record(cmd, chain_->x_t(), 0, l);
+        tl.x.record(cmd, chain_->x_t(), 0, l);
     l.map = engine::ColourMap::Grey;
-    img_x0_.record(cmd, chain_->x0_hat(), 0, l);
+    tl.x0.record(cmd, chain_->x0_hat(), 0, l);
     bool signed_view = s_.mode == VisMode::forward || s_.chain.view != PredictionView::x0;
     l.map = signed_view ? engine::ColourMap::Diverging : engine::ColourMap::Grey;
     float range = s_.chain.view == PredictionView::score && s_.mode == VisMode::sample
@@ -277,14 +339,22 @@ void Visualiser::record_compute(engine::Frame& f) {
                       : 2.5f;
     l.lo = signed_view ? -range : -1;
     l.hi = signed_view ? range : 1;
-    img_pred_.record(cmd, chain_->prediction(), 0, l);
+    tl.pred.record(cmd, chain_->prediction(), 0, l);
     if (s_.mode == VisMode::fieldimg) fieldimg_->record_overlay(cmd, *chain_, s_.chain.view == PredictionView::score);
     ts.end(cmd);
 }
 
 void Visualiser::frame(engine::Frame& f, engine::FrameTarget& target, engine::ImGuiLayer& ui, float dt) {
+    slot_ = f.slot;
     auto& ts = *timestamps_[f.slot];
     auto passes = ts.read();  // this slot's previous frame is finished (its fence was waited on)
+    if (!compute_timestamps_.empty()) {
+        // ... and with it that frame's compute submission, which its graphics waited for.
+        auto& cts = *compute_timestamps_[f.slot];
+        auto more = cts.read();
+        cts.clear_names();  // a frame on one queue leaves these unwritten: never read them twice
+        passes.insert(passes.begin(), more.begin(), more.end());
+    }
     if (!passes.empty()) {
         stats_.passes = passes;
         for (const auto& p : passes) {

@@ -86,9 +86,12 @@ public:
     bool screenshot_requested() { bool r = screenshot_; screenshot_ = false; return r; }
     engine::ImGuiOptions ui_options(float dpi) const;
     // The x_t grid of the last frame, one pixel per image pixel (after the frame's submission finished).
-    std::vector<uint8_t> grid_rgba() const { return img_x_.download_rgba(); }
-    uint32_t grid_width() const { return img_x_.width(); }
-    uint32_t grid_height() const { return img_x_.height(); }
+    std::vector<uint8_t> grid_rgba() const { return tiles_[slot_]->x.download_rgba(); }
+    uint32_t grid_width() const { return tiles_[slot_]->x.width(); }
+    uint32_t grid_height() const { return tiles_[slot_]->x.height(); }
+    // Whether the last frame's chain work ran on the asynchronous compute queue (engine::Context::async_compute).
+    bool last_frame_async() const { return last_async_; }
+    uint64_t async_frames() const { return async_frames_; }
 
 private:
     void panels(engine::ImGuiLayer&, VkExtent2D);
@@ -97,6 +100,8 @@ private:
     void restart_next_frame() { restart_ = true; }
     void schedule_changed();
     void record_compute(engine::Frame&);
+    void record_tiles(engine::CommandBuffer&, engine::Timestamps&);
+    void submit_compute(engine::Frame&, bool async);
 
     engine::Context* ctx_;
     VisSettings s_;
@@ -145,7 +150,26 @@ private:
     void fieldimg_panel();
     void fieldimg_canvas(engine::ImGuiLayer&);
     engine::TilePipelines pipes_;
-    engine::TileImage img_x_, img_x0_, img_pred_;
+    // The grids, one set per frame slot: on a device with an asynchronous compute queue, the chains' step and
+    // the tile passes of one frame run there while the graphics queue still draws the previous frame's set.
+    struct Tiles {
+        engine::TileImage x, x0, pred;
+    };
+    std::vector<std::unique_ptr<Tiles>> tiles_;
+    uint32_t slot_ = 0;  // the frame being built (or the last one built)
+    Tiles& tiles() { return *tiles_[slot_]; }
+    // Asynchronous compute (sample and forward views): the chains' work of a frame is its own submission on the
+    // compute queue. Graphics frame n waits for compute n (at its draws); compute n waits for the last graphics
+    // frame that read what it writes: the frame that drew this slot's tiles, or any frame that touched the
+    // chains' buffers on the graphics queue (the other views, which keep one queue).
+    bool async_frame() const;
+    std::vector<std::unique_ptr<engine::CommandBuffer>> compute_cmds_;     // per frame slot
+    std::vector<std::unique_ptr<engine::Timestamps>> compute_timestamps_;  // per frame slot
+    std::unique_ptr<engine::TimelineSemaphore> compute_done_, graphics_done_;
+    std::vector<uint64_t> slot_graphics_value_;  // graphics_done_ value of the frame that last drew each slot
+    uint64_t chain_graphics_value_ = 0;          // ... of the last graphics frame that touched the chains' buffers
+    bool last_async_ = false;
+    uint64_t async_frames_ = 0;
     std::vector<std::unique_ptr<engine::Timestamps>> timestamps_;  // per frame slot
     // Per-operation GPU times (one set of timestamps per frame slot) → the cost model that sizes each frame's slice.
     OpCosts op_costs_;
