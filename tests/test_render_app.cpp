@@ -28,6 +28,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <poll.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -456,26 +457,51 @@ TEST(RenderCommand, BadOptionsAreClearErrors) {
 
 namespace {
 // A private X server for one test; skips (with the reason) when Xvfb is missing or does not start.
+// A private X server. Xvfb picks a free display itself and writes its number to a pipe once it accepts
+// connections (-displayfd): waiting for a socket file instead could see a stale one left by an earlier server,
+// and a display number derived from the pid could collide with another server's.
 struct Xvfb {
-    int display = 40 + getpid() % 50;
+    int display = -1;
     pid_t pid = -1;
     std::string skip;
-    explicit Xvfb(int offset = 0) {
-        display += offset;
+    Xvfb() {
         if (system("command -v Xvfb >/dev/null 2>&1") != 0) {
             skip = "Xvfb is not installed (apt-get install xvfb)";
             return;
         }
+        int fd[2];
+        if (pipe(fd) != 0) {
+            skip = "pipe() failed";
+            return;
+        }
         pid = fork();
         if (pid == 0) {
-            std::string d = ":" + std::to_string(display);
+            close(fd[0]);
+            const std::string out = std::to_string(fd[1]);
             if (!freopen("/dev/null", "w", stderr)) _exit(126);
-            execlp("Xvfb", "Xvfb", d.c_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp", nullptr);
+            execlp("Xvfb", "Xvfb", "-displayfd", out.c_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp", nullptr);
             _exit(127);
         }
-        auto sock = fs::path("/tmp/.X11-unix") / ("X" + std::to_string(display));
-        for (int i = 0; i < 100 && !fs::exists(sock); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        if (!fs::exists(sock)) skip = "Xvfb :" + std::to_string(display) + " did not start";
+        close(fd[1]);
+        std::string got;
+        pollfd p{fd[0], POLLIN, 0};
+        for (int waited = 0; waited < 20000 && got.find('\n') == std::string::npos;) {
+            if (poll(&p, 1, 200) > 0) {
+                char buf[16];
+                const ssize_t n = read(fd[0], buf, sizeof buf);
+                if (n <= 0) break;  // Xvfb exited without a display
+                got.append(buf, size_t(n));
+            } else {
+                waited += 200;
+            }
+        }
+        close(fd[0]);
+        if (got.find('\n') == std::string::npos) {
+            skip = "Xvfb did not start (no display number within 20 s)";
+            stop();
+            return;
+        }
+        display = std::stoi(got);
     }
     ~Xvfb() { stop(); }
     void stop() {
@@ -514,7 +540,7 @@ TEST(VisualiserWindow, XvfbSelftestKeysResizeLectureScreenshotIsValidationClean)
 // validation messages; the frame times are reported (a benchmark, not a pass/fail timing).
 TEST(VisualiserWindow, XvfbTrainingPanelTrainsInSlicesAndIsValidationClean) {
     if (!training_digits()) GTEST_SKIP() << "no MNIST data (run scripts/run.sh, or set DIFFUSCOPE_DATA)";
-    Xvfb x(50);
+    Xvfb x;
     if (!x.skip.empty()) GTEST_SKIP() << x.skip;
     auto dir = temp_dir("window_train");
     // The chains on the compute queue's submissions (the main queue again on lavapipe) while the training slices and
