@@ -90,18 +90,40 @@ void ImGuiLayer::build_fonts_and_theme() {
     float scale = options_.ui_scale * options_.dpi_scale;
     built_px_ = std::round(std::clamp(options_.font_px * scale, 8.0f, 96.0f));
     font_loaded_ = false;
-    if (std::filesystem::exists(options_.font_path)) {
+    // The font asked for, else the same family (or another with Greek and the maths signs) where other
+    // distributions keep it: ImGui's built-in font has ASCII only, so β, ᾱ, ε̂ and √ would show as "?".
+    static const char* const fallbacks[] = {
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",          // Debian, Ubuntu: fonts-dejavu-core
+        "/usr/share/fonts/TTF/DejaVuSans.ttf",                       // Arch
+        "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf",         // Fedora
+        "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+        "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",       // Debian: fonts-noto-core
+        "/usr/share/fonts/noto/NotoSans-Regular.ttf",
+        "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+        "/usr/share/fonts/truetype/freefont/FreeSans.ttf",
+    };
+    std::string path = options_.font_path;
+    for (const char* f : fallbacks) {
+        if (std::filesystem::exists(path)) break;
+        path = f;
+    }
+    if (std::filesystem::exists(path)) {
         ImFontConfig cfg;
         cfg.OversampleH = 2;
         // Latin, combining marks (x̂), Greek and Greek extended (ᾱ), punctuation (– — …), sub/superscripts,
         // arrows, mathematical operators (√ ≈ ≤).
         static const ImWchar ranges[] = {0x0020, 0x00FF, 0x0300, 0x036F, 0x0370, 0x03FF, 0x1F00, 0x1FFF, 0x2010, 0x2027,
                                          0x2070, 0x209F, 0x2190, 0x21FF, 0x2200, 0x22FF, 0};
-        font_loaded_ = io.Fonts->AddFontFromFileTTF(options_.font_path.c_str(), built_px_, &cfg, ranges) != nullptr;
+        font_loaded_ = io.Fonts->AddFontFromFileTTF(path.c_str(), built_px_, &cfg, ranges) != nullptr;
+        if (font_loaded_ && path != options_.font_path && !font_noted_) {
+            std::fprintf(stderr, "diffuscope: font %s not found; using %s\n", options_.font_path.c_str(), path.c_str());
+            font_noted_ = true;
+        }
     }
     if (!font_loaded_) {
-        std::fprintf(stderr, "diffuscope: font %s not found (Debian: apt-get install fonts-dejavu-core); "
-                             "using ImGui's built-in font\n", options_.font_path.c_str());
+        std::fprintf(stderr, "diffuscope: font %s not found, nor DejaVu, Noto, Liberation or FreeSans elsewhere "
+                             "(Debian: apt-get install fonts-dejavu-core); using ImGui's built-in font, which shows "
+                             "Greek letters as '?'\n", options_.font_path.c_str());
         ImFontConfig cfg;
         cfg.SizePixels = built_px_;
         io.Fonts->AddFontDefault(&cfg);

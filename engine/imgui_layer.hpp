@@ -49,7 +49,7 @@ public:
 
     void set_options(const ImGuiOptions&);  // applied at the next new_frame
     const ImGuiOptions& options() const { return options_; }
-    bool font_loaded() const { return font_loaded_; }  // false: DejaVu missing, ImGui's built-in font used
+    bool font_loaded() const { return font_loaded_; }  // false: no TrueType font found, ImGui's built-in font used
     float font_px() const;                              // the size the atlas was built at
 
 private:
@@ -71,6 +71,7 @@ private:
     GLFWwindow* window_;
     ImGuiOptions options_, pending_;
     bool dirty_ = false;
+    bool font_noted_ = false;  // the fallback font was named once on stderr (fonts are rebuilt on every scale change)
     bool font_loaded_ = false;
     float built_px_ = 0;
     ImGuiContext* imgui_ = nullptr;

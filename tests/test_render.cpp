@@ -196,3 +196,19 @@ TEST_F(GpuTest, ImGuiFrameWithCustomImageRendersTheSameTwice) {
     colours.erase(std::unique(colours.begin(), colours.end()), colours.end());
     EXPECT_GT(colours.size(), 8u) << "a frame with a window and text should have anti-aliased edges";
 }
+
+// A font path that does not exist falls back to DejaVu (or Noto, Liberation, FreeSans) where the distribution keeps
+// it, not to ImGui's ASCII-only font: the panels' β, ᾱ and ε̂ must not turn into '?'.
+TEST_F(GpuTest, AMissingFontFallsBackToOneWithGreek) {
+    if (!std::filesystem::exists("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"))
+        GTEST_SKIP() << "fonts-dejavu-core is not installed";
+    Offscreen target(ctx, {64, 64});
+    ImGuiOptions o;
+    o.font_path = "/nonexistent/diffuscope-test-font.ttf";
+    ImGuiLayer ui(ctx, target.render_pass(), 1, nullptr, o);
+    EXPECT_TRUE(ui.font_loaded());
+    const ImFont* font = ImGui::GetIO().Fonts->Fonts[0];
+    ASSERT_NE(font, nullptr);
+    EXPECT_NE(font->FindGlyphNoFallback(0x03B2), nullptr) << "no β in the font";  // β
+    EXPECT_NE(font->FindGlyphNoFallback(0x1FB1), nullptr) << "no ᾱ in the font";  // ᾱ
+}
