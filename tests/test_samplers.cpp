@@ -142,7 +142,12 @@ TEST_F(Samplers, EveryGpuChainMatchesTheDoubleReference) {
         EXPECT_LT(max_abs_diff(x, want.x), 1e-3) << what;
         EXPECT_LT(max_abs_diff(chain->x0_hat().download_as<float>(2 * n), want.x0_hat), 1e-3) << what;
         EXPECT_LT(max_abs_diff(chain->eps_hat().download_as<float>(2 * n), want.eps_hat), 1e-3) << what;
-        double b = compute_levels(linear(r.T))[ts.back()].sqrt_one_minus_alpha_bar;
+        const auto last = compute_levels(linear(r.T))[ts.back()];
+        const double b = last.sqrt_one_minus_alpha_bar, a = last.sqrt_alpha_bar;
+        // v̂ = a ε̂ − b x̂₀ from the double reference's ε̂ and x̂₀ at the level of the last evaluation.
+        std::vector<double> want_v(want.x0_hat.size());
+        for (size_t i = 0; i < want_v.size(); ++i) want_v[i] = a * want.eps_hat[i] - b * want.x0_hat[i];
+        EXPECT_LT(max_abs_diff(chain->v_hat().download_as<float>(2 * n), want_v), 1e-3) << what << " v̂";
         auto sc = chain->score().download_as<float>(2 * n);
         for (auto& v : sc) v *= float(b);
         auto want_sc = want.score;

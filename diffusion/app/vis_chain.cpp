@@ -107,6 +107,7 @@ void VisChain::copy_out(engine::CommandBuffer& c, uint32_t g) {
     c.copy(ch.x0_hat(), x0_, bytes, 0, off);
     const engine::Buffer& p = settings_.view == PredictionView::x0    ? ch.x0_hat()
                             : settings_.view == PredictionView::score ? ch.score()
+                            : settings_.view == PredictionView::v     ? ch.v_hat()
                                                                       : ch.eps_hat();
     c.copy(p, pred_, bytes, 0, off);
 }

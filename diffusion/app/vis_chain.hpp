@@ -26,7 +26,7 @@
 
 namespace diffuscope::app {
 
-enum class PredictionView : uint32_t { x0 = 0, eps = 1, score = 2 };
+enum class PredictionView : uint32_t { x0 = 0, eps = 1, score = 2, v = 3 };  // v = √ᾱ ε − √(1−ᾱ) x₀
 enum class LabelMode : uint32_t { fixed = 0, per_chain = 1, unconditional = 2 };
 
 // What the schedule panel edits. `preset` indexes SchedulePreset (curve = 5: the control points below).

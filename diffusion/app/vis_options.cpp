@@ -56,8 +56,8 @@ void add_vis_options(CLI::App& cmd, VisOptions& o) {
         ->check(CLI::Range(5, int(FieldImg::max_grid)));
     cmd.add_option("--heatmap", o.heatmap, "Image field view: the direction heat map over x_t (on/off)");
     cmd.add_option("--eta", o.eta, "DDIM η: 0 deterministic, 1 DDPM-like")->check(CLI::Range(0.0, 1.0));
-    cmd.add_option("--view", o.view, "Prediction shown beside x_t: eps, x0 or score")
-        ->check(CLI::IsMember({"eps", "x0", "score"}));
+    cmd.add_option("--view", o.view, "Prediction shown beside x_t: eps, x0, score or v (√ᾱ ε − √(1−ᾱ) x₀)")
+        ->check(CLI::IsMember({"eps", "x0", "score", "v"}));
     cmd.add_option("--colours", o.colours, "Colour map of x_t: grey, viridis or diverging")
         ->check(CLI::IsMember({"grey", "viridis", "diverging"}));
     cmd.add_option("--speed", o.speed, "Sampling steps per second while playing")->check(CLI::Range(0.1, 10000.0));
@@ -92,7 +92,10 @@ VisSettings to_settings(const VisOptions& o) {
     s.chain.guidance = o.guidance;
     s.chain.seed = o.seed;
     s.chain.eta = o.eta;
-    s.chain.view = o.view == "x0" ? PredictionView::x0 : o.view == "score" ? PredictionView::score : PredictionView::eps;
+    s.chain.view = o.view == "x0"      ? PredictionView::x0
+                 : o.view == "score" ? PredictionView::score
+                 : o.view == "v"     ? PredictionView::v
+                                     : PredictionView::eps;
     s.chain.sampler = sampler_from_name(o.sampler);
     s.data_dir = o.data_dir;
     s.weights = o.weights;
@@ -183,7 +186,10 @@ nlohmann::json settings_to_json(const VisSettings& s) {
         {"guidance", c.guidance},
         {"seed", c.seed},
         {"eta", c.eta},
-        {"view", c.view == PredictionView::x0 ? "x0" : c.view == PredictionView::score ? "score" : "eps"},
+        {"view", c.view == PredictionView::x0      ? "x0"
+                 : c.view == PredictionView::score ? "score"
+                 : c.view == PredictionView::v     ? "v"
+                                                   : "eps"},
         {"sampler", sampler_name(c.sampler)},
         {"T", s.schedule.timesteps},
         {"steps", s.schedule.steps},

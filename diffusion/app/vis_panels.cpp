@@ -28,6 +28,7 @@ const char* view_name(PredictionView v) {
         case PredictionView::x0: return "x̂₀";
         case PredictionView::eps: return "ε̂";
         case PredictionView::score: return "score";
+        case PredictionView::v: return "v̂";
     }
     return "?";
 }
@@ -227,7 +228,7 @@ void Visualiser::sample_panels() {
     s_.chain.sampler = SamplerKind(sampler);
     if (s_.chain.sampler == SamplerKind::ddim) changed |= ImGui::SliderFloat("η", &s_.chain.eta, 0.0f, 1.0f, "%.2f");
     int view = int(s_.chain.view);
-    if (ImGui::Combo("prediction", &view, "x̂₀\0ε̂\0score\0")) {
+    if (ImGui::Combo("prediction", &view, "x̂₀\0ε̂\0score\0v̂\0")) {
         s_.chain.view = PredictionView(view);
         changed = true;
     }

@@ -36,10 +36,10 @@ Chain::Chain(engine::Context& ctx, const ChainConfig& cfg, const ScheduleBuffer&
       model_(model),
       model_batch_(cfg.guided ? 2 * cfg.batch : cfg.batch),
       prepare_(ctx, {"diffusion/prepare_model_input.comp", 8, 16}),
-      denoise_(ctx, {"diffusion/denoise.comp", 9, 20}),
+      denoise_(ctx, {"diffusion/denoise.comp", 10, 20}),
       step_(ctx, {step_shader(cfg.sampler), 10, 16}),
       advance_(ctx, {"diffusion/chain_advance.comp", 1, 0}),
-      init_(ctx, {"diffusion/chain_init.comp", 7, 8}) {
+      init_(ctx, {"diffusion/chain_init.comp", 8, 8}) {
     if (cfg.batch == 0 || cfg.dim == 0) throw std::invalid_argument("Chain: batch and dim must be positive");
     if (model.dim != cfg.dim)
         throw std::invalid_argument("Chain: the model \"" + model.name + "\" predicts " + std::to_string(model.dim) +
@@ -55,12 +55,14 @@ Chain::Chain(engine::Context& ctx, const ChainConfig& cfg, const ScheduleBuffer&
     x0_hat_ = Buffer(ctx, floats(nd));
     eps_hat_ = Buffer(ctx, floats(nd));
     score_ = Buffer(ctx, floats(nd));
+    v_hat_ = Buffer(ctx, floats(nd));
     traj_ = Buffer(ctx, floats(nd * std::max(cfg.trajectory_slots, 1u)));
     const bool heun = cfg.sampler == SamplerKind::heun, dpm = cfg.sampler == SamplerKind::dpmpp2m;
     aux1_ = Buffer(ctx, floats(heun || dpm ? nd : 1));
     aux2_ = Buffer(ctx, floats(heun ? nd : 1));
     x0_tmp_ = Buffer(ctx, floats(heun ? nd : 1));
     score_tmp_ = Buffer(ctx, floats(heun ? nd : 1));
+    v_tmp_ = Buffer(ctx, floats(heun ? nd : 1));
     model_x_ = Buffer(ctx, floats(bd));
     model_level_ = Buffer(ctx, model_batch_ * sizeof(float));
     model_label_ = Buffer(ctx, model_batch_ * sizeof(int32_t));
@@ -73,11 +75,11 @@ Chain::Chain(engine::Context& ctx, const ChainConfig& cfg, const ScheduleBuffer&
     const Buffer& levels = schedule.levels();
     prepare_set_[0] = prepare_.bind({levels, timesteps_, state_, x_, labels_, model_x_, model_level_, model_label_});
     prepare_set_[1] = prepare_.bind({levels, timesteps_, state_, aux1_, labels_, model_x_, model_level_, model_label_});
-    denoise_set_[0] = denoise_.bind({levels, timesteps_, state_, params_, model_out_, x_, x0_hat_, eps_hat_, score_});
-    denoise_set_[1] = denoise_.bind({levels, timesteps_, state_, params_, model_out_, aux1_, x0_tmp_, aux2_, score_tmp_});
+    denoise_set_[0] = denoise_.bind({levels, timesteps_, state_, params_, model_out_, x_, x0_hat_, eps_hat_, score_, v_hat_});
+    denoise_set_[1] = denoise_.bind({levels, timesteps_, state_, params_, model_out_, aux1_, x0_tmp_, aux2_, score_tmp_, v_tmp_});
     step_set_ = step_.bind({levels, timesteps_, state_, params_, x_, x0_hat_, eps_hat_, traj_, aux1_, aux2_});
     advance_set_ = advance_.bind({state_});
-    init_set_ = init_.bind({params_, state_, x_, traj_, x0_hat_, eps_hat_, score_});
+    init_set_ = init_.bind({params_, state_, x_, traj_, x0_hat_, eps_hat_, score_, v_hat_});
     model_forward_ = model_.bind(DenoiserIo{&model_x_, &model_level_, &model_label_, &model_out_, model_batch_});
     set_options({});
 }

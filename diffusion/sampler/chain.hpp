@@ -98,6 +98,7 @@ public:
     const engine::Buffer& x0_hat() const { return x0_hat_; }
     const engine::Buffer& eps_hat() const { return eps_hat_; }
     const engine::Buffer& score() const { return score_; }
+    const engine::Buffer& v_hat() const { return v_hat_; }  // a ε̂ − b x̂₀: the v-prediction view
     const engine::Buffer& trajectory() const { return traj_; }  // [slots, N, dim]
     const engine::Buffer& labels() const { return labels_; }
 
@@ -114,7 +115,7 @@ private:
     Denoiser model_;
     Denoiser::Recorder model_forward_;
     uint32_t model_batch_, n_steps_ = 0, traj_stride_ = 1;
-    engine::Buffer x_, x0_hat_, eps_hat_, score_, traj_, aux1_, aux2_, x0_tmp_, score_tmp_;
+    engine::Buffer x_, x0_hat_, eps_hat_, score_, v_hat_, traj_, aux1_, aux2_, x0_tmp_, score_tmp_, v_tmp_;
     engine::Buffer model_x_, model_level_, model_label_, model_out_;
     engine::Buffer labels_, timesteps_, state_, params_;
     engine::ComputePipeline prepare_, denoise_, step_, advance_, init_;

@@ -1,6 +1,6 @@
 #version 450
 // shaders/diffusion/chain_init.comp — x_T ~ N(0, I): element i of sample n is gaussian(seed, first_index + n, 0, i)
-// (draw 0; step i's noise uses draw i + 1). Also trajectory slot 0 and zeroed x̂₀, ε̂, score.
+// (draw 0; step i's noise uses draw i + 1). Also trajectory slot 0 and zeroed x̂₀, ε̂, score, v̂.
 #include "diffusion/chain.glsl"
 
 layout(local_size_x = 64) in;
@@ -11,6 +11,7 @@ layout(std430, binding = 3) writeonly buffer Traj { float traj[]; };
 layout(std430, binding = 4) writeonly buffer X0 { float x0_hat[]; };
 layout(std430, binding = 5) writeonly buffer Eps { float eps_hat[]; };
 layout(std430, binding = 6) writeonly buffer Score { float score[]; };
+layout(std430, binding = 7) writeonly buffer V { float v_hat[]; };
 layout(push_constant) uniform P { uint n, dim; };
 
 void main() {
@@ -23,4 +24,5 @@ void main() {
     x0_hat[idx] = 0.0;
     eps_hat[idx] = 0.0;
     score[idx] = 0.0;
+    v_hat[idx] = 0.0;
 }

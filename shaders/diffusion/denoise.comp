@@ -1,13 +1,13 @@
 #version 450
-// shaders/diffusion/denoise.comp — the model's raw output → guided ε̂, x̂₀ and the score, one sample per
+// shaders/diffusion/denoise.comp — the model's raw output → guided ε̂, x̂₀, the score and v̂, one sample per
 // invocation. With x_t = √ᾱ x₀ + √(1−ᾱ) ε (a = √ᾱ, b = √(1−ᾱ)):
 //   guidance   o = o_null + w (o_label − o_null)   (affine in o, so guiding ε, x₀ or v is the same)
 //   from ε:    x̂₀ = (x − b ε̂)/a          from x₀:  ε̂ = (x − a x̂₀)/b          from v = a ε − b x₀:  x̂₀ = a x − b v, ε̂ = b x + a v
 //   clipping   x̂₀ ← clamp(x̂₀, −1, 1), or dynamic thresholding (Saharia et al. 2022): s = max(1, p-th
 //              percentile of |x̂₀| over the sample), x̂₀ ← clamp(x̂₀, −s, s)/s; then ε̂ = (x − a x̂₀)/b again
-//   score      s(x) = ∇log p_t(x) = −ε̂/b
+//   score      s(x) = ∇log p_t(x) = −ε̂/b;   v̂ = a ε̂ − b x̂₀ (after clipping, like ε̂)
 // The percentile is the nearest-rank one: the k-th smallest |x̂₀|, k = ⌈p·dim⌉, found by bisection on the value.
-// At the clean level (b = 0) it returns x̂₀ = x, ε̂ = 0, score = 0 rather than dividing by zero.
+// At the clean level (b = 0) it returns x̂₀ = x, ε̂ = 0, score = 0, v̂ = 0 rather than dividing by zero.
 #include "diffusion/chain.glsl"
 #include "diffusion/denoiser_io.glsl"
 
@@ -21,6 +21,7 @@ layout(std430, binding = 5) readonly buffer Src { float xs[]; };          // [n,
 layout(std430, binding = 6) buffer X0 { float x0_hat[]; };
 layout(std430, binding = 7) writeonly buffer Eps { float eps_hat[]; };
 layout(std430, binding = 8) writeonly buffer Score { float score[]; };
+layout(std430, binding = 9) writeonly buffer V { float v_hat[]; };
 layout(push_constant) uniform P { uint n, dim, prediction, guided, level_offset; };
 
 void main() {
@@ -30,7 +31,7 @@ void main() {
     float a = L.sqrt_alpha_bar, b = L.sqrt_one_minus_alpha_bar, w = prm.guidance;
     uint base = s * dim;
     if (b == 0.0) {
-        for (uint i = 0; i < dim; ++i) { x0_hat[base + i] = xs[base + i]; eps_hat[base + i] = 0.0; score[base + i] = 0.0; }
+        for (uint i = 0; i < dim; ++i) { x0_hat[base + i] = xs[base + i]; eps_hat[base + i] = 0.0; score[base + i] = 0.0; v_hat[base + i] = 0.0; }
         return;
     }
     float amax = 0.0;
@@ -48,6 +49,7 @@ void main() {
         x0_hat[base + i] = x0;
         eps_hat[base + i] = e;
         score[base + i] = -e / b;
+        v_hat[base + i] = a * e - b * x0;
         amax = max(amax, abs(x0));
     }
     if (prm.clip != 2u) return;
@@ -72,5 +74,6 @@ void main() {
         x0_hat[base + i] = x0;
         eps_hat[base + i] = e;
         score[base + i] = -e / b;
+        v_hat[base + i] = a * e - b * x0;
     }
 }
