@@ -8,6 +8,7 @@
 #include "tests/image_decode.hpp"
 #include "diffusion/app/vis_field2d.hpp"
 #include "diffusion/app/vis_model.hpp"
+#include "diffusion/app/visualiser.hpp"
 #include "diffusion/data/toy2d.hpp"
 #include "diffusion/model/classifier.hpp"
 #include "engine/offscreen.hpp"
@@ -440,6 +441,53 @@ TEST(RenderCommand, AsyncComputeDrawsTheSameFrameAsOneQueue) {
         EXPECT_EQ(grid["on"].rgba, grid["off"].rgba) << mode << ": the compute queue's grid differs";
         EXPECT_EQ(frame["on"].rgba, frame["off"].rgba) << mode << ": the compute queue's frame differs";
     }
+}
+
+// The model panel's weights field: a missing, corrupt or truncated file is refused with the reason on screen and the
+// running model kept; a good file (pasted with quotes) joins the model list and runs from the next frame.
+TEST_F(GpuTest, TheModelPanelLoadsAWeightsFileAndRefusesBadOnes) {
+    const fs::path bundled = fs::path(DIFFUSCOPE_SOURCE_DIR) / "assets/unet.safetensors";
+    if (!fs::exists(bundled)) GTEST_SKIP() << "no bundled weights";
+    auto dir = temp_dir("load_weights");
+    engine::Offscreen target(ctx, {640, 400});
+    VisSettings s;
+    s.weights = bundled.string();
+    s.chain.chains = 1;
+    s.data_dir = (dir / "no-mnist-here").string();  // the UNet needs no digits
+    Visualiser vis(ctx, target, s);
+    engine::ImGuiLayer ui(ctx, target.render_pass(), 1, nullptr, vis.ui_options(1.0f));
+    auto frame = [&] {
+        auto f = target.begin();
+        vis.frame(*f, target, ui, 1 / 30.0f);
+        target.submit(*f);
+    };
+    frame();
+    ASSERT_NE(vis.chain(), nullptr);
+    const uint64_t first = vis.chain()->serial();
+    const std::string first_label = vis.model_label();
+
+    EXPECT_FALSE(vis.load_weights_file((dir / "missing.safetensors").string()));
+    EXPECT_NE(vis.model_error().find("no such file"), std::string::npos) << vis.model_error();
+    std::ofstream(dir / "garbage.safetensors") << "not a safetensors file at all";
+    EXPECT_FALSE(vis.load_weights_file((dir / "garbage.safetensors").string()));
+    EXPECT_NE(vis.model_error().find("garbage.safetensors"), std::string::npos) << vis.model_error();
+    {
+        std::ifstream in(bundled, std::ios::binary);
+        std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        std::ofstream(dir / "half.safetensors", std::ios::binary).write(bytes.data(), std::streamsize(bytes.size() / 2));
+    }
+    EXPECT_FALSE(vis.load_weights_file((dir / "half.safetensors").string()));
+    EXPECT_NE(vis.model_error().find("half.safetensors"), std::string::npos) << vis.model_error();
+    frame();
+    EXPECT_EQ(vis.chain()->serial(), first) << "a refused file must keep the running model";
+    EXPECT_EQ(vis.model_label(), first_label);
+
+    fs::copy_file(bundled, dir / "copy.safetensors", fs::copy_options::overwrite_existing);
+    EXPECT_TRUE(vis.load_weights_file(" \"" + (dir / "copy.safetensors").string() + "\" ")) << vis.model_error();
+    EXPECT_TRUE(vis.model_error().empty()) << vis.model_error();
+    frame();
+    EXPECT_NE(vis.chain()->serial(), first) << "the loaded weights did not replace the model";
+    EXPECT_EQ(vis.model_label(), "UNet (copy.safetensors)");
 }
 
 TEST(RenderCommand, BadOptionsAreClearErrors) {

@@ -189,9 +189,20 @@ void Visualiser::panels(engine::ImGuiLayer& ui, VkExtent2D extent) {
     ImGui::End();
 }
 
+// A UNet weights file typed (or pasted) into the model panel, and why the last one was refused.
+void Visualiser::weights_loader() {
+    ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.7f);
+    const bool enter = ImGui::InputTextWithHint("##weights", "weights file (.safetensors)", weights_input_.data(),
+                                                weights_input_.size(), ImGuiInputTextFlags_EnterReturnsTrue);
+    ImGui::SameLine();
+    if (ImGui::Button("load") || enter) load_weights_file(weights_input_.data());
+    if (!model_error_.empty()) ImGui::TextColored(ImVec4(1, 0.4f, 0.3f, 1), "%s", model_error_.c_str());
+}
+
 void Visualiser::sample_panels() {
     if (!chain_) {
         ImGui::TextWrapped("%s", data_message_.c_str());
+        weights_loader();  // a UNet needs no MNIST digits
         return;
     }
     static const uint32_t counts[] = {1, 4, 16, 64};
@@ -221,7 +232,7 @@ void Visualiser::sample_panels() {
             if (ImGui::Selectable(sources_[size_t(i)].label.c_str(), i == source_) && i != source_) pending_source_ = i;
         ImGui::EndCombo();
     }
-    if (!model_error_.empty()) ImGui::TextColored(ImVec4(1, 0.4f, 0.3f, 1), "%s", model_error_.c_str());
+    weights_loader();
     if (model_) ImGui::TextDisabled("%s", model_->description.c_str());
     int sampler = int(s_.chain.sampler);
     changed |= ImGui::Combo("sampler", &sampler, "DDPM (ancestral)\0DDIM\0Euler (ODE)\0Heun (ODE)\0SDE (Euler–Maruyama)\0DPM++ 2M\0");

@@ -1,11 +1,13 @@
 #include "diffusion/app/visualiser.hpp"
 
 #include "diffusion/app/vis_export.hpp"
+#include "diffusion/model/weights.hpp"
 
 #define GLFW_INCLUDE_NONE
 #include <GLFW/glfw3.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -116,6 +118,29 @@ void Visualiser::use_source(int index) {
     } catch (const std::exception& e) {
         model_error_ = src.label + ": " + e.what();
     }
+}
+
+bool Visualiser::load_weights_file(const std::string& typed) {
+    // What a paste brings along: surrounding blanks and quotes.
+    std::string path = typed;
+    while (!path.empty() && (std::isspace(uint8_t(path.back())) || path.back() == '"' || path.back() == '\'')) path.pop_back();
+    size_t lead = 0;
+    while (lead < path.size() && (std::isspace(uint8_t(path[lead])) || path[lead] == '"' || path[lead] == '\'')) ++lead;
+    path.erase(0, lead);
+    if (path.empty()) return false;
+    const std::string name = std::filesystem::path(path).filename().string();
+    try {
+        if (!std::filesystem::is_regular_file(path)) throw std::runtime_error("no such file");
+        (void)nn::load_weights(path);  // every tensor's name, shape and values checked; throws naming the problem
+    } catch (const std::exception& e) {
+        model_error_ = path + ": " + e.what();
+        return false;
+    }
+    auto same = std::find_if(sources_.begin(), sources_.end(), [&](const ModelSource& m) { return m.weights == path; });
+    if (same == sources_.end()) same = sources_.insert(sources_.end(), ModelSource{"UNet (" + name + ")", path});
+    pending_source_ = int(same - sources_.begin());
+    model_error_.clear();
+    return true;
 }
 
 engine::ImGuiOptions Visualiser::ui_options(float dpi) const {

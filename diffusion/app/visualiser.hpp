@@ -15,6 +15,7 @@
 #include "engine/timestamps.hpp"
 #include "engine/window.hpp"
 
+#include <array>
 #include <deque>
 #include <optional>
 #include <map>
@@ -84,6 +85,12 @@ public:
     FieldImg& fieldimg() { return *fieldimg_; }
     bool quit_requested() const { return quit_; }
     bool screenshot_requested() { bool r = screenshot_; screenshot_ = false; return r; }
+    // The model panel's "load": a UNet weights file, checked on the spot (a missing, corrupt or wrong-shaped file
+    // is refused with the reason in model_error() and the running model kept); a good one joins the model list and
+    // is swapped in at the start of the next frame. Returns whether it was accepted.
+    bool load_weights_file(const std::string& path);  // blanks and quotes around it are dropped
+    const std::string& model_error() const { return model_error_; }
+    const std::string& model_label() const { static const std::string none; return source_ >= 0 ? sources_[size_t(source_)].label : none; }
     engine::ImGuiOptions ui_options(float dpi) const;
     // The x_t grid of the last frame, one pixel per image pixel (after the frame's submission finished).
     std::vector<uint8_t> grid_rgba() const { return tiles_[slot_]->x.download_rgba(); }
@@ -121,6 +128,8 @@ private:
     int source_ = -1, pending_source_ = -1;
     std::string model_error_;  // why the last pick failed (the previous model stays)
     void use_source(int index);
+    std::array<char, 1024> weights_input_{};  // the model panel's path field
+    void weights_loader();
     // The training panel (vis_training_panel.cpp): a Trainer stepped a budgeted slice per frame.
     std::unique_ptr<VisTraining> training_;
     TrainingSettings training_settings_;
