@@ -2,11 +2,18 @@
 
 #include "engine/commands.hpp"
 
+#include <atomic>
 #include <utility>
 
 namespace engine {
 
-Buffer::Buffer(Context& ctx, VkDeviceSize bytes, Memory mem, VkBufferUsageFlags extra) : ctx_(&ctx), size_(bytes) {
+static uint64_t next_buffer_id() {
+    static std::atomic<uint64_t> n{0};
+    return ++n;
+}
+
+Buffer::Buffer(Context& ctx, VkDeviceSize bytes, Memory mem, VkBufferUsageFlags extra)
+    : ctx_(&ctx), size_(bytes), id_(next_buffer_id()) {
     if (bytes == 0) throw std::invalid_argument("engine::Buffer: zero-byte buffer");
     VkBufferCreateInfo bci{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
     bci.size = (bytes + 15) / 16 * 16;  // whole RGBA32F texels, so any buffer has one (texel_view)
@@ -65,6 +72,7 @@ Buffer& Buffer::operator=(Buffer&& o) noexcept {
         buffer_ = std::exchange(o.buffer_, VK_NULL_HANDLE);
         memory_ = std::exchange(o.memory_, VK_NULL_HANDLE);
         size_ = std::exchange(o.size_, 0);
+        id_ = std::exchange(o.id_, 0);
         coherent_ = o.coherent_;
         mapped_ = std::exchange(o.mapped_, nullptr);
         view_r32f_ = std::exchange(o.view_r32f_, VK_NULL_HANDLE);

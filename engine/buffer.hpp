@@ -27,6 +27,9 @@ public:
     ~Buffer();
 
     VkBuffer handle() const { return buffer_; }
+    // Unique for the life of the process (moved along with the buffer): a key for caches of descriptor sets,
+    // which a VkBuffer handle is not, since a new buffer may get a destroyed one's handle.
+    uint64_t id() const { return id_; }
     VkDeviceSize size() const { return size_; }
     bool host_visible() const { return mapped_ != nullptr; }
     explicit operator bool() const { return buffer_ != VK_NULL_HANDLE; }
@@ -65,6 +68,7 @@ private:
     VkBuffer buffer_ = VK_NULL_HANDLE;
     VkDeviceMemory memory_ = VK_NULL_HANDLE;
     VkDeviceSize size_ = 0;
+    uint64_t id_ = 0;
     bool coherent_ = true;
     std::byte* mapped_ = nullptr;
 };

@@ -341,23 +341,33 @@ Context::Context(const ContextOptions& opt) {
         dci.pQueueCreateInfos = qcis.data();
         dci.enabledExtensionCount = uint32_t(exts.size());
         dci.ppEnabledExtensionNames = exts.data();
-        VK_CHECK(vkCreateDevice(physical_, &dci, nullptr, &device_));
+        // Handles are kept only once created: on failure the spec leaves the output undefined, and the cleanup below
+        // destroys what the members hold.
+        VkDevice device = VK_NULL_HANDLE;
+        VK_CHECK(vkCreateDevice(physical_, &dci, nullptr, &device));
+        device_ = device;
         vkGetDeviceQueue(device_, queue_family_, 0, &queue_);
 
         VkCommandPoolCreateInfo pci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
         pci.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
         pci.queueFamilyIndex = queue_family_;
-        VK_CHECK(vkCreateCommandPool(device_, &pci, nullptr, &pool_));
+        VkCommandPool main_pool = VK_NULL_HANDLE;
+        VK_CHECK(vkCreateCommandPool(device_, &pci, nullptr, &main_pool));
+        pool_ = main_pool;
 
+        // (A second queue of the main family shares the main family's timestamp bits.)
         if (opt.async_compute != AsyncCompute::off && !want12.timelineSemaphore) {
             async_reason_ = "off: the device has no timeline semaphores";
         } else if (async_family >= 0) {
             async_ = true;
             compute_family_ = uint32_t(async_family);
+            compute_ts_bits_ = fam[compute_family_].timestampValidBits;
             vkGetDeviceQueue(device_, compute_family_, async_index, &compute_queue_);
             if (compute_family_ != queue_family_) {
                 pci.queueFamilyIndex = compute_family_;
-                VK_CHECK(vkCreateCommandPool(device_, &pci, nullptr, &compute_pool_));
+                VkCommandPool pool = VK_NULL_HANDLE;
+                VK_CHECK(vkCreateCommandPool(device_, &pci, nullptr, &pool));
+                compute_pool_ = pool;
                 sharing_ = {queue_family_, compute_family_};
                 async_reason_ = "queue family " + std::to_string(compute_family_) + " (compute only)";
             } else {
@@ -368,6 +378,7 @@ Context::Context(const ContextOptions& opt) {
             // No second queue: the same one, in its own submissions (the path still runs, without overlap).
             async_ = true;
             compute_family_ = queue_family_;
+            compute_ts_bits_ = fam[queue_family_].timestampValidBits;
             compute_queue_ = queue_;
             async_reason_ = "the main queue again (the device has no second compute queue)";
         } else if (opt.async_compute == AsyncCompute::automatic) {

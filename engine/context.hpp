@@ -102,6 +102,7 @@ public:
     uint32_t compute_family() const { return async_ ? compute_family_ : queue_family_; }
     VkCommandPool compute_pool() const { return compute_pool_ ? compute_pool_ : pool_; }
     const std::string& async_reason() const { return async_reason_; }  // which queue, or why none
+    uint32_t compute_timestamp_bits() const { return async_ ? compute_ts_bits_ : info_.timestamp_valid_bits; }
     // The queue families that share every buffer (VK_SHARING_MODE_CONCURRENT); empty: one family, exclusive.
     const std::vector<uint32_t>& sharing_families() const { return sharing_; }
 
@@ -121,6 +122,7 @@ private:
     bool async_ = false;
     VkQueue compute_queue_ = VK_NULL_HANDLE;
     uint32_t compute_family_ = 0;
+    uint32_t compute_ts_bits_ = 0;
     VkCommandPool compute_pool_ = VK_NULL_HANDLE;  // null when the compute family is the main one
     std::string async_reason_ = "off";
     std::vector<uint32_t> sharing_;

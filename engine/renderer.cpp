@@ -47,8 +47,8 @@ void TileImage::record(CommandBuffer& cmd, const Buffer& src, uint32_t src_offse
                                     std::to_string(src_offset) + " exceed the " + std::to_string(src.size()) +
                                     "-byte source buffer");
     layout_ = l;
-    auto it = compute_sets_.find(src.handle());
-    if (it == compute_sets_.end()) it = compute_sets_.emplace(src.handle(), pipes_->tiles.bind({src, grid_})).first;
+    auto it = compute_sets_.find(src.id());
+    if (it == compute_sets_.end()) it = compute_sets_.emplace(src.id(), pipes_->tiles.bind({src, grid_})).first;
     TilesPush push{src_offset, l.count, l.channels, l.height, l.width, l.cols, l.rows(), l.gap, uint32_t(l.map),
                    l.lo, l.hi, l.background};
     cmd.dispatch(pipes_->tiles, it->second, push, groups_for(l.grid_width(), 16), groups_for(l.grid_height(), 16));
@@ -82,7 +82,7 @@ void Arrows::draw(VkCommandBuffer cb, VkExtent2D target, Rect r, const Buffer& i
     if (s.use_weights && (!weights || uint64_t(count) * 4 > weights->size()))
         throw std::invalid_argument("Arrows: use_weights needs a weights buffer of ≥ " + std::to_string(count) + " floats");
     const Buffer& w = weights ? *weights : items;  // bound but unread without use_weights
-    auto key = std::make_pair(items.handle(), w.handle());
+    auto key = std::make_pair(items.id(), w.id());
     auto it = sets_.find(key);
     if (it == sets_.end()) it = sets_.emplace(key, pipe_.bind({items, w})).first;
     ArrowsPush p{};

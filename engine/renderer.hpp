@@ -63,7 +63,7 @@ private:
     Buffer grid_;
     uint32_t max_pixels_;
     TileLayout layout_;
-    std::map<VkBuffer, VkDescriptorSet> compute_sets_;  // one per source buffer seen
+    std::map<uint64_t, VkDescriptorSet> compute_sets_;  // one per source buffer seen (Buffer::id)
     VkDescriptorSet draw_set_ = VK_NULL_HANDLE;
 };
 
@@ -87,7 +87,7 @@ public:
 
 private:
     GraphicsPipeline pipe_;
-    std::map<std::pair<VkBuffer, VkBuffer>, VkDescriptorSet> sets_;
+    std::map<std::pair<uint64_t, uint64_t>, VkDescriptorSet> sets_;  // by Buffer::id
 };
 
 // Rect → scissor clamped to the framebuffer.

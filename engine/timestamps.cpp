@@ -2,9 +2,9 @@
 
 namespace engine {
 
-Timestamps::Timestamps(Context& ctx, uint32_t max_passes) : ctx_(&ctx), capacity_(max_passes) {
+Timestamps::Timestamps(Context& ctx, uint32_t max_passes, QueueRole role) : ctx_(&ctx), capacity_(max_passes) {
     period_ns_ = ctx.info().timestamp_period_ns;
-    uint32_t bits = ctx.info().timestamp_valid_bits;
+    uint32_t bits = role == QueueRole::compute ? ctx.compute_timestamp_bits() : ctx.info().timestamp_valid_bits;
     if (bits == 0) return;
     mask_ = bits >= 64 ? ~0ull : ((1ull << bits) - 1);
     VkQueryPoolCreateInfo ci{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};

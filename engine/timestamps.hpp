@@ -15,7 +15,8 @@ struct PassTime {
 
 class Timestamps {
 public:
-    Timestamps(Context&, uint32_t max_passes = 256);
+    // `role`: the queue the passes are recorded for (its family's valid timestamp bits).
+    Timestamps(Context&, uint32_t max_passes = 256, QueueRole role = QueueRole::main);
     ~Timestamps();
     Timestamps(const Timestamps&) = delete;
     Timestamps& operator=(const Timestamps&) = delete;

@@ -454,40 +454,66 @@ TEST_F(GpuTest, TheModelPanelLoadsAWeightsFileAndRefusesBadOnes) {
     s.weights = bundled.string();
     s.chain.chains = 1;
     s.data_dir = (dir / "no-mnist-here").string();  // the UNet needs no digits
-    Visualiser vis(ctx, target, s);
-    engine::ImGuiLayer ui(ctx, target.render_pass(), 1, nullptr, vis.ui_options(1.0f));
-    auto frame = [&] {
+    {  // one ImGui layer at a time (ImGui has one global context)
+        Visualiser vis(ctx, target, s);
+        engine::ImGuiLayer ui(ctx, target.render_pass(), 1, nullptr, vis.ui_options(1.0f));
+        auto frame = [&] {
+            auto f = target.begin();
+            vis.frame(*f, target, ui, 1 / 30.0f);
+            target.submit(*f);
+        };
+        frame();
+        ASSERT_NE(vis.chain(), nullptr);
+        const uint64_t first = vis.chain()->serial();
+        const std::string first_label = vis.model_label();
+
+        EXPECT_FALSE(vis.load_weights_file((dir / "missing.safetensors").string()));
+        EXPECT_NE(vis.model_error().find("no such file"), std::string::npos) << vis.model_error();
+        std::ofstream(dir / "garbage.safetensors") << "not a safetensors file at all";
+        EXPECT_FALSE(vis.load_weights_file((dir / "garbage.safetensors").string()));
+        EXPECT_NE(vis.model_error().find("garbage.safetensors"), std::string::npos) << vis.model_error();
+        {
+            std::ifstream in(bundled, std::ios::binary);
+            std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            std::ofstream(dir / "half.safetensors", std::ios::binary).write(bytes.data(), std::streamsize(bytes.size() / 2));
+        }
+        EXPECT_FALSE(vis.load_weights_file((dir / "half.safetensors").string()));
+        EXPECT_NE(vis.model_error().find("half.safetensors"), std::string::npos) << vis.model_error();
+        frame();
+        EXPECT_EQ(vis.chain()->serial(), first) << "a refused file must keep the running model";
+        EXPECT_EQ(vis.model_label(), first_label);
+
+        fs::copy_file(bundled, dir / "copy.safetensors", fs::copy_options::overwrite_existing);
+        EXPECT_TRUE(vis.load_weights_file(" \"" + (dir / "copy.safetensors").string() + "\" ")) << vis.model_error();
+        EXPECT_TRUE(vis.model_error().empty()) << vis.model_error();
+        frame();
+        EXPECT_NE(vis.chain()->serial(), first) << "the loaded weights did not replace the model";
+        EXPECT_EQ(vis.model_label(), "UNet (copy.safetensors)");
+
+    }
+
+    // Without digits and without weights there are no chains (the 2-D field view): a file brings them.
+    VisSettings bare;
+    bare.data_dir = s.data_dir;
+    bare.chain.chains = 1;
+    bare.budget_ms = 0;  // a whole step per frame, whatever the device
+    Visualiser none(ctx, target, bare);
+    engine::ImGuiLayer ui2(ctx, target.render_pass(), 1, nullptr, none.ui_options(1.0f));
+    auto frame2 = [&] {
         auto f = target.begin();
-        vis.frame(*f, target, ui, 1 / 30.0f);
+        none.frame(*f, target, ui2, 1 / 30.0f);
         target.submit(*f);
     };
-    frame();
-    ASSERT_NE(vis.chain(), nullptr);
-    const uint64_t first = vis.chain()->serial();
-    const std::string first_label = vis.model_label();
-
-    EXPECT_FALSE(vis.load_weights_file((dir / "missing.safetensors").string()));
-    EXPECT_NE(vis.model_error().find("no such file"), std::string::npos) << vis.model_error();
-    std::ofstream(dir / "garbage.safetensors") << "not a safetensors file at all";
-    EXPECT_FALSE(vis.load_weights_file((dir / "garbage.safetensors").string()));
-    EXPECT_NE(vis.model_error().find("garbage.safetensors"), std::string::npos) << vis.model_error();
-    {
-        std::ifstream in(bundled, std::ios::binary);
-        std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        std::ofstream(dir / "half.safetensors", std::ios::binary).write(bytes.data(), std::streamsize(bytes.size() / 2));
-    }
-    EXPECT_FALSE(vis.load_weights_file((dir / "half.safetensors").string()));
-    EXPECT_NE(vis.model_error().find("half.safetensors"), std::string::npos) << vis.model_error();
-    frame();
-    EXPECT_EQ(vis.chain()->serial(), first) << "a refused file must keep the running model";
-    EXPECT_EQ(vis.model_label(), first_label);
-
-    fs::copy_file(bundled, dir / "copy.safetensors", fs::copy_options::overwrite_existing);
-    EXPECT_TRUE(vis.load_weights_file(" \"" + (dir / "copy.safetensors").string() + "\" ")) << vis.model_error();
-    EXPECT_TRUE(vis.model_error().empty()) << vis.model_error();
-    frame();
-    EXPECT_NE(vis.chain()->serial(), first) << "the loaded weights did not replace the model";
-    EXPECT_EQ(vis.model_label(), "UNet (copy.safetensors)");
+    frame2();
+    EXPECT_EQ(none.chain(), nullptr);
+    EXPECT_EQ(none.settings().mode, VisMode::field2d);
+    EXPECT_TRUE(none.load_weights_file((dir / "copy.safetensors").string())) << none.model_error();
+    frame2();
+    ASSERT_NE(none.chain(), nullptr) << "the weights file did not bring digit chains";
+    none.settings().mode = VisMode::sample;
+    frame2();
+    frame2();
+    EXPECT_GT(none.step_index(), 0);
 }
 
 TEST(RenderCommand, BadOptionsAreClearErrors) {
@@ -522,10 +548,10 @@ struct Xvfb {
             skip = "pipe() failed";
             return;
         }
+        const std::string out = std::to_string(fd[1]);  // before fork: the child only execs
         pid = fork();
         if (pid == 0) {
             close(fd[0]);
-            const std::string out = std::to_string(fd[1]);
             if (!freopen("/dev/null", "w", stderr)) _exit(126);
             execlp("Xvfb", "Xvfb", "-displayfd", out.c_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp", nullptr);
             _exit(127);

@@ -21,7 +21,7 @@ class VisSlicing : public test::GpuTest {};
 
 std::vector<float> run_chain(engine::Context& ctx, const Denoiser& d, const ChainSettings& cs, int steps,
                              uint32_t slice_seed, int* submits) {
-    VisChain chain(ctx, d, nullptr);
+    VisChain chain(ctx, d, nullptr, 4);  // groups of 4 on every device (a GPU would take all chains in one)
     ScheduleSettings ss;
     ss.steps = 10;
     engine::one_shot(ctx, [&](engine::CommandBuffer& c) { chain.restart(c, cs, make_schedule(ss)); });

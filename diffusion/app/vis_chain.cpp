@@ -38,8 +38,8 @@ uint32_t VisChain::group_for(const engine::Context& ctx) {
     return ctx.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU ? 4u : max_chains;
 }
 
-VisChain::VisChain(engine::Context& ctx, const Denoiser& model, const data::Mnist* train)
-    : ctx_(&ctx), group_(group_for(ctx)), model_(model), train_(train), schedule_(ctx), x_(ctx, max_chains * pixels * 4),
+VisChain::VisChain(engine::Context& ctx, const Denoiser& model, const data::Mnist* train, uint32_t group)
+    : ctx_(&ctx), group_(group ? std::min(group, max_chains) : group_for(ctx)), model_(model), train_(train), schedule_(ctx), x_(ctx, max_chains * pixels * 4),
       x0_(ctx, max_chains * pixels * 4), pred_(ctx, max_chains * pixels * 4), history_(ctx, k_history_bytes),
       clean_(ctx, max_chains * pixels * 4), fwd_ts_(ctx, max_chains * 4), fwd_level_(ctx, max_chains * 4), q_sample_(ctx) {
     if (model.dim != pixels)

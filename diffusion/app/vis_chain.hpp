@@ -72,7 +72,8 @@ public:
     static uint32_t group_for(const engine::Context&);
     // `model`: predicts 784 values per sample and accepts batches of 2·group_for(ctx) (guidance). `train`: real digits for
     // the forward-process view (may be null: the forward view then shows noise only).
-    VisChain(engine::Context&, const Denoiser& model, const data::Mnist* train);
+    // `group`: chains per group (0: group_for(ctx); tests pass 4 to cut a step into groups on any device).
+    VisChain(engine::Context&, const Denoiser& model, const data::Mnist* train, uint32_t group = 0);
 
     // x_T = z for every chain; history cleared. Rebuilds the Chains when the sampler, N or guidance changed.
     void restart(engine::CommandBuffer&, const ChainSettings&, const HostSchedule&);

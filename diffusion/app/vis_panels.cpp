@@ -54,6 +54,11 @@ void Visualiser::panels(engine::ImGuiLayer& ui, VkExtent2D extent) {
     if (!chain_) ImGui::EndDisabled();
     s_.mode = VisMode(mode);
     if (!data_message_.empty()) ImGui::TextColored(ImVec4(1, 0.6f, 0.3f, 1), "no MNIST data (see the canvas)");
+    if (!chain_) {
+        // No digit chains (no MNIST digits and no readable UNet): a weights file brings them, digits or not.
+        ImGui::TextDisabled("digit chains need a UNet:");
+        weights_loader();
+    }
 
     if (s_.mode == VisMode::field2d) {
         if (ImGui::CollapsingHeader("2-D field", ImGuiTreeNodeFlags_DefaultOpen)) {
@@ -184,7 +189,7 @@ void Visualiser::panels(engine::ImGuiLayer& ui, VkExtent2D extent) {
         for (const auto& p : stats_.passes) ImGui::Text("  %-10s %7.2f ms", p.name.c_str(), p.ms);
         ImGui::TextDisabled("device: %s", ctx_->info().name.c_str());
         ImGui::TextDisabled("compute queue: %s%s", ctx_->async_reason().c_str(),
-                            ctx_->async_compute() && !last_async_ ? " (this view: the main queue)" : "");
+                            ctx_->async_compute() && !async_frame() ? " (this view: the main queue)" : "");
     }
     ImGui::End();
 }
@@ -202,7 +207,6 @@ void Visualiser::weights_loader() {
 void Visualiser::sample_panels() {
     if (!chain_) {
         ImGui::TextWrapped("%s", data_message_.c_str());
-        weights_loader();  // a UNet needs no MNIST digits
         return;
     }
     static const uint32_t counts[] = {1, 4, 16, 64};

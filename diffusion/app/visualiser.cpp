@@ -58,7 +58,9 @@ Visualiser::Visualiser(engine::Context& ctx, engine::FrameTarget& target, VisSet
     constexpr uint32_t k_timed_ops = 256;  // per frame; a frame's slice is a few dozen operations
     for (uint32_t i = 0; i < target.frames_in_flight(); ++i) {
         timestamps_.push_back(std::make_unique<engine::Timestamps>(ctx, 8));
-        op_timestamps_.push_back(std::make_unique<engine::Timestamps>(ctx, k_timed_ops));
+        // The sampler's per-operation times: recorded on the compute queue whenever the context has one.
+        op_timestamps_.push_back(std::make_unique<engine::Timestamps>(
+            ctx, k_timed_ops, ctx.async_compute() ? engine::QueueRole::compute : engine::QueueRole::main));
         op_timers_.push_back({op_timestamps_.back().get(), k_timed_ops, {}});
     }
     slot_raw_ms_.assign(target.frames_in_flight(), 0.0);
@@ -70,7 +72,7 @@ Visualiser::Visualiser(engine::Context& ctx, engine::FrameTarget& target, VisSet
     if (ctx.async_compute()) {
         for (uint32_t i = 0; i < target.frames_in_flight(); ++i) {
             compute_cmds_.push_back(std::make_unique<engine::CommandBuffer>(ctx, engine::QueueRole::compute));
-            compute_timestamps_.push_back(std::make_unique<engine::Timestamps>(ctx, 8));
+            compute_timestamps_.push_back(std::make_unique<engine::Timestamps>(ctx, 8, engine::QueueRole::compute));
         }
         compute_done_ = std::make_unique<engine::TimelineSemaphore>(ctx);
         graphics_done_ = std::make_unique<engine::TimelineSemaphore>(ctx);
@@ -117,16 +119,21 @@ void Visualiser::use_source(int index) {
         restart_ = true;
     } catch (const std::exception& e) {
         model_error_ = src.label + ": " + e.what();
+        // A file the panel's field accepted but that cannot run here leaves the list again (it is the last entry,
+        // never the running one).
+        if (src.loaded && index == int(sources_.size()) - 1 && index != source_) sources_.pop_back();
     }
 }
 
 bool Visualiser::load_weights_file(const std::string& typed) {
-    // What a paste brings along: surrounding blanks and quotes.
+    // What a paste brings along: surrounding blanks, and one pair of matching quotes around the whole path.
     std::string path = typed;
-    while (!path.empty() && (std::isspace(uint8_t(path.back())) || path.back() == '"' || path.back() == '\'')) path.pop_back();
+    while (!path.empty() && std::isspace(uint8_t(path.back()))) path.pop_back();
     size_t lead = 0;
-    while (lead < path.size() && (std::isspace(uint8_t(path[lead])) || path[lead] == '"' || path[lead] == '\'')) ++lead;
+    while (lead < path.size() && std::isspace(uint8_t(path[lead]))) ++lead;
     path.erase(0, lead);
+    if (path.size() >= 2 && (path.front() == '"' || path.front() == '\'') && path.back() == path.front())
+        path = path.substr(1, path.size() - 2);
     if (path.empty()) return false;
     const std::string name = std::filesystem::path(path).filename().string();
     try {
@@ -137,7 +144,7 @@ bool Visualiser::load_weights_file(const std::string& typed) {
         return false;
     }
     auto same = std::find_if(sources_.begin(), sources_.end(), [&](const ModelSource& m) { return m.weights == path; });
-    if (same == sources_.end()) same = sources_.insert(sources_.end(), ModelSource{"UNet (" + name + ")", path});
+    if (same == sources_.end()) same = sources_.insert(sources_.end(), ModelSource{"UNet (" + name + ")", path, false, true});
     pending_source_ = int(same - sources_.begin());
     model_error_.clear();
     return true;

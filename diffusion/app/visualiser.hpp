@@ -69,7 +69,9 @@ public:
 
     // Applies key presses (lecture shortcuts); `window` for fullscreen (may be null).
     void handle_keys(const std::vector<engine::KeyEvent>&, engine::Window* window);
-    // Builds the UI and records the frame into `f` (between target.begin() and target.submit()).
+    // Builds the UI and records the frame into `f` (between target.begin() and target.submit()). Every frame built
+    // must be submitted: with asynchronous compute the frame has already submitted its compute work, which a later
+    // frame's submissions are ordered against through `f.sync`.
     void frame(engine::Frame& f, engine::FrameTarget& target, engine::ImGuiLayer& ui, float dt);
 
     VisSettings& settings() { return s_; }
@@ -123,6 +125,7 @@ private:
     struct ModelSource {
         std::string label, weights;  // weights empty: the empirical oracle (or, with `training`, the snapshot)
         bool training = false;       // the training panel's last snapshot of its EMA weights
+        bool loaded = false;         // added by the panel's weights field: dropped again if it fails to run
     };
     std::vector<ModelSource> sources_;
     int source_ = -1, pending_source_ = -1;
