@@ -249,7 +249,6 @@ void Visualiser::record_compute(engine::Frame& f) {
     // The chains' step and the tile passes: on the asynchronous compute queue in their own command buffer (sample
     // and forward views), else in the frame's.
     const bool async = async_frame();
-    last_async_ = async;
     engine::CommandBuffer& cmd = async ? *compute_cmds_[f.slot] : gcmd;
     auto& ts = async ? *compute_timestamps_[f.slot] : gts;
     if (async) {

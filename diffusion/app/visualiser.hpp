@@ -98,8 +98,7 @@ public:
     std::vector<uint8_t> grid_rgba() const { return tiles_[slot_]->x.download_rgba(); }
     uint32_t grid_width() const { return tiles_[slot_]->x.width(); }
     uint32_t grid_height() const { return tiles_[slot_]->x.height(); }
-    // Whether the last frame's chain work ran on the asynchronous compute queue (engine::Context::async_compute).
-    bool last_frame_async() const { return last_async_; }
+    // Frames whose chain work ran on the asynchronous compute queue (engine::Context::async_compute).
     uint64_t async_frames() const { return async_frames_; }
 
 private:
@@ -180,7 +179,6 @@ private:
     std::unique_ptr<engine::TimelineSemaphore> compute_done_, graphics_done_;
     std::vector<uint64_t> slot_graphics_value_;  // graphics_done_ value of the frame that last drew each slot
     uint64_t chain_graphics_value_ = 0;          // ... of the last graphics frame that touched the chains' buffers
-    bool last_async_ = false;
     uint64_t async_frames_ = 0;
     std::vector<std::unique_ptr<engine::Timestamps>> timestamps_;  // per frame slot
     // Per-operation GPU times (one set of timestamps per frame slot) → the cost model that sizes each frame's slice.
