@@ -443,6 +443,21 @@ TEST(RenderCommand, AsyncComputeDrawsTheSameFrameAsOneQueue) {
     }
 }
 
+// A Visualiser drawing offscreen through its own ImGui layer, as `render` does, a frame at a time. ImGui has one
+// global context: one of these at a time.
+struct OffscreenVis {
+    engine::Offscreen& target;
+    Visualiser vis;
+    engine::ImGuiLayer ui;
+    OffscreenVis(engine::Context& ctx, engine::Offscreen& t, VisSettings s)
+        : target(t), vis(ctx, t, std::move(s)), ui(ctx, t.render_pass(), 1, nullptr, vis.ui_options(1.0f)) {}
+    void frame() {
+        auto f = target.begin();
+        vis.frame(*f, target, ui, 1 / 30.0f);
+        target.submit(*f);
+    }
+};
+
 // The model panel's weights field: a missing, corrupt or truncated file is refused with the reason on screen and the
 // running model kept; a good file (pasted with quotes) joins the model list and runs from the next frame.
 TEST_F(GpuTest, TheModelPanelLoadsAWeightsFileAndRefusesBadOnes) {
@@ -454,14 +469,10 @@ TEST_F(GpuTest, TheModelPanelLoadsAWeightsFileAndRefusesBadOnes) {
     s.weights = bundled.string();
     s.chain.chains = 1;
     s.data_dir = (dir / "no-mnist-here").string();  // the UNet needs no digits
-    {  // one ImGui layer at a time (ImGui has one global context)
-        Visualiser vis(ctx, target, s);
-        engine::ImGuiLayer ui(ctx, target.render_pass(), 1, nullptr, vis.ui_options(1.0f));
-        auto frame = [&] {
-            auto f = target.begin();
-            vis.frame(*f, target, ui, 1 / 30.0f);
-            target.submit(*f);
-        };
+    {
+        OffscreenVis ov(ctx, target, s);
+        Visualiser& vis = ov.vis;
+        auto frame = [&] { ov.frame(); };
         frame();
         ASSERT_NE(vis.chain(), nullptr);
         const uint64_t first = vis.chain()->serial();
@@ -489,7 +500,6 @@ TEST_F(GpuTest, TheModelPanelLoadsAWeightsFileAndRefusesBadOnes) {
         frame();
         EXPECT_NE(vis.chain()->serial(), first) << "the loaded weights did not replace the model";
         EXPECT_EQ(vis.model_label(), "UNet (copy.safetensors)");
-
     }
 
     // Without digits and without weights there are no chains (the 2-D field view): a file brings them.
@@ -497,13 +507,9 @@ TEST_F(GpuTest, TheModelPanelLoadsAWeightsFileAndRefusesBadOnes) {
     bare.data_dir = s.data_dir;
     bare.chain.chains = 1;
     bare.budget_ms = 0;  // a whole step per frame, whatever the device
-    Visualiser none(ctx, target, bare);
-    engine::ImGuiLayer ui2(ctx, target.render_pass(), 1, nullptr, none.ui_options(1.0f));
-    auto frame2 = [&] {
-        auto f = target.begin();
-        none.frame(*f, target, ui2, 1 / 30.0f);
-        target.submit(*f);
-    };
+    OffscreenVis ov(ctx, target, bare);
+    Visualiser& none = ov.vis;
+    auto frame2 = [&] { ov.frame(); };
     frame2();
     EXPECT_EQ(none.chain(), nullptr);
     EXPECT_EQ(none.settings().mode, VisMode::field2d);

@@ -65,22 +65,13 @@ void register_render(CLI::App& app, GlobalOptions& g, Command& run) {
             };
             for (int i = 0; i < o->frames; ++i) one_frame();
             if (!o->stats_json.empty()) {
-                // After a warm-up of 10 frames (pipeline creation, the first captures).
-                std::vector<double> steady(frame_ms.begin() + std::min<size_t>(10, frame_ms.size()), frame_ms.end());
-                std::sort(steady.begin(), steady.end());
-                auto pct = [&](double p) {
-                    return steady.empty() ? 0.0 : steady[std::min(steady.size() - 1, size_t(p * double(steady.size() - 1) + 0.5))];
-                };
-                nlohmann::json j = {{"frames", o->frames}, {"measured", steady.size()}, {"frame_ms_p50", pct(0.5)},
-                                    {"frame_ms_p99", pct(0.99)}, {"steps_done", vis.step_index()},
-                                    {"chains", vis.settings().chain.chains}, {"device", ctx->info().name},
-                                    {"async_compute", ctx->async_compute()}, {"async_frames", vis.async_frames()},
-                                    {"compute_queue", ctx->async_reason()},
-                                    {"what", "offscreen: record + submit + wait per frame, no present"}};
-                for (const auto& [name, t] : vis.stats().pass_totals) j["gpu_ms_mean"][name] = t.first / std::max(t.second, 1);
+                nlohmann::json j = frame_stats_json(frame_ms, vis, *ctx);
+                j["frames"] = o->frames;
+                j["what"] = "offscreen: record + submit + wait per frame, no present";
                 std::ofstream(o->stats_json) << j.dump(2) << "\n";
                 std::fprintf(stderr, "diffuscope render: frame p50 %.2f ms, p99 %.2f ms (%zu measured); compute queue: %s\n",
-                             pct(0.5), pct(0.99), steady.size(), ctx->async_reason().c_str());
+                             j["frame_ms_p50"].get<double>(), j["frame_ms_p99"].get<double>(),
+                             j["measured"].get<size_t>(), ctx->async_reason().c_str());
             }
             if (s.mode == VisMode::fieldimg) {
                 // What the field costs a live frame: one model batch while a slice fills, nothing once it is full.

@@ -25,12 +25,6 @@ struct WindowOpt {
     std::string screenshot, stats_json, mode = "sample";
 };
 
-double pct(std::vector<double> v, double p) {
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    return v[std::min(v.size() - 1, size_t(p * double(v.size() - 1) + 0.5))];
-}
-
 // The selftest: what a person would do in the first seconds, by frame number (keys go through the same
 // handler as real key presses; resize and minimise go through GLFW to the window system).
 void selftest_action(long frame, engine::Window& w, Visualiser& vis, std::vector<engine::KeyEvent>& keys) {
@@ -136,24 +130,18 @@ void register_visualise(CLI::App& app, GlobalOptions& g, Command& run) {
             }
             sc.wait_idle();
             if (!o->screenshot.empty()) screenshot(o->screenshot);
-            // Frame times after a warm-up of 10 frames (pipeline creation, first layout).
-            std::vector<double> steady(frame_ms.begin() + std::min<size_t>(10, frame_ms.size()), frame_ms.end());
-            double p50 = pct(steady, 0.5), p99 = pct(steady, 0.99);
+            nlohmann::json j = frame_stats_json(frame_ms, vis, *ctx);
+            j["frames"] = frame;
+            j["recreations"] = sc.recreations();
+            j["minimised_polls"] = skipped;
+            j["vsync"] = vis.settings().vsync;
             std::fprintf(stderr, "diffuscope: %ld frames, frame time p50 %.2f ms, p99 %.2f ms (%zu measured), "
                                  "%u swapchain recreations, %ld polls minimised, present mode %d, device %s, "
                                  "compute queue: %s\n",
-                         frame, p50, p99, steady.size(), sc.recreations(), skipped, int(sc.present_mode()),
+                         frame, j["frame_ms_p50"].get<double>(), j["frame_ms_p99"].get<double>(),
+                         j["measured"].get<size_t>(), sc.recreations(), skipped, int(sc.present_mode()),
                          ctx->info().name.c_str(), ctx->async_reason().c_str());
-            if (!o->stats_json.empty()) {
-                nlohmann::json j = {{"frames", frame}, {"frame_ms_p50", p50}, {"frame_ms_p99", p99},
-                                    {"measured", steady.size()}, {"recreations", sc.recreations()}, {"minimised_polls", skipped},
-                                    {"steps_done", vis.step_index()}, {"training_steps", vis.training_steps()}, {"chains", vis.settings().chain.chains},
-                                    {"device", ctx->info().name}, {"vsync", vis.settings().vsync},
-                                    {"async_compute", ctx->async_compute()}, {"async_frames", vis.async_frames()},
-                                    {"compute_queue", ctx->async_reason()}};
-                for (const auto& [name, t] : vis.stats().pass_totals) j["gpu_ms_mean"][name] = t.first / std::max(t.second, 1);
-                std::ofstream(o->stats_json) << j.dump(2) << "\n";
-            }
+            if (!o->stats_json.empty()) std::ofstream(o->stats_json) << j.dump(2) << "\n";
             if (!o->vis.config.empty()) {
                 write_config_file(o->vis.config, vis.settings());
                 std::fprintf(stderr, "diffuscope: settings saved to %s\n", o->vis.config.c_str());

@@ -18,6 +18,17 @@ engine::AsyncCompute async_compute_from_name(const std::string& name) {
     throw std::invalid_argument("--async-compute: auto, on or off, not " + name);
 }
 
+nlohmann::json frame_stats_json(const std::vector<double>& frame_ms, const Visualiser& vis, const engine::Context& ctx) {
+    const std::vector<double> steady(frame_ms.begin() + std::min<size_t>(10, frame_ms.size()), frame_ms.end());
+    nlohmann::json j = {{"frame_ms_p50", percentile(steady, 0.5)}, {"frame_ms_p99", percentile(steady, 0.99)},
+                        {"measured", steady.size()}, {"steps_done", vis.step_index()},
+                        {"training_steps", vis.training_steps()}, {"chains", vis.settings().chain.chains},
+                        {"device", ctx.info().name}, {"async_compute", ctx.async_compute()},
+                        {"async_frames", vis.async_frames()}, {"compute_queue", ctx.async_reason()}};
+    for (const auto& [name, t] : vis.stats().pass_totals) j["gpu_ms_mean"][name] = t.first / std::max(t.second, 1);
+    return j;
+}
+
 void add_vis_options(CLI::App& cmd, VisOptions& o) {
     cmd.add_option("--chains", o.chains, "Chains sampled side by side")->check(CLI::IsMember({1, 4, 16, 64}));
     cmd.add_option("--label", o.label, "The digit to sample (0–9)")->check(CLI::Range(0, 9));

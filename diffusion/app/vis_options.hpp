@@ -30,6 +30,11 @@ struct VisOptions {
 
 void add_vis_options(CLI::App&, VisOptions&);
 engine::AsyncCompute async_compute_from_name(const std::string&);
+
+// --stats-json of the window and of `render`: p50/p99 of `frame_ms` after a warm-up of 10 frames (pipeline creation,
+// the first captures), the chains' progress, the device and its compute queue, and each pass's mean GPU ms. The
+// callers add what only they know (swapchain recreations; what a render frame's time includes).
+nlohmann::json frame_stats_json(const std::vector<double>& frame_ms, const Visualiser&, const engine::Context&);
 VisSettings to_settings(const VisOptions&);
 
 // --config FILE: the window's settings as JSON keyed by option name ({"label": 7, "schedule": "cosine", …},

@@ -17,11 +17,6 @@ std::vector<float> thin(const std::vector<double>& v, double (*f)(double)) {
     return out;
 }
 
-double percentile(std::vector<float> v, double p) {
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    return v[std::min(v.size() - 1, size_t(p * (v.size() - 1) + 0.5))];
-}
 
 const char* view_name(PredictionView v) {
     switch (v) {
@@ -174,7 +169,7 @@ void Visualiser::panels(engine::ImGuiLayer& ui, VkExtent2D extent) {
     }
 
     if (ImGui::CollapsingHeader("Performance", ImGuiTreeNodeFlags_DefaultOpen)) {
-        std::vector<float> ft(stats_.frame_ms.begin(), stats_.frame_ms.end());
+        std::vector<double> ft(stats_.frame_ms.begin(), stats_.frame_ms.end());
         double p50 = percentile(ft, 0.5), p99 = percentile(ft, 0.99);
         ImGui::Text("%.1f FPS   frame %.1f ms (p50) / %.1f ms (p99)", p50 > 0 ? 1000 / p50 : 0.0, p50, p99);
         ImGui::Text("%.1f steps/s   %.1f GPU ms/step", stats_.steps_per_second, stats_.step_gpu_ms);

@@ -159,6 +159,12 @@ engine::ImGuiOptions Visualiser::ui_options(float dpi) const {
     return o;
 }
 
+double percentile(std::vector<double> v, double p) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    return v[std::min(v.size() - 1, size_t(p * double(v.size() - 1) + 0.5))];
+}
+
 const char* key_help_text() {
     return "space   play / pause\n"
            "→       one step (paused) / scrub forward\n"

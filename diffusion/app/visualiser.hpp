@@ -75,6 +75,7 @@ public:
     void frame(engine::Frame& f, engine::FrameTarget& target, engine::ImGuiLayer& ui, float dt);
 
     VisSettings& settings() { return s_; }
+    const VisSettings& settings() const { return s_; }
     const VisStats& stats() const { return stats_; }
     const VisChain* chain() const { return chain_.get(); }  // null when the MNIST data are missing
     int step_index() const { return chain_ ? chain_->step_index() : 0; }
@@ -195,5 +196,8 @@ private:
 };
 
 const char* key_help_text();
+
+// The nearest-rank percentile p ∈ [0, 1] of v; 0 when v is empty (frame times in the overlay and --stats-json).
+double percentile(std::vector<double> v, double p);
 
 }  // namespace diffuscope::app
