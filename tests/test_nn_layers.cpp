@@ -55,6 +55,10 @@ nn::ConvTiles tiles_for(std::string op, const engine::Context& ctx) {
         t.wt4 = true;
         t.subgroup = false;
         t.wg_weight = 16;
+    } else if (op == "conv_x4" || op == "conv_x4_wide") {  // input rows (x, dy) as RGBA32F texels (CPU drivers)
+        t.wt4 = true;
+        t.x4 = true;
+        if (op == "conv_x4_wide") t.tn_wide = 16, t.wg = 8;  // 16 pixels per invocation, as conv_wide
     } else if (op == "conv_wt4") {  // weights pre-transposed, dW's dy channel-last, shared as RGBA32F texels
                                      // (what CPU drivers run)
         t.wt4 = true;
@@ -119,6 +123,13 @@ const Row k_table[] = {
     {"conv_wt4", {17, 7, 7, 7, 13, 1, 1, 1}, 76, 5e-4, 5e-4},
     {"conv_wt4", {2, 16, 28, 28, 1, 3, 1, 1}, 77, 5e-4, 5e-4},
     {"conv_wt4_nosub", {3, 12, 14, 14, 9, 3, 2, 1}, 78, 5e-4, 5e-4},
+    // x4: widths a multiple of 4, rows ending inside a pixel group (12 of 16), stride 2 both ways, K = 1 with
+    // channel counts that leave a partial step of 4 (13 in, 7 out).
+    {"conv_x4", {3, 12, 12, 12, 17, 3, 1, 1}, 79, 5e-4, 5e-4},
+    {"conv_x4", {3, 5, 16, 16, 12, 3, 2, 1}, 80, 5e-4, 5e-4},
+    {"conv_x4", {5, 13, 8, 8, 7, 1, 1, 0}, 81, 5e-4, 5e-4},
+    {"conv_x4", {3, 6, 8, 8, 5, 1, 2, 1}, 82, 5e-4, 5e-4},
+    {"conv_x4_wide", {2, 6, 28, 28, 9, 3, 1, 1}, 83, 5e-4, 5e-4},
     // linear {N, In, Out}
     {"linear", {1, 7, 5}, 20, 2e-4, 2e-4},
     {"linear", {3, 64, 33}, 21, 2e-4, 2e-4},

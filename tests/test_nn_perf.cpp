@@ -85,6 +85,11 @@ TEST(DISABLED_NnPerf, ConvGflops) {
         t.wt4 = false;
         configs.push_back({"bcast", t});
     }
+    if (base.x4 && !std::getenv("NN_PERF_ONLY_DEFAULT")) {  // input rows one value a fetch, for the ratio
+        nn::ConvTiles t = base;
+        t.x4 = false;
+        configs.push_back({"scalar-x", t});
+    }
     std::vector<std::string> labels;  // owned names for the sweep
     labels.reserve(64);
     // NN_PERF_SWEEP=1: the forward/dX tiles and the dW tiles; =fwd or =dw: a wider sweep of one of them
@@ -187,10 +192,10 @@ TEST(DISABLED_NnPerf, ConvGflops) {
     const auto& shapes = !listed.empty() ? listed : which && std::string(which) == "unet" ? unet_shapes : reference_shapes;
     for (auto& c : configs) {
         nn::Conv2d conv(ctx, c.t);
-        double sum_ms[3] = {0, 0, 0};
+        double sum_ms[3] = {0, 0, 0}, sum_cpu[3] = {0, 0, 0};
         for (const auto& s : shapes) {
             Timing t = time_conv(ctx, conv, s, reps, passes);
-            for (int p = 0; p < 3; ++p) sum_ms[p] += t.ms[p];
+            for (int p = 0; p < 3; ++p) sum_ms[p] += t.ms[p], sum_cpu[p] += t.cpu_ms[p];
             const double gf = s.flops() * 1e-9;
             std::printf("[perf] %-11s N=%u %3u->%-3u %2ux%-2u K=%u s=%u %.3f GFLOP |", c.name, s.n, s.cin, s.cout, s.h,
                         s.w, s.k, s.stride, gf);
@@ -202,7 +207,8 @@ TEST(DISABLED_NnPerf, ConvGflops) {
             std::printf("\n");
             if (std::getenv("NN_PERF_FIRST")) break;
         }
-        std::printf("[sum]  %-22s fwd %7.1f ms  dX %7.1f ms  dW %7.1f ms\n", c.name, sum_ms[0], sum_ms[1], sum_ms[2]);
+        std::printf("[sum]  %-22s fwd %7.1f ms  dX %7.1f ms  dW %7.1f ms | cpu: fwd %7.1f ms  dX %7.1f ms  dW %7.1f ms\n",
+                    c.name, sum_ms[0], sum_ms[1], sum_ms[2], sum_cpu[0], sum_cpu[1], sum_cpu[2]);
     }
 }
 

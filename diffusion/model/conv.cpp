@@ -28,6 +28,7 @@ ConvTiles ConvTiles::for_device(const engine::Context& ctx) {
         t.tn_wide = 16;
         // Weights as shared RGBA32F texels instead of a broadcast per channel (ConvTiles::wt4).
         t.wt4 = true;
+        t.x4 = true;
     } else {
         // dW on a GPU: a 16 → 16 channel layer is 2 workgroups of 32 invocations, each summing 50,000 pixels at
         // batch 64 — 12.6 ms on an NVIDIA H200 (bench, issue 8). Split the pixel sum until ~1024 workgroups.
@@ -62,17 +63,17 @@ static void check_conv(const char* what, const ConvShape& s) {
         throw std::invalid_argument(std::string(what) + ": stride " + std::to_string(s.stride) + " (1 or 2 supported)");
 }
 
-Kernel& Conv2d::pick(int kind, const ConvShape& s, uint32_t tmb, uint32_t tms, uint32_t tn, bool wt4_path) {
-    const uint32_t wt4 = wt4_path ? 1u : 0u;
-    auto& k = kernels_[{uint32_t(kind), s.k, s.stride, tmb, tms, tn, wt4}];
+Kernel& Conv2d::pick(int kind, const ConvShape& s, uint32_t tmb, uint32_t tms, uint32_t tn, bool wt4_path, bool x4_path) {
+    const uint32_t wt4 = wt4_path ? 1u : 0u, x4 = x4_path ? 1u : 0u;
+    auto& k = kernels_[{uint32_t(kind), s.k, s.stride, tmb, tms, tn, wt4, x4}];
     if (!k) {
         static const char* const shader[3] = {"nn/conv2d_forward.comp", "nn/conv2d_backward_data.comp",
                                               "nn/conv2d_backward_weight.comp"};
         const uint32_t sub = tiles_.subgroup && !wt4 ? 1u : 0u;  // forward and dX
         engine::PipelineDesc d{shader[kind], kind == 0 ? 6u : kind == 1 ? 3u : 4u, kind == 0 ? 16u * 4 : kind == 1 ? 12u * 4 : 15u * 4, {}};
-        d.rgba32f_bindings = wt4 << 1;  // binding 1: the transposed weights (forward, dX) or channel-last dy (dW)
+        d.rgba32f_bindings = wt4 << 1 | x4;  // binding 1: the transposed weights (forward, dX) or channel-last dy (dW)
         if (kind < 2)
-            d.spec = {tiles_.wg, tmb, tn, s.k, s.stride, tms, sub, wt4};
+            d.spec = {tiles_.wg, tmb, tn, s.k, s.stride, tms, sub, wt4, x4};
         else  // tmb is the dW kernel's TCO here
             d.spec = {tiles_.wg_weight, tmb, tiles_.tn_weight, s.k, s.stride, tiles_.tms, tiles_.subgroup ? 1u : 0u,
                       s.k == 1 ? tiles_.cpl1 : 1u, wt4};
@@ -168,7 +169,9 @@ void Conv2d::forward(CommandBuffer& cmd, const ConvShape& s, View x, View w, Vie
     const WeightTiles wt = weight_tiles(cmd, s, w, false);
     push.w_off = wt.offset, push.wt_stride = wt.stride;
     const engine::Buffer* unused = x.buffer;  // bound to the epilogue's slots it does not read
-    pick(0, s, wt.tmb, wt.tms, tn, wt.wt4)
+    const bool x4 = tiles_.x4 && s.w % 4 == 0 && x.offset % 4 == 0 && tn % 4 == 0;
+    x4_recorded_ += x4;
+    pick(0, s, wt.tmb, wt.tms, tn, wt.wt4, x4)
         .dispatch(cmd, {x.buffer, wt.buffer, b ? b.buffer : unused, y.buffer, e.v ? e.v.buffer : unused,
                         e.residual ? e.residual.buffer : unused},
                   push, groups_for(slots, tiles_.wg), groups_for(s.cout, wt.tmb * wt.tms));
@@ -186,7 +189,9 @@ void Conv2d::backward_data(CommandBuffer& cmd, const ConvShape& s, View dy, View
     const uint64_t slots = uint64_t(s.n) * s.h * ((s.w + tn - 1) / tn);  // invocations
     const WeightTiles wt = weight_tiles(cmd, s, w, true);
     push.w_off = wt.offset, push.wt_stride = wt.stride;
-    pick(1, s, wt.tmb, wt.tms, tn, wt.wt4).dispatch(cmd, {dy.buffer, wt.buffer, dx.buffer}, push,
+    const bool x4 = tiles_.x4 && s.ow() % 4 == 0 && dy.offset % 4 == 0 && (tn / s.stride) % 4 == 0 && tn % s.stride == 0;
+    x4_recorded_ += x4;
+    pick(1, s, wt.tmb, wt.tms, tn, wt.wt4, x4).dispatch(cmd, {dy.buffer, wt.buffer, dx.buffer}, push,
                                                     groups_for(slots, tiles_.wg), groups_for(s.cin, wt.tmb * wt.tms));
 }
 

@@ -62,6 +62,10 @@ struct ConvTiles {
     // The rearranged copies live in per-tensor scratch (Conv2d::scratch): in training about one more copy of
     // every conv's dy. On for CPU drivers.
     bool wt4 = false;
+    // Forward and dX read their input rows (x, dy) as RGBA32F texels, 4 values a fetch, where the row width,
+    // the tensor's offset and the pixels per invocation are multiples of 4 (the UNet's 28-wide layers). On for
+    // CPU drivers, where a fetch costs about the same at any width.
+    bool x4 = false;
     static ConvTiles for_device(const engine::Context&);
 };
 
@@ -87,6 +91,8 @@ public:
     void backward_weight(engine::CommandBuffer&, const ConvShape&, View x, View dy, View dw, View db,
                          bool accumulate = false);
     const ConvTiles& tiles() const { return tiles_; }
+    // How many forward and dX passes recorded so far took the x4 path (tests check that a row exercises it).
+    uint32_t x4_recorded() const { return x4_recorded_; }
     // How many ways backward_weight splits its pixel sum for this shape (1: not split; see dw_split_groups).
     uint32_t weight_splits(const ConvShape&) const;
 
@@ -94,7 +100,8 @@ private:
     // The pipeline of `kind` (0 forward, 1 backward data, 2 backward weight) for (K, stride, channel blocks,
     // channels per block, pixels per invocation, the WT4 path or not); for kind 2, tmb is the output channels
     // per workgroup (TCO).
-    Kernel& pick(int kind, const ConvShape&, uint32_t tmb, uint32_t tms, uint32_t tn, bool wt4);
+    // x4: the forward reads x (dX reads dy) as RGBA32F texels (ConvTiles::x4).
+    Kernel& pick(int kind, const ConvShape&, uint32_t tmb, uint32_t tms, uint32_t tn, bool wt4, bool x4 = false);
     uint32_t dw_splits(const ConvShape&, uint64_t groups) const;  // weight_splits for gx·gy workgroups
     uint32_t dw_tco(const ConvShape&, bool* dt4) const;  // dW's output channels per workgroup; *dt4: channel-last dy
     // Scratch of `floats` for the tensor at `v`, one buffer per (tensor, use) so two layers' passes recorded
@@ -119,7 +126,8 @@ private:
     const engine::Buffer& channel_last_dy(engine::CommandBuffer&, const ConvShape&, View dy, uint32_t pad);
     engine::Context* ctx_;
     ConvTiles tiles_;
-    std::map<std::array<uint32_t, 7>, std::unique_ptr<Kernel>> kernels_;
+    std::map<std::array<uint32_t, 8>, std::unique_ptr<Kernel>> kernels_;
+    uint32_t x4_recorded_ = 0;
     Kernel dw_reduce_, weight_t_, nhwc_;
     std::map<std::tuple<VkBuffer, uint32_t, uint32_t>, std::unique_ptr<engine::Buffer>> scratch_;
     std::vector<std::unique_ptr<engine::Buffer>> scratch_retired_;

@@ -25,8 +25,9 @@ layout(constant_id = 4) const uint S = 1;
 layout(constant_id = 5) const uint TMS = 8;           // channels per block (≤ subgroup size when SUBGROUP)
 layout(constant_id = 6) const bool SUBGROUP = true;
 layout(constant_id = 7) const bool WT4 = false;       // weights [Cout,K,K,Cinpad] as RGBA32F texels (TMS = 4)
+layout(constant_id = 8) const bool X4 = false;        // dy read as RGBA32F texels: OW, dy_off and TN/S multiples of 4
 
-layout(binding = 0) uniform samplerBuffer dy_t;  // DY: read as texels (see docs/PERFORMANCE.md)
+layout(binding = 0) uniform samplerBuffer dy_t;  // DY: read as texels (see docs/PERFORMANCE.md); X4: RGBA32F
 layout(binding = 1) uniform samplerBuffer w_t;  // W, or with WT4 its transpose as RGBA32F texels
 layout(std430, binding = 2) buffer DX { float dx[]; };
 layout(push_constant) uniform Push {
@@ -43,6 +44,33 @@ const uint TM = TMB * TMS;
 const int JMIN = -PAD / int(S);                 // −1 for S = 1, K = 3; else 0
 const int JMAX = (int(TN) - 1 + PAD) / int(S);
 const uint RW = uint(JMAX - JMIN + 1);          // dy values of one row segment
+// X4: the segment starts −JMIN values before a texel boundary (ox0 is a multiple of 4), so it spans NT texels,
+// each wholly inside the row or wholly outside.
+const uint XO = JMIN < 0 ? uint(4 + JMIN) : 0u, NT = (XO + RW + 3) / 4;
+const uint CB = K == 1 ? 4 : 1;                 // WT4: output channels per step (K = 1 has few FMAs per channel)
+
+// The RW values of dy row ty/S from column ox0 + JMIN on (0 outside dy, or where S does not divide ty) from
+// the channel plane at dyc.
+void dy_row(uint dyc, int ty, int ox0, bool live, out float gr[RW]) {
+    const int oy = ty / int(S);
+    const bool row_in = live && ty >= 0 && oy * int(S) == ty && oy < int(OH);
+    const uint dyrow = dyc + uint(oy) * OW;
+    if (X4) {
+        vec4 gt[NT];
+        [[unroll]] for (uint q = 0; q < NT; ++q) {
+            const int ox = ox0 - int(XO) + 4 * int(q);  // the texel's first value, a multiple of 4
+            gt[q] = vec4(0.0);
+            if (row_in && uint(ox) < OW) gt[q] = texelFetch(dy_t, int((dyrow + uint(ox)) / 4));
+        }
+        [[unroll]] for (uint r = 0; r < RW; ++r) gr[r] = gt[(XO + r) / 4][(XO + r) % 4];
+        return;
+    }
+    [[unroll]] for (uint r = 0; r < RW; ++r) {
+        const int ox = ox0 + JMIN + int(r);
+        gr[r] = 0.0;
+        if (row_in && uint(ox) < OW) gr[r] = texelFetch(dy_t, int(dyrow + uint(ox))).x;
+    }
+}
 
 void main() {
     const uint OHW = OH * OW, HW = H * W, GW = (W + TN - 1) / TN;
@@ -62,33 +90,39 @@ void main() {
     [[unroll]] for (uint t = 0; t < TM; ++t)
         [[unroll]] for (uint j = 0; j < TN; ++j) acc[t][j] = 0.0;
 
-    for (uint co = 0; co < Cout; ++co) {
-        [[unroll]] for (uint ky = 0; ky < K; ++ky) {
-            // dy row (iy + P − ky)/S, when exact and inside
-            const int ty = int(iy) + PAD - int(ky);
-            const int oy = ty / int(S);
-            const bool row_in = live && ty >= 0 && oy * int(S) == ty && oy < int(OH);
-            const uint dyrow = dyb + co * OHW + uint(oy) * OW;
-            float gr[RW];
-            [[unroll]] for (uint r = 0; r < RW; ++r) {
-                const int ox = ox0 + JMIN + int(r);
-                gr[r] = 0.0;
-                if (row_in && uint(ox) < OW) gr[r] = texelFetch(dy_t, int(dyrow + uint(ox))).x;
+    for (uint co = 0; co < Cout; co += WT4 ? CB : 1) {
+        if (WT4) {
+            // CB channels' K rows and K² taps' weights first, then each accumulator takes all its FMAs in a row:
+            // it is loaded and stored once per CB·K² taps instead of once per tap (see conv2d_forward.comp).
+            float gr[CB * K][RW];
+            vec4 wv[CB * KK][(TM + 3) / 4];  // (TM is a multiple of 4 with WT4)
+            [[unroll]] for (uint c = 0; c < CB; ++c) {
+                const bool has = co + c < Cout;
+                [[unroll]] for (uint ky = 0; ky < K; ++ky)
+                    dy_row(dyb + (co + c) * OHW, int(iy) + PAD - int(ky), ox0, live && has, gr[c * K + ky]);
+                const uint wk = w_off + (co + c) * KK * wt_stride + ci0 / 4;  // the same texels in every lane
+                [[unroll]] for (uint kk = 0; kk < KK; ++kk)
+                    [[unroll]] for (uint q = 0; q < TM / 4; ++q)
+                        wv[c * KK + kk][q] = has ? texelFetch(w_t, int(wk + kk * wt_stride + q)) : vec4(0.0);
             }
-            [[unroll]] for (uint kx = 0; kx < K; ++kx) {
-                if (WT4) {
-                    const uint wk = w_off + (co * KK + ky * K + kx) * wt_stride + ci0 / 4;  // the same in every lane
-                    [[unroll]] for (uint q = 0; q < TM / 4; ++q) {
-                        const vec4 w4 = texelFetch(w_t, int(wk + q));
-                        [[unroll]] for (uint c = 0; c < 4; ++c)
-                            [[unroll]] for (uint j = 0; j < TN; ++j) {
+            [[unroll]] for (uint t = 0; t < TM; ++t)
+                [[unroll]] for (uint j = 0; j < TN; ++j) {
+                    float a = acc[t][j];
+                    [[unroll]] for (uint c = 0; c < CB; ++c)
+                        [[unroll]] for (uint ky = 0; ky < K; ++ky)
+                            [[unroll]] for (uint kx = 0; kx < K; ++kx) {
                                 const int num = int(j) + PAD - int(kx);
                                 if (S == 2 && (num & 1) != 0) continue;  // compile-time: no exact division
-                                acc[q * 4 + c][j] = fma(w4[c], gr[num / int(S) - JMIN], acc[q * 4 + c][j]);
+                                a = fma(wv[(c * K + ky) * K + kx][t / 4][t % 4], gr[c * K + ky][num / int(S) - JMIN], a);
                             }
-                    }
-                    continue;
+                    acc[t][j] = a;
                 }
+            continue;
+        }
+        [[unroll]] for (uint ky = 0; ky < K; ++ky) {
+            float gr[RW];
+            dy_row(dyb + co * OHW, int(iy) + PAD - int(ky), ox0, live, gr);
+            [[unroll]] for (uint kx = 0; kx < K; ++kx) {
                 const uint k = co * Cin * KK + ky * K + kx;
                 [[unroll]] for (uint bb = 0; bb < TMB; ++bb) {
                     const float wl = texelFetch(w_t, int(wcol[bb] + k)).x;

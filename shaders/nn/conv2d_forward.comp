@@ -29,8 +29,9 @@ layout(constant_id = 4) const uint S = 1;
 layout(constant_id = 5) const uint TMS = 8;           // channels per block (≤ subgroup size when SUBGROUP)
 layout(constant_id = 6) const bool SUBGROUP = true;   // false: each invocation loads its TM weights itself
 layout(constant_id = 7) const bool WT4 = false;       // weights [Cin,K,K,Cpad] as RGBA32F texels (TMS = 4)
+layout(constant_id = 8) const bool X4 = false;        // x read as RGBA32F texels: W, x_off and TN multiples of 4
 
-layout(binding = 0) uniform samplerBuffer x_t;  // X: read as texels (see docs/PERFORMANCE.md)
+layout(binding = 0) uniform samplerBuffer x_t;  // X: read as texels (see docs/PERFORMANCE.md); X4: RGBA32F
 layout(binding = 1) uniform samplerBuffer w_t;  // W, or with WT4 its transpose as RGBA32F texels
 layout(binding = 2) uniform samplerBuffer b_t;  // B: read as texels (see docs/PERFORMANCE.md)
 layout(std430, binding = 3) writeonly buffer Y { float y[]; };
@@ -48,6 +49,31 @@ const uint KK = K * K;
 const int PAD = int(K / 2);
 const uint TM = TMB * TMS;
 const uint RW = S * (TN - 1) + K;  // x values of one row segment
+const uint CB = K == 1 ? 4 : 1;    // WT4: input channels per step (K = 1 has few FMAs per channel)
+// X4: the segment starts PAD values before a texel boundary (ox0·S is a multiple of 4), so it spans NT texels
+// of which the first may hold up to 3 values left of it; a texel is wholly inside the row or wholly outside.
+const uint XO = PAD > 0 ? 4 - PAD : 0, NT = (XO + RW + 3) / 4;
+
+// The RW input values x[.., iy, ix0 …] of one row segment (0 outside the image) from the channel plane at xc.
+void x_row(uint xc, int iy, int ix0, bool live, out float xr[RW]) {
+    const bool row_in = live && uint(iy) < H;
+    const uint xrow = xc + uint(iy) * W;
+    if (X4) {
+        vec4 xt[NT];
+        [[unroll]] for (uint q = 0; q < NT; ++q) {
+            const int ix = ix0 - int(XO) + 4 * int(q);  // the texel's first value, a multiple of 4
+            xt[q] = vec4(0.0);
+            if (row_in && uint(ix) < W) xt[q] = texelFetch(x_t, int((xrow + uint(ix)) / 4));
+        }
+        [[unroll]] for (uint r = 0; r < RW; ++r) xr[r] = xt[(XO + r) / 4][(XO + r) % 4];
+        return;
+    }
+    [[unroll]] for (uint r = 0; r < RW; ++r) {
+        const int ix = ix0 + int(r);
+        xr[r] = 0.0;
+        if (row_in && uint(ix) < W) xr[r] = texelFetch(x_t, int(xrow + uint(ix))).x;
+    }
+}
 
 void main() {
     const uint OHW = OH * OW, HW = H * W, GW = (OW + TN - 1) / TN;
@@ -68,29 +94,38 @@ void main() {
     [[unroll]] for (uint t = 0; t < TM; ++t)
         [[unroll]] for (uint j = 0; j < TN; ++j) acc[t][j] = 0.0;
 
-    for (uint ci = 0; ci < Cin; ++ci) {
-        [[unroll]] for (uint ky = 0; ky < K; ++ky) {
-            const int iy = iy0 + int(ky);
-            const bool row_in = live && uint(iy) < H;
-            const uint xrow = xb + ci * HW + uint(iy) * W;
-            float xr[RW];
-            [[unroll]] for (uint r = 0; r < RW; ++r) {
-                const int ix = ix0 + int(r);
-                xr[r] = 0.0;
-                if (row_in && uint(ix) < W) xr[r] = texelFetch(x_t, int(xrow + uint(ix))).x;
+    for (uint ci = 0; ci < Cin; ci += WT4 ? CB : 1) {
+        if (WT4) {
+            // CB channels' K rows and K² taps' weights first, then each accumulator takes its CB·K² FMAs in a
+            // row: the accumulators do not fit a CPU's registers, and this loads and stores each once per CB·K²
+            // FMAs instead of once per FMA. Channels past Cin read zeros.
+            float xr[CB * K][RW];
+            vec4 wv[CB * KK][(TM + 3) / 4];  // (TM is a multiple of 4 with WT4)
+            [[unroll]] for (uint c = 0; c < CB; ++c) {
+                const bool has = ci + c < Cin;
+                [[unroll]] for (uint ky = 0; ky < K; ++ky)
+                    x_row(xb + (ci + c) * HW, iy0 + int(ky), ix0, live && has, xr[c * K + ky]);
+                const uint wk = w_off + (ci + c) * KK * wt_stride + co0 / 4;  // the same texels in every lane
+                [[unroll]] for (uint kk = 0; kk < KK; ++kk)
+                    [[unroll]] for (uint q = 0; q < TM / 4; ++q)
+                        wv[c * KK + kk][q] = has ? texelFetch(w_t, int(wk + kk * wt_stride + q)) : vec4(0.0);
             }
+            [[unroll]] for (uint t = 0; t < TM; ++t)
+                [[unroll]] for (uint j = 0; j < TN; ++j) {
+                    float a = acc[t][j];
+                    [[unroll]] for (uint c = 0; c < CB; ++c)
+                        [[unroll]] for (uint ky = 0; ky < K; ++ky)
+                            [[unroll]] for (uint kx = 0; kx < K; ++kx)
+                                a = fma(wv[(c * K + ky) * K + kx][t / 4][t % 4], xr[c * K + ky][j * S + kx], a);
+                    acc[t][j] = a;
+                }
+            continue;
+        }
+        [[unroll]] for (uint ky = 0; ky < K; ++ky) {
+            float xr[RW];
+            x_row(xb + ci * HW, iy0 + int(ky), ix0, live, xr);
             [[unroll]] for (uint kx = 0; kx < K; ++kx) {
                 const uint k = ci * KK + ky * K + kx;
-                if (WT4) {
-                    const uint wk = w_off + k * wt_stride + co0 / 4;  // the same texels in every lane
-                    [[unroll]] for (uint q = 0; q < TM / 4; ++q) {
-                        const vec4 w4 = texelFetch(w_t, int(wk + q));
-                        [[unroll]] for (uint c = 0; c < 4; ++c)
-                            [[unroll]] for (uint j = 0; j < TN; ++j)
-                                acc[q * 4 + c][j] = fma(w4[c], xr[j * S + kx], acc[q * 4 + c][j]);
-                    }
-                    continue;
-                }
                 [[unroll]] for (uint bb = 0; bb < TMB; ++bb) {
                     const float wl = texelFetch(w_t, int(wrow[bb] + k)).x;
                     [[unroll]] for (uint t = 0; t < TMS; ++t) {
