@@ -79,6 +79,7 @@ TEST(DISABLED_NnPerf, ConvGflops) {
     };
     std::vector<Config> configs;
     nn::ConvTiles base = nn::ConvTiles::for_device(ctx);
+    if (const char* v = std::getenv("NN_PERF_DW_SPLIT")) base.dw_split_groups = unsigned(std::atoi(v));  // 0: never
     configs.push_back({"default", base});
     if (base.wt4 && !std::getenv("NN_PERF_ONLY_DEFAULT")) {  // the broadcast path it replaced, for the ratio
         nn::ConvTiles t = base;

@@ -259,7 +259,7 @@ uint32_t Conv2d::dw_splits(const ConvShape& s, uint64_t groups) const {
 }
 
 const engine::Buffer& Conv2d::scratch(const View& v, uint32_t use, uint64_t floats) {
-    auto& slot = scratch_[{v.buffer->handle(), v.offset, use}];
+    auto& slot = scratch_[{v.buffer->id(), v.offset, use}];
     if (!slot || slot->size() < floats * 4) {
         if (slot) scratch_retired_.push_back(std::move(slot));
         slot = std::make_unique<engine::Buffer>(*ctx_, floats * 4);

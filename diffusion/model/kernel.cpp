@@ -20,7 +20,7 @@ void check_dim(const char* layer, const char* name, uint64_t value) {
 void Kernel::dispatch(engine::CommandBuffer& cmd, std::initializer_list<const engine::Buffer*> buffers,
                       const void* push, uint32_t push_bytes, uint32_t gx, uint32_t gy, uint32_t gz) {
     if (!pipe_) pipe_ = std::make_unique<engine::ComputePipeline>(*ctx_, desc_);
-    std::vector<VkBuffer> key;
+    std::vector<uint64_t> key;
     for (const engine::Buffer* b : buffers) {
         if (!b || !*b) throw std::invalid_argument(desc_.shader + ": a binding has no buffer");
         if (b->size() > ctx_->info().max_storage_buffer_range)
@@ -28,7 +28,7 @@ void Kernel::dispatch(engine::CommandBuffer& cmd, std::initializer_list<const en
                                         " MiB buffer is larger than this device's maxStorageBufferRange (" +
                                         std::to_string(ctx_->info().max_storage_buffer_range >> 20) +
                                         " MiB); split it into several buffers");
-        key.push_back(b->handle());
+        key.push_back(b->id());
     }
     auto it = sets_.find(key);
     if (it == sets_.end()) {

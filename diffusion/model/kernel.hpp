@@ -56,7 +56,9 @@ private:
     engine::Context* ctx_;
     engine::PipelineDesc desc_;
     std::unique_ptr<engine::ComputePipeline> pipe_;
-    std::map<std::vector<VkBuffer>, VkDescriptorSet> sets_;
+    // Keyed by Buffer::id(), never by VkBuffer: a destroyed buffer's handle can come back for a new buffer
+    // (lavapipe's handles are heap addresses), and its cached set would still name the destroyed one.
+    std::map<std::vector<uint64_t>, VkDescriptorSet> sets_;
 };
 
 }  // namespace diffuscope::nn

@@ -129,7 +129,7 @@ private:
     std::map<std::array<uint32_t, 8>, std::unique_ptr<Kernel>> kernels_;
     uint32_t x4_recorded_ = 0;
     Kernel dw_reduce_, weight_t_, nhwc_;
-    std::map<std::tuple<VkBuffer, uint32_t, uint32_t>, std::unique_ptr<engine::Buffer>> scratch_;
+    std::map<std::tuple<uint64_t, uint32_t, uint32_t>, std::unique_ptr<engine::Buffer>> scratch_;  // by Buffer::id()
     std::vector<std::unique_ptr<engine::Buffer>> scratch_retired_;
 };
 
