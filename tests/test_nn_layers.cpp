@@ -49,6 +49,7 @@ nn::ConvTiles tiles_for(std::string op, const engine::Context& ctx) {
         t.tco = 3;
         t.tn_weight = 3;
         t.cpl1 = 2;
+        t.cpl3 = 3;
     } else if (op == "conv_bcast") {  // weights shared by subgroupBroadcast (what GPUs run)
         t.wt4 = false;
     } else if (op == "conv_wt4_nosub") {  // the CPU path on a device without subgroup operations

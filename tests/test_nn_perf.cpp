@@ -134,18 +134,18 @@ TEST(DISABLED_NnPerf, ConvGflops) {
             configs.push_back({labels.back().c_str(), t});
         }
     } else if (sweep == "list") {
-        // NN_PERF_TILES="f:tms,tmb,tn,wg w:tco,tnw,wgw,cpl1 …": forward/dX tiles (f) or dW tiles (w) to time.
+        // NN_PERF_TILES="f:tms,tmb,tn,wg w:tco,tnw,wgw,cpl1[,cpl3] …": forward/dX tiles (f) or dW tiles (w) to time.
         std::string list = std::getenv("NN_PERF_TILES") ? std::getenv("NN_PERF_TILES") : "";
         for (size_t at = 0; at < list.size();) {
             size_t end = list.find(' ', at);
             if (end == std::string::npos) end = list.size();
             const std::string item = list.substr(at, end - at);
             at = end + 1;
-            unsigned v[4] = {0, 0, 0, 0};
-            if (item.size() < 3 || std::sscanf(item.c_str() + 2, "%u,%u,%u,%u", &v[0], &v[1], &v[2], &v[3]) != 4) continue;
+            unsigned v[5] = {0, 0, 0, 0, 1};  // w: an optional fifth value is cpl3
+            if (item.size() < 3 || std::sscanf(item.c_str() + 2, "%u,%u,%u,%u,%u", &v[0], &v[1], &v[2], &v[3], &v[4]) < 4) continue;
             nn::ConvTiles t = base;
             if (item[0] == 'f') t.tms = v[0], t.tmb = v[1], t.tn = v[2], t.tn_wide = 0, t.wg = v[3];
-            else t.tco = v[0], t.tn_weight = v[1], t.wg_weight = v[2], t.cpl1 = v[3];
+            else t.tco = v[0], t.tn_weight = v[1], t.wg_weight = v[2], t.cpl1 = v[3], t.cpl3 = v[4];
             labels.push_back(item);
             configs.push_back({labels.back().c_str(), t});
         }

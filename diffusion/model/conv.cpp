@@ -15,12 +15,15 @@ ConvTiles ConvTiles::for_device(const engine::Context& ctx) {
     t.subgroup = info.subgroup_ballot && info.subgroup_size >= 2;
     t.tms = t.subgroup ? std::min(8u, info.subgroup_size) : 8u;
     // dW on a CPU driver (measured on llvmpipe, NnPerf.ConvGflops NN_PERF_SHAPES=unet, issue 8): one-subgroup
-    // workgroups, so the tile needs no shared-memory reduction between subgroups or barrier, and 4 pixels per
-    // step — ~25 % less dW time than 32 × 8 when dy was broadcast (session 3; not re-swept since dy became shared
-    // texels, wt4). A GPU keeps 32-invocation workgroups (a multiple of tms either way).
+    // workgroups, so the tile needs no shared-memory reduction between subgroups or barrier (~25 % less dW time
+    // than 32-invocation workgroups, session 3). A GPU keeps 32-invocation workgroups (a multiple of tms either
+    // way).
     if (info.type == VK_PHYSICAL_DEVICE_TYPE_CPU) {
         t.wg_weight = t.subgroup ? std::max(t.tms, info.subgroup_size) : t.tms;  // tms divides the subgroup size
-        t.tn_weight = 4;
+        // Re-swept in session 9 with dy as shared texels: 8 pixels a step and 2 input channels per lane at K = 3
+        // (each shared dy texel then feeds 2·K² FMAs per lane) cut dW's CPU time ~13 % against 4 and 1.
+        t.tn_weight = 8;
+        t.cpl3 = 2;
         // Forward and dX: 16 pixels per invocation on rows ≥ 14 wide halves the weight reads per FMA (one
         // weight feeds TN FMAs); 7-wide rows keep 8 (16 would compute 9 dead pixels per row). On a GPU
         // 16 × 16 accumulators would not fit the register file. Small batches keep 8 (pixels_for). Still the
@@ -44,9 +47,9 @@ Conv2d::Conv2d(engine::Context& ctx, const ConvTiles& t)
     if (t.subgroup && (t.tms < 1 || t.tms > ctx.info().subgroup_size))
         throw std::invalid_argument("Conv2d: tms = " + std::to_string(t.tms) + " must be between 1 and the subgroup size " +
                                     std::to_string(ctx.info().subgroup_size));
-    if (t.tn < 2 || t.tn % 2 || (t.tn_wide && (t.tn_wide < 2 || t.tn_wide % 2)) || t.tmb < 1 || t.wg < 1 || t.tco < 1 || t.tn_weight < 1 || t.cpl1 < 1 || t.wg_weight % t.tms)
-        throw std::invalid_argument("Conv2d: tiles need tn (and tn_wide unless 0) even and ≥ 2, tmb, tco, tn_weight ≥ 1, wg_weight a multiple of tms");
-    const uint64_t shared = uint64_t(t.wg_weight) * (t.tco * std::max(9u, t.cpl1) + t.tco) * 4;
+    if (t.tn < 2 || t.tn % 2 || (t.tn_wide && (t.tn_wide < 2 || t.tn_wide % 2)) || t.tmb < 1 || t.wg < 1 || t.tco < 1 || t.tn_weight < 1 || t.cpl1 < 1 || t.cpl3 < 1 || t.wg_weight % t.tms)
+        throw std::invalid_argument("Conv2d: tiles need tn (and tn_wide unless 0) even and ≥ 2, tmb, tco, tn_weight, cpl1, cpl3 ≥ 1, wg_weight a multiple of tms");
+    const uint64_t shared = uint64_t(t.wg_weight) * (t.tco * std::max(9u * t.cpl3, t.cpl1) + t.tco) * 4;
     if (shared > ctx.info().shared_memory_bytes)
         throw std::invalid_argument("Conv2d: the dW tile needs " + std::to_string(shared) + " bytes of shared memory, the device has " +
                                     std::to_string(ctx.info().shared_memory_bytes) + "; lower wg_weight or tco");
@@ -76,7 +79,7 @@ Kernel& Conv2d::pick(int kind, const ConvShape& s, uint32_t tmb, uint32_t tms, u
             d.spec = {tiles_.wg, tmb, tn, s.k, s.stride, tms, sub, wt4, x4};
         else  // tmb is the dW kernel's TCO here
             d.spec = {tiles_.wg_weight, tmb, tiles_.tn_weight, s.k, s.stride, tiles_.tms, tiles_.subgroup ? 1u : 0u,
-                      s.k == 1 ? tiles_.cpl1 : 1u, wt4};
+                      s.k == 1 ? tiles_.cpl1 : tiles_.cpl3, wt4};
         k = std::make_unique<Kernel>(*ctx_, d);
     }
     return *k;
@@ -205,7 +208,7 @@ void Conv2d::backward_weight(CommandBuffer& cmd, const ConvShape& s, View x, Vie
         uint32_t N, Cin, H, W, Cout, OH, OW, x_off, dy_off, dw_off, db_off, has_bias, accumulate, split_stride, dt_stride;
     } push{s.n,       s.cin,     s.h,       s.w, s.cout, s.oh(), s.ow(), x.offset, dy.offset, dw.offset, db ? db.offset : 0,
            db ? 1u : 0u, accumulate ? 1u : 0u, 0u, 0u};
-    const uint32_t cin_per_group = tiles_.tms * (s.k == 1 ? tiles_.cpl1 : 1u);
+    const uint32_t cin_per_group = tiles_.tms * (s.k == 1 ? tiles_.cpl1 : tiles_.cpl3);
     bool dt4 = false;
     const uint32_t tco = dw_tco(s, &dt4);
     const engine::Buffer* dybuf = dy.buffer;
@@ -244,7 +247,7 @@ uint32_t Conv2d::dw_tco(const ConvShape& s, bool* dt4) const {
 
 uint32_t Conv2d::weight_splits(const ConvShape& s) const {
     bool dt4 = false;
-    const uint32_t cin_per_group = tiles_.tms * (s.k == 1 ? tiles_.cpl1 : 1u);
+    const uint32_t cin_per_group = tiles_.tms * (s.k == 1 ? tiles_.cpl1 : tiles_.cpl3);
     return dw_splits(s, uint64_t(groups_for(s.cin, cin_per_group)) * groups_for(s.cout, dw_tco(s, &dt4)));
 }
 

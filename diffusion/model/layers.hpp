@@ -53,7 +53,8 @@ struct ConvTiles {
     uint32_t wg_weight = 32;      // invocations per workgroup of the dW kernel (shared memory: wg·(cpl·tco·K²+tco) floats)
     uint32_t tco = 16;            // dW tile: output channels per workgroup (the dy values shared per step)
     uint32_t tn_weight = 8;       // dW: consecutive pixels of a row per step
-    uint32_t cpl1 = 8;            // dW: input channels per lane for K = 1 (K = 3 uses 1)
+    uint32_t cpl1 = 8;            // dW: input channels per lane for K = 1
+    uint32_t cpl3 = 1;            // dW: the same for K = 3
     uint32_t dw_split_groups = 0; // dW: split the pixel sum along z until ~this many workgroups (0: never; GPUs)
     // Forward and dX read the weights pre-transposed (nn/conv2d_weight_t.comp, one small pass before each) as
     // RGBA32F texels that every lane shares: 4 channels a fetch instead of a broadcast per channel. Blocks are
