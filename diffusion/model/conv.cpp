@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <thread>
 
 namespace diffuscope::nn {
 
@@ -24,6 +25,10 @@ ConvTiles ConvTiles::for_device(const engine::Context& ctx) {
         // (each shared dy texel then feeds 2·K² FMAs per lane) cut dW's CPU time ~13 % against 4 and 1.
         t.tn_weight = 8;
         t.cpl3 = 2;
+        // Those tiles leave a 16 → 16 layer one workgroup, on one of the driver's threads: split its pixel sum
+        // until there are ~4 workgroups per core (28² layers at batch 64: 11.4 → 8.5 ms for 16 → 16 and
+        // 11.1 → 7.9 ms for conv_in's, 2 cores; the 14² layers already have enough and stay whole).
+        t.dw_split_groups = 4 * std::max(1u, std::thread::hardware_concurrency());
         // Forward and dX: 16 pixels per invocation on rows ≥ 14 wide halves the weight reads per FMA (one
         // weight feeds TN FMAs); 7-wide rows keep 8 (16 would compute 9 dead pixels per row). On a GPU
         // 16 × 16 accumulators would not fit the register file. Small batches keep 8 (pixels_for). Still the
