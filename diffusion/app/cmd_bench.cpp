@@ -365,6 +365,12 @@ nlohmann::json bench_digits(engine::Context& ctx) {
                     model);
         Progress progress("bench", count, uint32_t(setup.timesteps.size()), true);
         StepTimer timer(ctx, false);
+        // Warm-up, as bench_sampling's and python/bench_torch.py's (one untimed model call at the sampling batch):
+        // 2 steps create every pipeline this batch and sampler use (a CPU driver compiles each on its first
+        // dispatch, ~1 s in all on llvmpipe; 2 steps include DPM-Solver++(2M)'s second-order update).
+        SamplingArgs warm = args;
+        warm.steps = 2;
+        sample_images(ctx, chain, make_sampling(warm), labels, progress, timer);
         const auto t0 = std::chrono::steady_clock::now();  // as `diffuscope eval`: sampling, not loading or judging
         const auto images = sample_images(ctx, chain, setup, labels, progress, timer);
         const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
