@@ -54,15 +54,18 @@ nn::ConvTiles tiles_for(std::string op, const engine::Context& ctx) {
         t.wt4 = false;
     } else if (op == "conv_wt4_nosub") {  // the CPU path on a device without subgroup operations
         t.wt4 = true;
+        t.dw_px = false;  // (it needs subgroup arithmetic)
         t.subgroup = false;
         t.wg_weight = 16;
     } else if (op == "conv_x4" || op == "conv_x4_wide") {  // input rows (x, dy) as RGBA32F texels (CPU drivers)
         t.wt4 = true;
         t.x4 = true;
+        t.dw_px = true;  // dW with pixels across lanes, rows as texels too
         if (op == "conv_x4_wide") t.tn_wide = 16, t.wg = 8;  // 16 pixels per invocation, as conv_wide
     } else if (op == "conv_wt4") {  // weights pre-transposed, dW's dy channel-last, shared as RGBA32F texels
                                      // (what CPU drivers run)
         t.wt4 = true;
+        t.dw_px = false;  // dW's channel-last dy path (conv_x4 and the CPU's default rows take dw_px)
         t.tms = std::min(2u, ctx.info().subgroup_size);  // dW's block; forward and dX: 3·2 → blocks of 8
         t.tmb = 3;
         t.tn = 6;

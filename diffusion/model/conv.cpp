@@ -29,6 +29,7 @@ ConvTiles ConvTiles::for_device(const engine::Context& ctx) {
         // until there are ~4 workgroups per core (28² layers at batch 64: 11.4 → 8.5 ms for 16 → 16 and
         // 11.1 → 7.9 ms for conv_in's, 2 cores; the 14² layers already have enough and stay whole).
         t.dw_split_groups = 4 * std::max(1u, std::thread::hardware_concurrency());
+        t.dw_px = true;
         // Forward and dX: 16 pixels per invocation on rows ≥ 14 wide halves the weight reads per FMA (one
         // weight feeds TN FMAs); 7-wide rows keep 8 (16 would compute 9 dead pixels per row). On a GPU
         // 16 × 16 accumulators would not fit the register file. Small batches keep 8 (pixels_for). Still the
@@ -75,6 +76,13 @@ Kernel& Conv2d::pick(int kind, const ConvShape& s, uint32_t tmb, uint32_t tms, u
     const uint32_t wt4 = wt4_path ? 1u : 0u, x4 = x4_path ? 1u : 0u;
     auto& k = kernels_[{uint32_t(kind), s.k, s.stride, tmb, tms, tn, wt4, x4}];
     if (!k) {
+        if (kind == 3) {  // dW, pixels across lanes: tmb = TCO, tms = TCI, wt4 = dy as texels (D4)
+            engine::PipelineDesc d{"nn/conv2d_backward_weight_px.comp", 4u, 14u * 4, {}};
+            d.rgba32f_bindings = x4 | wt4 << 1;
+            d.spec = {std::max(ctx_->info().subgroup_size, 1u), tmb, tn, s.k, s.stride, tms, x4, wt4};
+            k = std::make_unique<Kernel>(*ctx_, d);
+            return *k;
+        }
         static const char* const shader[3] = {"nn/conv2d_forward.comp", "nn/conv2d_backward_data.comp",
                                               "nn/conv2d_backward_weight.comp"};
         const uint32_t sub = tiles_.subgroup && !wt4 ? 1u : 0u;  // forward and dX
@@ -213,6 +221,10 @@ void Conv2d::backward_weight(CommandBuffer& cmd, const ConvShape& s, View x, Vie
         uint32_t N, Cin, H, W, Cout, OH, OW, x_off, dy_off, dw_off, db_off, has_bias, accumulate, split_stride, dt_stride;
     } push{s.n,       s.cin,     s.h,       s.w, s.cout, s.oh(), s.ow(), x.offset, dy.offset, dw.offset, db ? db.offset : 0,
            db ? 1u : 0u, accumulate ? 1u : 0u, 0u, 0u};
+    if (px_path()) {
+        backward_weight_px(cmd, s, x, dy, dw, db, accumulate);
+        return;
+    }
     const uint32_t cin_per_group = tiles_.tms * (s.k == 1 ? tiles_.cpl1 : tiles_.cpl3);
     bool dt4 = false;
     const uint32_t tco = dw_tco(s, &dt4);
@@ -250,7 +262,53 @@ uint32_t Conv2d::dw_tco(const ConvShape& s, bool* dt4) const {
     return *dt4 ? tco4 : std::min(tiles_.tco, s.cout);  // conv_out has one output channel, not 16
 }
 
+// The dw_px path's tile: TCO output × TCI input channels per workgroup, TN pixels a step.
+constexpr uint32_t k_px_tco = 8, k_px_tn = 8;
+static uint32_t px_tci(const ConvShape& s) { return s.k == 1 ? 16u : 4u; }
+
+bool Conv2d::px_path() const { return tiles_.dw_px && tiles_.subgroup && ctx_->info().subgroup_arithmetic; }
+
+uint32_t Conv2d::px_splits(const ConvShape& s) const {
+    const uint64_t tiles = uint64_t(groups_for(s.cin, px_tci(s))) * groups_for(s.cout, k_px_tco);
+    const uint64_t lanes = std::max(ctx_->info().subgroup_size, 1u);
+    const uint64_t pixel_groups = uint64_t(s.n) * s.oh() * ((s.ow() + k_px_tn - 1) / k_px_tn);
+    const uint64_t want = tiles_.dw_split_groups ? (tiles_.dw_split_groups + tiles - 1) / tiles : 1;
+    // at least one pixel group per lane in every split
+    return uint32_t(std::clamp<uint64_t>(std::min(want, pixel_groups / lanes), 1, 256));
+}
+
+void Conv2d::backward_weight_px(CommandBuffer& cmd, const ConvShape& s, View x, View dy, View dw, View db, bool accumulate) {
+    struct {
+        uint32_t N, Cin, H, W, Cout, OH, OW, x_off, dy_off, dw_off, db_off, has_bias, accumulate, split_stride;
+    } push{s.n,       s.cin,     s.h,       s.w, s.cout, s.oh(), s.ow(), x.offset, dy.offset, dw.offset, db ? db.offset : 0,
+           db ? 1u : 0u, accumulate ? 1u : 0u, 0u};
+    const uint32_t tci = px_tci(s);
+    const bool x4 = tiles_.x4 && s.w % 4 == 0 && x.offset % 4 == 0 && (k_px_tn * s.stride) % 4 == 0;
+    const bool d4 = tiles_.x4 && s.ow() % 4 == 0 && dy.offset % 4 == 0 && k_px_tn % 4 == 0;
+    x4_recorded_ += x4;
+    Kernel& k = pick(3, s, k_px_tco, tci, k_px_tn, d4, x4);
+    const uint32_t gx = groups_for(s.cin, tci), gy = groups_for(s.cout, k_px_tco), splits = px_splits(s);
+    if (splits == 1) {
+        k.dispatch(cmd, {x.buffer, dy.buffer, dw.buffer, db ? db.buffer : dw.buffer}, push, gx, gy);
+        return;
+    }
+    // Partial tiles [splits][nw + nb] in scratch, then their sum in order into dw, db.
+    const uint32_t nw = uint32_t(s.w_count()), stride = nw + s.cout;
+    const engine::Buffer& part = scratch(dw, 0, uint64_t(splits) * stride);
+    push.dw_off = 0;
+    push.db_off = nw;
+    push.accumulate = 0;
+    push.split_stride = stride;
+    k.dispatch(cmd, {x.buffer, dy.buffer, &part, &part}, push, gx, gy, splits);  // scratch of this dw alone
+    cmd.barrier();  // RAW: the partial tiles → their sum
+    struct {
+        uint32_t nw, nb, splits, stride, dw_off, db_off, has_bias, accumulate;
+    } r{nw, s.cout, splits, stride, dw.offset, db ? db.offset : 0, db ? 1u : 0u, accumulate ? 1u : 0u};
+    dw_reduce_.dispatch(cmd, {&part, dw.buffer, db ? db.buffer : dw.buffer}, r, groups_for(uint64_t(nw) + s.cout, 256));
+}
+
 uint32_t Conv2d::weight_splits(const ConvShape& s) const {
+    if (px_path()) return px_splits(s);
     bool dt4 = false;
     const uint32_t cin_per_group = tiles_.tms * (s.k == 1 ? tiles_.cpl1 : tiles_.cpl3);
     return dw_splits(s, uint64_t(groups_for(s.cin, cin_per_group)) * groups_for(s.cout, dw_tco(s, &dt4)));

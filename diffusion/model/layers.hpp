@@ -67,6 +67,9 @@ struct ConvTiles {
     // the tensor's offset and the pixels per invocation are multiples of 4 (the UNet's 28-wide layers). On for
     // CPU drivers, where a fetch costs about the same at any width.
     bool x4 = false;
+    // dW with the pixels split across lanes, every lane owning the workgroup's whole tile
+    // (nn/conv2d_backward_weight_px.comp; needs subgroup arithmetic). On for CPU drivers.
+    bool dw_px = false;
     static ConvTiles for_device(const engine::Context&);
 };
 
@@ -104,6 +107,9 @@ private:
     // x4: the forward reads x (dX reads dy) as RGBA32F texels (ConvTiles::x4).
     Kernel& pick(int kind, const ConvShape&, uint32_t tmb, uint32_t tms, uint32_t tn, bool wt4, bool x4 = false);
     uint32_t dw_splits(const ConvShape&, uint64_t groups) const;  // weight_splits for gx·gy workgroups
+    bool px_path() const;                                          // backward_weight takes the dw_px kernel
+    void backward_weight_px(engine::CommandBuffer&, const ConvShape&, View x, View dy, View dw, View db, bool accumulate);
+    uint32_t px_splits(const ConvShape&) const;                    // weight_splits on that path
     uint32_t dw_tco(const ConvShape&, bool* dt4) const;  // dW's output channels per workgroup; *dt4: channel-last dy
     // Scratch of `floats` for the tensor at `v`, one buffer per (tensor, use) so two layers' passes recorded
     // without a barrier between them never share one: the split dW's partial tiles (use 0, v = dw) and the
