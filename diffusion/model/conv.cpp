@@ -21,14 +21,16 @@ ConvTiles ConvTiles::for_device(const engine::Context& ctx) {
     // way).
     if (info.type == VK_PHYSICAL_DEVICE_TYPE_CPU) {
         t.wg_weight = t.subgroup ? std::max(t.tms, info.subgroup_size) : t.tms;  // tms divides the subgroup size
-        // Re-swept in session 9 with dy as shared texels: 8 pixels a step and 2 input channels per lane at K = 3
-        // (each shared dy texel then feeds 2·K² FMAs per lane) cut dW's CPU time ~13 % against 4 and 1.
+        // dW takes the dw_px kernel below; these tiles serve its fallback (no subgroup arithmetic). Re-swept in
+        // session 9 with dy as shared texels: 8 pixels a step and 2 input channels per lane at K = 3 (each
+        // shared dy texel then feeds 2·K² FMAs per lane) cut that kernel's CPU time ~13 % against 4 and 1.
         t.tn_weight = 8;
         t.cpl3 = 2;
-        // Those tiles leave a 16 → 16 layer one workgroup, on one of the driver's threads: split its pixel sum
-        // until there are ~4 workgroups per core (28² layers at batch 64: 11.4 → 8.5 ms for 16 → 16 and
-        // 11.1 → 7.9 ms for conv_in's, 2 cores; the 14² layers already have enough and stay whole).
+        // Split dW's pixel sum until there are ~4 workgroups per core: a 16 → 16 layer is one or two tiles, on
+        // one of the driver's threads (28² layers at batch 64 with the fallback's tiles: 11.4 → 8.5 ms for
+        // 16 → 16, 11.1 → 7.9 ms for conv_in's, 2 cores; with dw_px, 8 to 32 measured alike).
         t.dw_split_groups = 4 * std::max(1u, std::thread::hardware_concurrency());
+        // dW with the pixels across lanes (ConvTiles::dw_px): 108 → 57–63 ms over the UNet's 15 conv shapes.
         t.dw_px = true;
         // Forward and dX: 16 pixels per invocation on rows ≥ 14 wide halves the weight reads per FMA (one
         // weight feeds TN FMAs); 7-wide rows keep 8 (16 would compute 9 dead pixels per row). On a GPU
