@@ -80,7 +80,7 @@ Errors run_conv(engine::Context& ctx, const Row& r, const nn::ConvTiles& tiles) 
     if (x4) {
         // 4 forwards; dX twice, where the stride leaves whole texels of dy per pixel group; dW (dw_px) twice.
         const bool dx4 = cs.ow() % 4 == 0 && (tiles.tn / cs.stride) % 4 == 0;
-        EXPECT_EQ(conv.x4_recorded(), (dx4 ? 6u : 4u) + (ctx.info().subgroup_arithmetic ? 2u : 0u))
+        EXPECT_EQ(conv.x4_recorded(), (dx4 ? 6u : 4u) + (conv.px_path() ? 2u : 0u))
             << "a conv_x4 row must take the texel path";
     }  // (elsewhere x sits at offset 3: the forward reads one value a fetch on every device)
     return e;

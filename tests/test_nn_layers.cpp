@@ -50,6 +50,7 @@ nn::ConvTiles tiles_for(std::string op, const engine::Context& ctx) {
         t.tn_weight = 3;
         t.cpl1 = 2;
         t.cpl3 = 3;
+        t.dw_px = false;  // the channel-lane dW with odd tiles on every device (CPU drivers' default takes dw_px)
     } else if (op == "conv_bcast") {  // weights shared by subgroupBroadcast (what GPUs run)
         t.wt4 = false;
     } else if (op == "conv_wt4_nosub") {  // the CPU path on a device without subgroup operations
@@ -127,12 +128,14 @@ const Row k_table[] = {
     {"conv_wt4", {17, 7, 7, 7, 13, 1, 1, 1}, 76, 5e-4, 5e-4},
     {"conv_wt4", {2, 16, 28, 28, 1, 3, 1, 1}, 77, 5e-4, 5e-4},
     {"conv_wt4_nosub", {3, 12, 14, 14, 9, 3, 2, 1}, 78, 5e-4, 5e-4},
-    // x4: widths a multiple of 4, rows ending inside a pixel group (12 of 16), stride 2 both ways, K = 1 with
-    // channel counts that leave a partial step of 4 (13 in, 7 out).
+    // x4: widths a multiple of 4, rows ending inside a pixel group (12 = 8 + 4), stride 2 both ways, K = 1 with
+    // channel counts that leave a partial step of 4 (13 in, 7 out), and 3 in / 2 out: the broadcast branches
+    // (fewer than 4 channels) with texel rows.
     {"conv_x4", {3, 12, 12, 12, 17, 3, 1, 1}, 79, 5e-4, 5e-4},
     {"conv_x4", {3, 5, 16, 16, 12, 3, 2, 1}, 80, 5e-4, 5e-4},
     {"conv_x4", {5, 13, 8, 8, 7, 1, 1, 0}, 81, 5e-4, 5e-4},
     {"conv_x4", {3, 6, 8, 8, 5, 1, 2, 1}, 82, 5e-4, 5e-4},
+    {"conv_x4", {2, 3, 12, 12, 2, 3, 1, 1}, 84, 5e-4, 5e-4},
     {"conv_x4_wide", {2, 6, 28, 28, 9, 3, 1, 1}, 83, 5e-4, 5e-4},
     // linear {N, In, Out}
     {"linear", {1, 7, 5}, 20, 2e-4, 2e-4},

@@ -112,6 +112,7 @@ TEST(DISABLED_NnPerf, ConvGflops) {
             for (uint32_t tn : {4u, 8u, 16u}) {
                 nn::ConvTiles t = base;
                 t.tco = tco;
+                t.dw_px = false;  // the channel-lane dW: these tiles are its
                 t.tn_weight = tn;
                 t.wg_weight = tco == 32 ? 16 : 32;
                 labels.push_back("tco" + std::to_string(tco) + "-tnw" + std::to_string(tn));
@@ -141,11 +142,11 @@ TEST(DISABLED_NnPerf, ConvGflops) {
             if (end == std::string::npos) end = list.size();
             const std::string item = list.substr(at, end - at);
             at = end + 1;
-            unsigned v[5] = {0, 0, 0, 0, 1};  // w: an optional fifth value is cpl3
+            unsigned v[5] = {0, 0, 0, 0, base.cpl3};  // w: an optional fifth value is cpl3
             if (item.size() < 3 || std::sscanf(item.c_str() + 2, "%u,%u,%u,%u,%u", &v[0], &v[1], &v[2], &v[3], &v[4]) < 4) continue;
             nn::ConvTiles t = base;
             if (item[0] == 'f') t.tms = v[0], t.tmb = v[1], t.tn = v[2], t.tn_wide = 0, t.wg = v[3];
-            else t.tco = v[0], t.tn_weight = v[1], t.wg_weight = v[2], t.cpl1 = v[3], t.cpl3 = v[4];
+            else t.tco = v[0], t.tn_weight = v[1], t.wg_weight = v[2], t.cpl1 = v[3], t.cpl3 = v[4], t.dw_px = false;
             labels.push_back(item);
             configs.push_back({labels.back().c_str(), t});
         }
@@ -154,13 +155,13 @@ TEST(DISABLED_NnPerf, ConvGflops) {
             for (uint32_t tn : {2u, 4u, 8u})
                 for (uint32_t wgw : {8u, 32u}) {
                     nn::ConvTiles t = base;
-                    t.tco = tco, t.tn_weight = tn, t.wg_weight = wgw;
+                    t.tco = tco, t.tn_weight = tn, t.wg_weight = wgw, t.dw_px = false;
                     labels.push_back("tco" + std::to_string(tco) + "-tnw" + std::to_string(tn) + "-wgw" + std::to_string(wgw));
                     configs.push_back({labels.back().c_str(), t});
                 }
         for (uint32_t cpl : {1u, 2u, 4u}) {
             nn::ConvTiles t = base;
-            t.cpl1 = cpl;
+            t.cpl1 = cpl, t.dw_px = false;
             labels.push_back("cpl" + std::to_string(cpl));
             configs.push_back({labels.back().c_str(), t});
         }

@@ -270,7 +270,10 @@ uint32_t Conv2d::dw_tco(const ConvShape& s, bool* dt4) const {
 constexpr uint32_t k_px_tco = 8, k_px_tn = 8;
 static uint32_t px_tci(const ConvShape& s) { return s.k == 1 ? 16u : 4u; }
 
-bool Conv2d::px_path() const { return tiles_.dw_px && tiles_.subgroup && ctx_->info().subgroup_arithmetic; }
+bool Conv2d::px_path() const {
+    const auto& info = ctx_->info();
+    return tiles_.dw_px && tiles_.subgroup && info.subgroup_arithmetic && info.type == VK_PHYSICAL_DEVICE_TYPE_CPU;
+}
 
 uint32_t Conv2d::px_splits(const ConvShape& s) const {
     const uint64_t tiles = uint64_t(groups_for(s.cin, px_tci(s))) * groups_for(s.cout, k_px_tco);
@@ -329,7 +332,7 @@ uint32_t Conv2d::dw_splits(const ConvShape& s, uint64_t groups) const {
 }
 
 const engine::Buffer& Conv2d::scratch(const View& v, uint32_t use, uint64_t floats) {
-    auto& slot = scratch_[{v.buffer->id(), v.offset, use}];
+    auto& slot = scratch_[{v.buffer->handle(), v.offset, use}];
     if (!slot || slot->size() < floats * 4) {
         if (slot) scratch_retired_.push_back(std::move(slot));
         slot = std::make_unique<engine::Buffer>(*ctx_, floats * 4);

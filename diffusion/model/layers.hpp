@@ -63,12 +63,13 @@ struct ConvTiles {
     // The rearranged copies live in per-tensor scratch (Conv2d::scratch): in training about one more copy of
     // every conv's dy. On for CPU drivers.
     bool wt4 = false;
-    // Forward and dX read their input rows (x, dy) as RGBA32F texels, 4 values a fetch, where the row width,
-    // the tensor's offset and the pixels per invocation are multiples of 4 (the UNet's 28-wide layers). On for
-    // CPU drivers, where a fetch costs about the same at any width.
+    // Forward, dX and the dw_px dW read their input rows (x, dy) as RGBA32F texels, 4 values a fetch, where the
+    // row width, the tensor's offset and the pixels per step are multiples of 4 (the UNet's 28-wide layers). On
+    // for CPU drivers, where a fetch costs about the same at any width.
     bool x4 = false;
     // dW with the pixels split across lanes, every lane owning the workgroup's whole tile
-    // (nn/conv2d_backward_weight_px.comp; needs subgroup arithmetic). On for CPU drivers.
+    // (nn/conv2d_backward_weight_px.comp). Taken on CPU drivers only, with subgroup arithmetic: the kernel
+    // assumes its workgroup (subgroup-size invocations) is one subgroup, which a GPU need not honour.
     bool dw_px = false;
     static ConvTiles for_device(const engine::Context&);
 };
@@ -95,19 +96,20 @@ public:
     void backward_weight(engine::CommandBuffer&, const ConvShape&, View x, View dy, View dw, View db,
                          bool accumulate = false);
     const ConvTiles& tiles() const { return tiles_; }
-    // How many forward and dX passes recorded so far took the x4 path (tests check that a row exercises it).
+    // How many passes recorded so far read x (forward, dW) or dy (dX) as texels (tests check that a row exercises it).
     uint32_t x4_recorded() const { return x4_recorded_; }
+    // Whether backward_weight takes the dw_px kernel on this device with these tiles.
+    bool px_path() const;
     // How many ways backward_weight splits its pixel sum for this shape (1: not split; see dw_split_groups).
     uint32_t weight_splits(const ConvShape&) const;
 
 private:
-    // The pipeline of `kind` (0 forward, 1 backward data, 2 backward weight) for (K, stride, channel blocks,
-    // channels per block, pixels per invocation, the WT4 path or not); for kind 2, tmb is the output channels
-    // per workgroup (TCO).
-    // x4: the forward reads x (dX reads dy) as RGBA32F texels (ConvTiles::x4).
+    // The pipeline of `kind` (0 forward, 1 backward data, 2 backward weight, 3 the dw_px backward weight) for (K,
+    // stride, channel blocks, channels per block, pixels per invocation, the WT4 path or not); for kind 2, tmb is
+    // the output channels per workgroup (TCO); for kind 3, tmb and tms are TCO and TCI, wt4 reads dy as texels.
+    // x4: x (dX: dy) as RGBA32F texels (ConvTiles::x4).
     Kernel& pick(int kind, const ConvShape&, uint32_t tmb, uint32_t tms, uint32_t tn, bool wt4, bool x4 = false);
     uint32_t dw_splits(const ConvShape&, uint64_t groups) const;  // weight_splits for gx·gy workgroups
-    bool px_path() const;                                          // backward_weight takes the dw_px kernel
     void backward_weight_px(engine::CommandBuffer&, const ConvShape&, View x, View dy, View dw, View db, bool accumulate);
     uint32_t px_splits(const ConvShape&) const;                    // weight_splits on that path
     uint32_t dw_tco(const ConvShape&, bool* dt4) const;  // dW's output channels per workgroup; *dt4: channel-last dy
@@ -136,7 +138,9 @@ private:
     std::map<std::array<uint32_t, 8>, std::unique_ptr<Kernel>> kernels_;
     uint32_t x4_recorded_ = 0;
     Kernel dw_reduce_, weight_t_, nhwc_;
-    std::map<std::tuple<uint64_t, uint32_t, uint32_t>, std::unique_ptr<engine::Buffer>> scratch_;  // by Buffer::id()
+    // By VkBuffer handle, not Buffer::id(): a new tensor that gets a destroyed one's handle takes over its scratch
+    // (always rewritten before it is read) instead of leaving it allocated for the family's lifetime.
+    std::map<std::tuple<VkBuffer, uint32_t, uint32_t>, std::unique_ptr<engine::Buffer>> scratch_;
     std::vector<std::unique_ptr<engine::Buffer>> scratch_retired_;
 };
 

@@ -58,7 +58,7 @@ void dy_row(uint dyc, int ty, int ox0, bool live, out float gr[RW]) {
     if (X4) {
         vec4 gt[NT];
         [[unroll]] for (uint q = 0; q < NT; ++q) {
-            const int ox = ox0 - int(XO) + 4 * int(q);  // the texel's first value, a multiple of 4
+            const int ox = ox0 + JMIN - int(XO) + 4 * int(q);  // the texel's first value, a multiple of 4
             gt[q] = vec4(0.0);
             if (row_in && uint(ox) < OW) gt[q] = texelFetch(dy_t, int((dyrow + uint(ox)) / 4));
         }

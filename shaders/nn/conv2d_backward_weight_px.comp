@@ -6,7 +6,8 @@
 // TCO × TCI × K² tile of its workgroup and walks its own pixel groups (n, oy, TN consecutive ox). Per group it
 // loads TCO dy row segments and TCI·K x row segments, then each accumulator takes its TN FMAs in a row (the
 // accumulators live in memory on a CPU: one load and store per TN FMAs). At the end subgroupAdd sums the lanes
-// and lane 0 writes the tile. Workgroup = one subgroup; (x, y) = (TCI input channels, TCO output channels).
+// and lane 0 writes the tile. Workgroup = one subgroup (the host takes this kernel on CPU drivers only, where
+// subgroup-size workgroups are exactly that); (x, y) = (TCI input channels, TCO output channels).
 // Split: workgroup z of Z takes pixel groups z·WG + lane, stepping Z·WG, and writes its partial tile at
 // dw_off/db_off + z·split_stride of a scratch buffer that nn/conv2d_dw_reduce.comp sums in order; Z = 1 writes
 // dw and db themselves (+= with `accumulate`).
