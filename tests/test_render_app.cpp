@@ -30,6 +30,8 @@
 #include <sstream>
 #include <string>
 #include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -582,6 +584,27 @@ struct Xvfb {
             return;
         }
         display = std::stoi(got);
+        // Seen twice in a session on a loaded 2-core machine: the display number arrived and the client then
+        // failed at once to open it ("Failed to open display :0"). Wait until the server's socket accepts a
+        // connection (or the server has gone) before handing the display out.
+        const std::string path = "/tmp/.X11-unix/X" + std::to_string(display);
+        for (int waited = 0;; waited += 50) {
+            const int sock = socket(AF_UNIX, SOCK_STREAM, 0);
+            sockaddr_un addr{};
+            addr.sun_family = AF_UNIX;
+            std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+            const bool ok = sock >= 0 && connect(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+            if (sock >= 0) close(sock);
+            if (ok) break;
+            const bool gone = waitpid(pid, nullptr, WNOHANG) == pid;
+            if (gone) pid = -1;  // reaped: nothing left to stop
+            if (gone || waited >= 10000) {
+                skip = "Xvfb reported display :" + std::to_string(display) + " but " + path + " accepts no connection";
+                stop();
+                return;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
     }
     ~Xvfb() { stop(); }
     void stop() {

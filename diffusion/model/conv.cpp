@@ -10,6 +10,13 @@ namespace diffuscope::nn {
 using engine::CommandBuffer;
 using engine::groups_for;
 
+// The push constants of both dW kernels (conv2d_backward_weight.comp, conv2d_backward_weight_px.comp).
+struct Conv2d::DwPush {
+    uint32_t N, Cin, H, W, Cout, OH, OW, x_off, dy_off, dw_off, db_off, has_bias, accumulate;
+    uint32_t split_stride;  // floats between partial tiles (0: not split)
+    uint32_t dt_stride;     // conv2d_backward_weight.comp with DT4: texels per pixel of the channel-last dy
+};
+
 ConvTiles ConvTiles::for_device(const engine::Context& ctx) {
     ConvTiles t;
     const auto& info = ctx.info();
@@ -79,7 +86,7 @@ Kernel& Conv2d::pick(int kind, const ConvShape& s, uint32_t tmb, uint32_t tms, u
     auto& k = kernels_[{uint32_t(kind), s.k, s.stride, tmb, tms, tn, wt4, x4}];
     if (!k) {
         if (kind == 3) {  // dW, pixels across lanes: tmb = TCO, tms = TCI, wt4 = dy as texels (D4)
-            engine::PipelineDesc d{"nn/conv2d_backward_weight_px.comp", 4u, 14u * 4, {}};
+            engine::PipelineDesc d{"nn/conv2d_backward_weight_px.comp", 4u, uint32_t(sizeof(DwPush)), {}};
             d.rgba32f_bindings = x4 | wt4 << 1;
             d.spec = {std::max(ctx_->info().subgroup_size, 1u), tmb, tn, s.k, s.stride, tms, x4, wt4};
             k = std::make_unique<Kernel>(*ctx_, d);
@@ -88,7 +95,8 @@ Kernel& Conv2d::pick(int kind, const ConvShape& s, uint32_t tmb, uint32_t tms, u
         static const char* const shader[3] = {"nn/conv2d_forward.comp", "nn/conv2d_backward_data.comp",
                                               "nn/conv2d_backward_weight.comp"};
         const uint32_t sub = tiles_.subgroup && !wt4 ? 1u : 0u;  // forward and dX
-        engine::PipelineDesc d{shader[kind], kind == 0 ? 6u : kind == 1 ? 3u : 4u, kind == 0 ? 16u * 4 : kind == 1 ? 12u * 4 : 15u * 4, {}};
+        engine::PipelineDesc d{shader[kind], kind == 0 ? 6u : kind == 1 ? 3u : 4u,
+                               kind == 0 ? 16u * 4 : kind == 1 ? 12u * 4 : uint32_t(sizeof(DwPush)), {}};
         d.rgba32f_bindings = wt4 << 1 | x4;  // binding 1: the transposed weights (forward, dX) or channel-last dy (dW)
         if (kind < 2)
             d.spec = {tiles_.wg, tmb, tn, s.k, s.stride, tms, sub, wt4, x4};
@@ -219,12 +227,10 @@ void Conv2d::backward_weight(CommandBuffer& cmd, const ConvShape& s, View x, Vie
     check_view("conv2d.backward_weight: dy", dy, s.y_count());
     check_view("conv2d.backward_weight: dw", dw, s.w_count());
     if (db) check_view("conv2d.backward_weight: db", db, s.cout);
-    struct {
-        uint32_t N, Cin, H, W, Cout, OH, OW, x_off, dy_off, dw_off, db_off, has_bias, accumulate, split_stride, dt_stride;
-    } push{s.n,       s.cin,     s.h,       s.w, s.cout, s.oh(), s.ow(), x.offset, dy.offset, dw.offset, db ? db.offset : 0,
-           db ? 1u : 0u, accumulate ? 1u : 0u, 0u, 0u};
+    DwPush push{s.n,      s.cin,     s.h,       s.w, s.cout, s.oh(), s.ow(), x.offset, dy.offset, dw.offset, db ? db.offset : 0,
+                db ? 1u : 0u, accumulate ? 1u : 0u, 0u, 0u};
     if (px_path()) {
-        backward_weight_px(cmd, s, x, dy, dw, db, accumulate);
+        backward_weight_px(cmd, s, x, dy, dw, db, push);
         return;
     }
     const uint32_t cin_per_group = tiles_.tms * (s.k == 1 ? tiles_.cpl1 : tiles_.cpl3);
@@ -237,19 +243,24 @@ void Conv2d::backward_weight(CommandBuffer& cmd, const ConvShape& s, View x, Vie
         push.dt_stride = groups_for(s.cout, tco) * tco / 4;
     }
     const uint32_t gx = groups_for(s.cin, cin_per_group), gy = groups_for(s.cout, tco);
-    const uint32_t splits = dw_splits(s, uint64_t(gx) * gy);
+    record_dw(cmd, pick(2, s, tco, 0, 0, dt4), s, x.buffer, dybuf, dw, db, push, gx, gy, dw_splits(s, uint64_t(gx) * gy));
+}
+
+void Conv2d::record_dw(CommandBuffer& cmd, Kernel& k, const ConvShape& s, const engine::Buffer* x, const engine::Buffer* dy,
+                       View dw, View db, DwPush push, uint32_t gx, uint32_t gy, uint32_t splits) {
     if (splits == 1) {
-        pick(2, s, tco, 0, 0, dt4).dispatch(cmd, {x.buffer, dybuf, dw.buffer, db ? db.buffer : dw.buffer}, push, gx, gy);
+        k.dispatch(cmd, {x, dy, dw.buffer, db ? db.buffer : dw.buffer}, push, gx, gy);
         return;
     }
-    // Partial tiles [splits][nw + nb] in scratch, then their sum in order into dw, db.
+    // Partial tiles [splits][nw + nb] in scratch (this dw's alone), then their sum in order into dw, db.
     const uint32_t nw = uint32_t(s.w_count()), stride = nw + s.cout;
     const engine::Buffer& part = scratch(dw, 0, uint64_t(splits) * stride);
+    const bool accumulate = push.accumulate != 0;
     push.dw_off = 0;
     push.db_off = nw;
     push.accumulate = 0;
     push.split_stride = stride;
-    pick(2, s, tco, 0, 0, dt4).dispatch(cmd, {x.buffer, dybuf, &part, &part}, push, gx, gy, splits);
+    k.dispatch(cmd, {x, dy, &part, &part}, push, gx, gy, splits);
     cmd.barrier();  // RAW: the partial tiles → their sum
     struct {
         uint32_t nw, nb, splits, stride, dw_off, db_off, has_bias, accumulate;
@@ -284,34 +295,13 @@ uint32_t Conv2d::px_splits(const ConvShape& s) const {
     return uint32_t(std::clamp<uint64_t>(std::min(want, pixel_groups / lanes), 1, 256));
 }
 
-void Conv2d::backward_weight_px(CommandBuffer& cmd, const ConvShape& s, View x, View dy, View dw, View db, bool accumulate) {
-    struct {
-        uint32_t N, Cin, H, W, Cout, OH, OW, x_off, dy_off, dw_off, db_off, has_bias, accumulate, split_stride;
-    } push{s.n,       s.cin,     s.h,       s.w, s.cout, s.oh(), s.ow(), x.offset, dy.offset, dw.offset, db ? db.offset : 0,
-           db ? 1u : 0u, accumulate ? 1u : 0u, 0u};
+void Conv2d::backward_weight_px(CommandBuffer& cmd, const ConvShape& s, View x, View dy, View dw, View db, const DwPush& push) {
     const uint32_t tci = px_tci(s);
     const bool x4 = tiles_.x4 && s.w % 4 == 0 && x.offset % 4 == 0 && (k_px_tn * s.stride) % 4 == 0;
     const bool d4 = tiles_.x4 && s.ow() % 4 == 0 && dy.offset % 4 == 0 && k_px_tn % 4 == 0;
     x4_recorded_ += x4;
-    Kernel& k = pick(3, s, k_px_tco, tci, k_px_tn, d4, x4);
-    const uint32_t gx = groups_for(s.cin, tci), gy = groups_for(s.cout, k_px_tco), splits = px_splits(s);
-    if (splits == 1) {
-        k.dispatch(cmd, {x.buffer, dy.buffer, dw.buffer, db ? db.buffer : dw.buffer}, push, gx, gy);
-        return;
-    }
-    // Partial tiles [splits][nw + nb] in scratch, then their sum in order into dw, db.
-    const uint32_t nw = uint32_t(s.w_count()), stride = nw + s.cout;
-    const engine::Buffer& part = scratch(dw, 0, uint64_t(splits) * stride);
-    push.dw_off = 0;
-    push.db_off = nw;
-    push.accumulate = 0;
-    push.split_stride = stride;
-    k.dispatch(cmd, {x.buffer, dy.buffer, &part, &part}, push, gx, gy, splits);  // scratch of this dw alone
-    cmd.barrier();  // RAW: the partial tiles → their sum
-    struct {
-        uint32_t nw, nb, splits, stride, dw_off, db_off, has_bias, accumulate;
-    } r{nw, s.cout, splits, stride, dw.offset, db ? db.offset : 0, db ? 1u : 0u, accumulate ? 1u : 0u};
-    dw_reduce_.dispatch(cmd, {&part, dw.buffer, db ? db.buffer : dw.buffer}, r, groups_for(uint64_t(nw) + s.cout, 256));
+    record_dw(cmd, pick(3, s, k_px_tco, tci, k_px_tn, d4, x4), s, x.buffer, dy.buffer, dw, db, push,
+              groups_for(s.cin, tci), groups_for(s.cout, k_px_tco), px_splits(s));
 }
 
 uint32_t Conv2d::weight_splits(const ConvShape& s) const {

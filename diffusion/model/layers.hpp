@@ -110,7 +110,12 @@ private:
     // x4: x (dX: dy) as RGBA32F texels (ConvTiles::x4).
     Kernel& pick(int kind, const ConvShape&, uint32_t tmb, uint32_t tms, uint32_t tn, bool wt4, bool x4 = false);
     uint32_t dw_splits(const ConvShape&, uint64_t groups) const;  // weight_splits for gx·gy workgroups
-    void backward_weight_px(engine::CommandBuffer&, const ConvShape&, View x, View dy, View dw, View db, bool accumulate);
+    struct DwPush;  // conv.cpp
+    void backward_weight_px(engine::CommandBuffer&, const ConvShape&, View x, View dy, View dw, View db, const DwPush&);
+    // Records dW kernel k over gx × gy workgroups; with splits > 1, its pixel sum split along z into partial tiles
+    // in scratch, then their sum in order into dw, db (nn/conv2d_dw_reduce.comp).
+    void record_dw(engine::CommandBuffer&, Kernel& k, const ConvShape&, const engine::Buffer* x, const engine::Buffer* dy,
+                   View dw, View db, DwPush push, uint32_t gx, uint32_t gy, uint32_t splits);
     uint32_t px_splits(const ConvShape&) const;                    // weight_splits on that path
     uint32_t dw_tco(const ConvShape&, bool* dt4) const;  // dW's output channels per workgroup; *dt4: channel-last dy
     // Scratch of `floats` for the tensor at `v`, one buffer per (tensor, use) so two layers' passes recorded

@@ -34,6 +34,7 @@ layout(push_constant) uniform Push {
     uint x_off, dy_off, dw_off, db_off;
     uint has_bias, accumulate;
     uint split_stride;  // floats between the partial tiles of workgroups z and z + 1 (0 when Z = 1)
+    uint dt_stride;     // unused here: the push block of conv2d_backward_weight.comp, which the host shares
 };
 
 const uint KK = K * K;
@@ -42,26 +43,7 @@ const uint RW = S * (TN - 1) + K;                               // x values of o
 const uint XO = PAD > 0 ? 4 - PAD : 0, NT = (XO + RW + 3) / 4;  // X4: as in conv2d_forward.comp
 const uint NTD = (TN + 3) / 4;                                  // D4: dy texels of one segment
 
-// x[.., iy, ix0 …] of one row segment (0 outside the image) from the channel plane at xc.
-void x_row(uint xc, int iy, int ix0, bool ok, out float xr[RW]) {
-    const bool row_in = ok && uint(iy) < H;
-    const uint xrow = xc + uint(iy) * W;
-    if (X4) {
-        vec4 xt[NT];
-        [[unroll]] for (uint q = 0; q < NT; ++q) {
-            const int ix = ix0 - int(XO) + 4 * int(q);  // a multiple of 4: the texel is wholly in or out of the row
-            xt[q] = vec4(0.0);
-            if (row_in && uint(ix) < W) xt[q] = texelFetch(x_t, int((xrow + uint(ix)) / 4));
-        }
-        [[unroll]] for (uint r = 0; r < RW; ++r) xr[r] = xt[(XO + r) / 4][(XO + r) % 4];
-        return;
-    }
-    [[unroll]] for (uint r = 0; r < RW; ++r) {
-        const int ix = ix0 + int(r);
-        xr[r] = 0.0;
-        if (row_in && uint(ix) < W) xr[r] = texelFetch(x_t, int(xrow + uint(ix))).x;
-    }
-}
+#include "nn/conv_row.glsl"
 
 void main() {
     const uint lane = gl_SubgroupInvocationID, WG = gl_WorkGroupSize.x;

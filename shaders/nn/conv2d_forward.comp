@@ -54,26 +54,7 @@ const uint CB = K == 1 ? 4 : 1;    // WT4: input channels per step (K = 1 has fe
 // of which the first may hold up to 3 values left of it; a texel is wholly inside the row or wholly outside.
 const uint XO = PAD > 0 ? 4 - PAD : 0, NT = (XO + RW + 3) / 4;
 
-// The RW input values x[.., iy, ix0 …] of one row segment (0 outside the image) from the channel plane at xc.
-void x_row(uint xc, int iy, int ix0, bool live, out float xr[RW]) {
-    const bool row_in = live && uint(iy) < H;
-    const uint xrow = xc + uint(iy) * W;
-    if (X4) {
-        vec4 xt[NT];
-        [[unroll]] for (uint q = 0; q < NT; ++q) {
-            const int ix = ix0 - int(XO) + 4 * int(q);  // the texel's first value, a multiple of 4
-            xt[q] = vec4(0.0);
-            if (row_in && uint(ix) < W) xt[q] = texelFetch(x_t, int((xrow + uint(ix)) / 4));
-        }
-        [[unroll]] for (uint r = 0; r < RW; ++r) xr[r] = xt[(XO + r) / 4][(XO + r) % 4];
-        return;
-    }
-    [[unroll]] for (uint r = 0; r < RW; ++r) {
-        const int ix = ix0 + int(r);
-        xr[r] = 0.0;
-        if (row_in && uint(ix) < W) xr[r] = texelFetch(x_t, int(xrow + uint(ix))).x;
-    }
-}
+#include "nn/conv_row.glsl"
 
 void main() {
     const uint OHW = OH * OW, HW = H * W, GW = (OW + TN - 1) / TN;
