@@ -12,8 +12,13 @@
 namespace engine {
 
 namespace {
-// GLFW is process-wide: initialised by the first window, terminated with the last.
+// GLFW is process-wide: initialised by the first user, terminated with the last. The users are the live windows,
+// plus one held by required_instance_extensions() for the window that follows it: terminating GLFW in between
+// closes the X connection, and an X server whose last client leaves resets itself (Xvfb, a kiosk display without
+// a window manager). The window's connection, opened during that reset, was refused about one start in four on
+// a loaded machine ("Failed to open display"), so the connection stays open from the query to the window.
 int g_windows = 0;
+bool g_held_for_window = false;
 
 void on_glfw_error(int code, const char* what) { std::fprintf(stderr, "diffuscope: GLFW error %d: %s\n", code, what); }
 
@@ -42,16 +47,21 @@ void release_glfw() {
 }  // namespace
 
 std::vector<const char*> Window::required_instance_extensions() {
-    init_glfw();
+    if (!g_held_for_window) {
+        init_glfw();
+        g_held_for_window = true;  // handed to the next Window (or kept until the process exits)
+    }
     uint32_t n = 0;
     const char** ext = glfwGetRequiredInstanceExtensions(&n);
     std::vector<const char*> out(ext, ext + n);  // GLFW owns the strings for the library's lifetime
-    release_glfw();
     return out;
 }
 
 Window::Window(const WindowOptions& o) {
-    init_glfw();
+    if (g_held_for_window)
+        g_held_for_window = false;  // this window takes over the use held since the extension query
+    else
+        init_glfw();
     glfwWindowHint(GLFW_CLIENT_API, GLFW_NO_API);
     glfwWindowHint(GLFW_VISIBLE, o.visible ? GLFW_TRUE : GLFW_FALSE);
     glfwWindowHint(GLFW_SCALE_TO_MONITOR, GLFW_TRUE);

@@ -24,6 +24,8 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <cstddef>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -538,15 +540,45 @@ TEST(RenderCommand, BadOptionsAreClearErrors) {
 }
 
 namespace {
+// Connects to display :n the way libxcb does on Linux, the abstract socket first, then the socket file, and hangs
+// up without the connection setup: a client that completed its setup and left would make Xvfb reset itself, and
+// the test's real client would then connect into that reset. "" when one of the two sockets accepts.
+std::string x11_connect(int n) {
+    const std::string path = "/tmp/.X11-unix/X" + std::to_string(n);
+    std::string why;
+    for (bool abstract : {true, false}) {
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::memcpy(addr.sun_path + (abstract ? 1 : 0), path.data(), path.size());
+        const socklen_t len = socklen_t(offsetof(sockaddr_un, sun_path) + (abstract ? 1 : 0) + path.size());
+        const int sock = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (sock < 0) return "socket() failed";
+        const bool ok = connect(sock, reinterpret_cast<sockaddr*>(&addr), len) == 0;
+        close(sock);
+        if (ok) return "";
+        why += (abstract ? "@" : "") + path + " accepts no connection; ";
+    }
+    return why;
+}
+
 // A private X server for one test; skips (with the reason) when Xvfb is missing or does not start.
-// A private X server. Xvfb picks a free display itself and writes its number to a pipe once it accepts
-// connections (-displayfd): waiting for a socket file instead could see a stale one left by an earlier server,
-// and a display number derived from the pid could collide with another server's.
+// Xvfb picks a free display itself and writes its number to a pipe once it accepts connections (-displayfd):
+// waiting for a socket file instead could see a stale one left by an earlier server, and a display number derived
+// from the pid could collide with another server's. The display is handed out once a socket a client would use
+// accepts a connection. The server's stderr is kept for the failure messages.
 struct Xvfb {
     int display = -1;
     pid_t pid = -1;
     std::string skip;
-    Xvfb() {
+    fs::path log = fs::temp_directory_path() / ("diffuscope_xvfb_" + std::to_string(getpid()) + ".log");
+    Xvfb() { start(); }
+    ~Xvfb() {
+        stop();
+        std::error_code ec;
+        fs::remove(log, ec);
+    }
+    void start() {
+        skip.clear();
         if (system("command -v Xvfb >/dev/null 2>&1") != 0) {
             skip = "Xvfb is not installed (apt-get install xvfb)";
             return;
@@ -560,7 +592,7 @@ struct Xvfb {
         pid = fork();
         if (pid == 0) {
             close(fd[0]);
-            if (!freopen("/dev/null", "w", stderr)) _exit(126);
+            if (!freopen(log.c_str(), "w", stderr)) _exit(126);
             execlp("Xvfb", "Xvfb", "-displayfd", out.c_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp", nullptr);
             _exit(127);
         }
@@ -579,52 +611,61 @@ struct Xvfb {
         }
         close(fd[0]);
         if (got.find('\n') == std::string::npos) {
-            skip = "Xvfb did not start (no display number within 20 s)";
+            skip = "Xvfb did not start (no display number within 20 s)\n" + server_log();
             stop();
             return;
         }
         display = std::stoi(got);
-        // Seen twice in a session on a loaded 2-core machine: the display number arrived and the client then
-        // failed at once to open it ("Failed to open display :0"). Wait until the server's socket accepts a
-        // connection (or the server has gone) before handing the display out.
-        const std::string path = "/tmp/.X11-unix/X" + std::to_string(display);
+        // Wait until a socket accepts, or the server has gone. (This wait was once blamed for "Failed to open
+        // display :0" in CI; the cause was diffuscope's own reconnect into the reset that Xvfb performs when its
+        // last client leaves, see engine/window.cpp.)
+        std::string why;
         for (int waited = 0;; waited += 50) {
-            const int sock = socket(AF_UNIX, SOCK_STREAM, 0);
-            sockaddr_un addr{};
-            addr.sun_family = AF_UNIX;
-            std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-            const bool ok = sock >= 0 && connect(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-            if (sock >= 0) close(sock);
-            if (ok) break;
+            why = x11_connect(display);
+            if (why.empty()) break;
             const bool gone = waitpid(pid, nullptr, WNOHANG) == pid;
             if (gone) pid = -1;  // reaped: nothing left to stop
             if (gone || waited >= 10000) {
-                skip = "Xvfb reported display :" + std::to_string(display) + " but " + path + " accepts no connection";
+                skip = "Xvfb reported display :" + std::to_string(display) + " but a client cannot use it (" + why + ")\n" + server_log();
                 stop();
                 return;
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
     }
-    ~Xvfb() { stop(); }
     void stop() {
         if (pid <= 0) return;
         kill(pid, SIGTERM);
         waitpid(pid, nullptr, 0);
         pid = -1;
     }
+    bool alive() { return pid > 0 && waitpid(pid, nullptr, WNOHANG) == 0; }
+    std::string server_log() const {
+        std::ifstream f(log);
+        return "Xvfb's stderr:\n" + std::string(std::istreambuf_iterator<char>(f), {});
+    }
     std::string env() const { return "DISPLAY=:" + std::to_string(display); }
 };
+
+// Runs the client on a fresh private X server; a failure carries the server's stderr.
+struct WindowRun {
+    Run r;
+    std::string skip;
+};
+WindowRun run_in_xvfb(const std::string& args) {
+    Xvfb x;
+    if (!x.skip.empty()) return {{}, x.skip};
+    Run r = run(args, x.env());
+    if (r.rc != 0) r.out += "\nXvfb " + std::string(x.alive() ? "is still running" : "has gone") + "; " + x.server_log();
+    return {r, ""};
+}
 }  // namespace
 
 TEST(VisualiserWindow, XvfbSelftestKeysResizeLectureScreenshotIsValidationClean) {
-    Xvfb x;
-    if (!x.skip.empty()) GTEST_SKIP() << x.skip;
     auto dir = temp_dir("window");
-    auto r = run("--validate --frames 90 --selftest --screenshot " + (dir / "w.png").string() + " --stats-json " +
-                     (dir / "s.json").string(),
-                 x.env());
-    x.stop();
+    auto [r, skip] = run_in_xvfb("--validate --frames 90 --selftest --screenshot " + (dir / "w.png").string() +
+                                 " --stats-json " + (dir / "s.json").string());
+    if (!skip.empty()) GTEST_SKIP() << skip;
     ASSERT_EQ(r.rc, 0) << r.out;
     EXPECT_NE(r.out.find("validation: 0 errors, 0 warnings"), std::string::npos) << r.out;
     std::stringstream json;
@@ -643,15 +684,12 @@ TEST(VisualiserWindow, XvfbSelftestKeysResizeLectureScreenshotIsValidationClean)
 // validation messages; the frame times are reported (a benchmark, not a pass/fail timing).
 TEST(VisualiserWindow, XvfbTrainingPanelTrainsInSlicesAndIsValidationClean) {
     if (!training_digits()) GTEST_SKIP() << "no MNIST data (run scripts/run.sh, or set DIFFUSCOPE_DATA)";
-    Xvfb x;
-    if (!x.skip.empty()) GTEST_SKIP() << x.skip;
     auto dir = temp_dir("window_train");
     // The chains on the compute queue's submissions (the main queue again on lavapipe) while the training slices and
     // the draws stay on the main queue, two frames in flight.
-    auto r = run("--validate visualise --train --budget 40 --frames 120 --chains 4 --async-compute on --stats-json " +
-                     (dir / "s.json").string(),
-                 x.env());
-    x.stop();
+    auto [r, skip] = run_in_xvfb("--validate visualise --train --budget 40 --frames 120 --chains 4 --async-compute on --stats-json " +
+                                 (dir / "s.json").string());
+    if (!skip.empty()) GTEST_SKIP() << skip;
     ASSERT_EQ(r.rc, 0) << r.out;
     EXPECT_NE(r.out.find("validation: 0 errors, 0 warnings"), std::string::npos) << r.out;
     nlohmann::json j = nlohmann::json::parse(std::ifstream(dir / "s.json"));
