@@ -224,7 +224,9 @@ TEST(DISABLED_NnPerf, LayerMs) {
     o.quiet = true;
     engine::Context ctx(o);
     if (!engine::Timestamps(ctx).supported()) GTEST_SKIP() << "no timestamps";
-    const uint32_t n = 64, c = 32, hw = 28 * 28;
+    // NN_PERF_LAYER_SHAPE="n,c,hw" times another shape (the UNet's 7×7 and 14×14 layers, say).
+    uint32_t n = 64, c = 32, hw = 28 * 28;
+    if (const char* v = std::getenv("NN_PERF_LAYER_SHAPE")) std::sscanf(v, "%u,%u,%u", &n, &c, &hw);
     const uint64_t cnt = uint64_t(n) * c * hw;
     engine::Buffer a(ctx, cnt * 4), b(ctx, cnt * 4), y(ctx, 2 * cnt * 4), g(ctx, 2 * cnt * 4), p(ctx, 4096 * 4);
     engine::one_shot(ctx, [&](engine::CommandBuffer& cmd) {
@@ -271,13 +273,15 @@ TEST(DISABLED_NnPerf, LayerMs) {
              L.mse.backward(cmd, cnt / c, a, b, y);
          }},
     };
-    std::printf("device: %s; N=64, C=32, 28x28 (%.1f M floats)\n", ctx.info().name.c_str(), cnt * 1e-6);
+    std::printf("device: %s; N=%u, C=%u, H·W=%u (%.1f M floats)\n", ctx.info().name.c_str(), n, c, hw, cnt * 1e-6);
+    const char* only = std::getenv("NN_PERF_ONLY");  // a prefix of the pass names to time
     for (auto& [name, rec] : passes) {
+        if (only && std::string(name).rfind(only, 0) != 0) continue;
         engine::Timestamps ts(ctx);
         engine::CommandBuffer cmd(ctx);
         cmd.begin();
         ts.reset(cmd);
-        for (int r = 0; r < 3; ++r) {
+        for (int r = 0; r < 5; ++r) {
             ts.begin(cmd, name);
             rec(cmd);
             ts.end(cmd);

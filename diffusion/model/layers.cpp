@@ -52,11 +52,21 @@ static engine::PipelineDesc desc_rgba(std::string shader, uint32_t bindings, uin
 
 // ---- GroupNorm ---------------------------------------------------------------------------------------
 
+// The GroupNorm backward's per-lane sums (its LANES): on CPU drivers each lane of the one-subgroup workgroup
+// writes its own per-channel sums and the params pass adds them, so a group takes one subgroup reduction
+// instead of one per channel. llvmpipe runs subgroupAdd as a loop over the lanes, ~0.1 µs a call: at 7×7 the
+// per-channel reductions were half the pass (64·64·49 values: 1.6 → 0.8 ms without them). 0: GPUs, and
+// workgroups wider than the scratch's lane slots, reduce per channel.
+static uint32_t gn_lanes(engine::Context& ctx) {
+    const uint32_t wg = reduce_wg(ctx);
+    return ctx.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU && wg <= GroupNormShape::k_lane_slots ? wg : 0u;
+}
+
 // The GroupNorm pipelines: forward (7 bindings, x's RGBA32F view at 5) or backward (10, x and dy at 7 and 8),
 // with the SiLU or not, 4 values per access or not.
 static engine::PipelineDesc gn_desc(engine::Context& ctx, bool backward, bool silu, bool vec4) {
     return desc_rgba(backward ? "nn/groupnorm_backward.comp" : "nn/groupnorm_forward.comp", backward ? 10u : 7u,
-                     backward ? 12u * 4 : 10u * 4, {reduce_wg(ctx), silu ? 1u : 0u, vec4 ? 1u : 0u},
+                     backward ? 12u * 4 : 10u * 4, {reduce_wg(ctx), silu ? 1u : 0u, vec4 ? 1u : 0u, gn_lanes(ctx)},
                      backward ? (1u << 7 | 1u << 8) : 1u << 5);
 }
 
@@ -66,7 +76,7 @@ GroupNorm::GroupNorm(engine::Context& ctx, bool vec4)
       bwd_(ctx, gn_desc(ctx, true, false, false)), bwd_silu_(ctx, gn_desc(ctx, true, true, false)),
       fwd4_(ctx, gn_desc(ctx, false, false, true)), fwd4_silu_(ctx, gn_desc(ctx, false, true, true)),
       bwd4_(ctx, gn_desc(ctx, true, false, true)), bwd4_silu_(ctx, gn_desc(ctx, true, true, true)),
-      bwd_params_(ctx, {"nn/groupnorm_backward_params.comp", 3, 6 * 4}) {}
+      bwd_params_(ctx, {"nn/groupnorm_backward_params.comp", 3, 7 * 4}), lanes_(gn_lanes(ctx)) {}
 
 static void check_gn(const char* what, const GroupNormShape& s) {
     check_dim(what, "N", s.n);
@@ -141,8 +151,8 @@ void GroupNorm::record_backward(CommandBuffer& cmd, const GroupNormShape& s, Vie
                pd, s.n * s.groups);
     cmd.barrier();  // RAW: dγ, dβ are sums of the per-(n, c) partials just written
     struct {
-        uint32_t N, C, partial_off, dgamma_off, dbeta_off, accumulate;
-    } pp{s.n, s.c, scratch.offset, dgamma.offset, dbeta.offset, accumulate ? 1u : 0u};
+        uint32_t N, C, P, partial_off, dgamma_off, dbeta_off, accumulate;
+    } pp{s.n, s.c, std::max(lanes_, 1u), scratch.offset, dgamma.offset, dbeta.offset, accumulate ? 1u : 0u};
     bwd_params_.dispatch(cmd, {scratch.buffer, dgamma.buffer, dbeta.buffer}, pp, groups_for(s.c, 64));
 }
 

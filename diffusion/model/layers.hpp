@@ -174,7 +174,10 @@ struct GroupNormShape {
     float eps = 1e-5f;
     uint64_t count() const { return uint64_t(n) * c * hw; }
     uint64_t stats_count() const { return 2ull * n * groups; }  // (μ, 1/σ) per (n, group)
-    uint64_t scratch_count() const { return 2ull * n * c; }     // the backward's per-(n, c) sums
+    // The backward's per-(n, c) sums, one pair per lane of a workgroup on CPU drivers (GroupNorm::lane_slots).
+    uint64_t scratch_count() const { return 2ull * n * c * k_lane_slots; }
+    // Room for the per-lane sums of workgroups up to this wide (llvmpipe's subgroup: 4, 8 or 16 lanes).
+    static constexpr uint32_t k_lane_slots = 16;
 };
 class GroupNorm {
 public:
@@ -207,6 +210,7 @@ private:
     bool vec4_;
     uint32_t vec4_recorded_ = 0;
     Kernel fwd_, fwd_silu_, bwd_, bwd_silu_, fwd4_, fwd4_silu_, bwd4_, bwd4_silu_, bwd_params_;
+    uint32_t lanes_;  // the backward's per-lane sums (layers.cpp: gn_lanes); 0: one sum per channel
 };
 
 // ---- elementwise and data movement -------------------------------------------------------------------

@@ -276,7 +276,7 @@ UNet::UNet(engine::Context& ctx, const UNetConfig& cfg, uint32_t batch, bool tra
             s.d_cat0 = alloc(N * (c1 + c0) * P28);
             s.d_u0 = alloc(N * c0 * P28);
             s.d_aout = alloc(N * c0 * P28);
-            s.gn_scratch = alloc(2 * N * (c2 + c1));
+            s.gn_scratch = alloc(nn::GroupNormShape{uint32_t(N), uint32_t(c2 + c1), 1, 1}.scratch_count());  // the widest norm, up1.norm1
         }
         if (pass == 0)
             for (uint64_t used : chunk_used_) arena_.emplace_back(ctx, std::max<uint64_t>(used, 4) * 4);
@@ -429,7 +429,7 @@ void UNet::block_backward(engine::CommandBuffer& cmd, Block& b, View dout, View 
     mark(cmd, n + ".cond dW");
     linear_.backward_weight(cmd, {N, cfg_.cond_dim, sp.cout}, s.c_act.v, b.dpvec.v, g(n + ".cond.weight"),
                             g(n + ".cond.bias"));
-                            cmd.barrier();
+    cmd.barrier();
     mark(cmd, n + ".conv1 dX");
     conv_.backward_data(cmd, c1, b.dh1.v, p(n + ".conv1.weight"), b.da1.v);
     cmd.barrier();

@@ -9,6 +9,9 @@
 // Pass 1 sums, per channel c of the group, Σ_hw dy and Σ_hw dy·x̂; then mean(u) = Σ_c γ[c]·Σdy / m and
 // mean(u·x̂) = Σ_c γ[c]·Σdy·x̂ / m. Those per-(n, c) sums are also written to `partial` [N, C, 2] =
 // (Σ dy·x̂, Σ dy), from which groupnorm_backward_params.comp gets dγ and dβ without reading x again.
+// With LANES (CPU drivers, a one-subgroup workgroup of LANES invocations) each lane writes its own sums,
+// `partial` [N, C, LANES, 2], and adds γ[c]·Σ into its share of the group sums: one subgroup reduction per group
+// instead of one per channel (llvmpipe runs each as a loop over the lanes).
 // Pass 2 writes dx.
 // With SILU the layer is a = SiLU(y), y = GroupNorm(x), and dy is ∂L/∂a: each ∂L/∂y = dy·σ(y)·(1 + y·(1 − σ(y)))
 // is formed on the fly from y = x̂·γ + β, so training needs neither y stored nor a SiLU backward pass.
@@ -17,6 +20,7 @@
 layout(local_size_x_id = 0) in;   // a power of two
 layout(constant_id = 1) const bool SILU = false;
 layout(constant_id = 2) const bool VEC4 = false;
+layout(constant_id = 3) const uint LANES = 0;  // per-lane sums (= the workgroup size, one subgroup); 0: per channel
 layout(binding = 0) uniform samplerBuffer x_t;  // X: read as texels (see docs/PERFORMANCE.md)
 layout(binding = 1) uniform samplerBuffer gamma_t;  // Gamma: read as texels (see docs/PERFORMANCE.md)
 layout(binding = 2) uniform samplerBuffer dy_t;  // DY: read as texels (see docs/PERFORMANCE.md)
@@ -82,6 +86,14 @@ void main() {
                 sdx = fma(d, xhat, sdx);
             }
         }
+        if (LANES != 0) {
+            const uint o = partial_off + 2 * ((n * C + c) * LANES + lid);
+            partial[o] = sdx;
+            partial[o + 1] = sd;
+            sum_u += gam * sd;  // this lane's share until the reduction below
+            sum_ux += gam * sdx;
+            continue;
+        }
         const vec2 s = workgroup_sum2(sd, sdx);
         sum_u += gam * s.x;
         sum_ux += gam * s.y;
@@ -89,6 +101,11 @@ void main() {
             partial[partial_off + 2 * (n * C + c)] = s.y;
             partial[partial_off + 2 * (n * C + c) + 1] = s.x;
         }
+    }
+    if (LANES != 0) {
+        const vec2 s = workgroup_sum2(sum_u, sum_ux);
+        sum_u = s.x;
+        sum_ux = s.y;
     }
     const float mean_u = sum_u / float(m), mean_ux = sum_ux / float(m);
 
