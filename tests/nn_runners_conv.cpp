@@ -129,7 +129,7 @@ Errors run_linear(engine::Context& ctx, const Row& r) {
 }
 
 // ---- GroupNorm: shape {N, C, H, W, G}; "groupnorm_offset" adds 30 to x (one-pass variance stress) -----
-// (… "_silu" also checks the fused SiLU, "_vec4" the 4-value path)
+// (… "_silu" also checks the fused SiLU, "_vec4" the 4-value path, "_chan" the per-channel reductions)
 Errors run_groupnorm(engine::Context& ctx, const Row& r) {
     const int n = int(r.shape[0]), c = int(r.shape[1]), hw = int(r.shape[2] * r.shape[3]), g = int(r.shape[4]);
     const double eps = 1e-5;
@@ -150,7 +150,7 @@ Errors run_groupnorm(engine::Context& ctx, const Row& r) {
 
     // "_vec4" rows lay the tensors out at multiples of 4 floats and force the 4-value path (other rows' odd
     // offsets keep the scalar one on every device).
-    const bool vec4 = r.op.ends_with("_vec4");
+    const bool vec4 = r.op.find("_vec4") != std::string::npos;
     if (vec4) {
         EXPECT_EQ(hw % 4, 0) << "a _vec4 row needs H·W a multiple of 4";
     }
@@ -167,7 +167,15 @@ Errors run_groupnorm(engine::Context& ctx, const Row& r) {
     }
     a.allocate(ctx);
     a.put("x", x); a.put("gamma", gamma); a.put("beta", beta); a.put("dy", dy);
-    nn::GroupNorm gn(ctx, vec4);  // the other rows take the scalar path on every device
+    // "_chan" rows reduce per channel in the backward, the GPUs' path; the others take the per-lane sums where
+    // the device does (CPU drivers).
+    const bool chan = r.op.ends_with("_chan");
+    nn::GroupNorm gn(ctx, vec4, !chan);  // the rows without _vec4 take the scalar path on every device
+    if (chan) {
+        EXPECT_EQ(gn.lane_sums(), 0u);
+    } else if (ctx.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU) {
+        EXPECT_GT(gn.lane_sums(), 0u) << "a CPU driver takes the per-lane sums";
+    }
     auto backward = [&](CommandBuffer& cmd, bool acc) {
         gn.backward(cmd, gs, a.view("x"), a.view("gamma"), a.view("dy"), a.view("stats"), a.view("dx"), a.view("dgamma"),
                     a.view("dbeta"), a.view("scratch"), acc);

@@ -159,6 +159,8 @@ const Row k_table[] = {
     {"groupnorm_vec4", {2, 16, 28, 28, 4}, 84, 3e-4, 3e-4},
     {"groupnorm_silu_vec4", {17, 12, 2, 2, 3}, 82, 3e-4, 3e-4},
     {"groupnorm_silu_vec4", {3, 20, 6, 6, 4}, 83, 3e-4, 3e-4},
+    {"groupnorm_chan", {3, 12, 7, 7, 3}, 85, 3e-4, 3e-4},  // the per-channel reductions (GPUs) on every device
+    {"groupnorm_silu_vec4_chan", {2, 16, 6, 6, 4}, 86, 3e-4, 3e-4},
     // elementwise, data movement {N, C, H, W} (concat {N, Ca, Cb, H, W})
     {"silu", {3, 5, 9, 9}, 40, 2e-5, 2e-5},
     {"silu", {17, 3, 7, 7}, 41, 2e-5, 2e-5},

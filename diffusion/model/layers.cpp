@@ -64,19 +64,20 @@ static uint32_t gn_lanes(engine::Context& ctx) {
 
 // The GroupNorm pipelines: forward (7 bindings, x's RGBA32F view at 5) or backward (10, x and dy at 7 and 8),
 // with the SiLU or not, 4 values per access or not.
-static engine::PipelineDesc gn_desc(engine::Context& ctx, bool backward, bool silu, bool vec4) {
+static engine::PipelineDesc gn_desc(engine::Context& ctx, bool backward, bool silu, bool vec4, uint32_t lanes) {
     return desc_rgba(backward ? "nn/groupnorm_backward.comp" : "nn/groupnorm_forward.comp", backward ? 10u : 7u,
-                     backward ? 12u * 4 : 10u * 4, {reduce_wg(ctx), silu ? 1u : 0u, vec4 ? 1u : 0u, gn_lanes(ctx)},
+                     backward ? 12u * 4 : 10u * 4, {reduce_wg(ctx), silu ? 1u : 0u, vec4 ? 1u : 0u, lanes},
                      backward ? (1u << 7 | 1u << 8) : 1u << 5);
 }
 
 GroupNorm::GroupNorm(engine::Context& ctx) : GroupNorm(ctx, vec4_by_default(ctx)) {}
-GroupNorm::GroupNorm(engine::Context& ctx, bool vec4)
-    : vec4_(vec4), fwd_(ctx, gn_desc(ctx, false, false, false)), fwd_silu_(ctx, gn_desc(ctx, false, true, false)),
-      bwd_(ctx, gn_desc(ctx, true, false, false)), bwd_silu_(ctx, gn_desc(ctx, true, true, false)),
-      fwd4_(ctx, gn_desc(ctx, false, false, true)), fwd4_silu_(ctx, gn_desc(ctx, false, true, true)),
-      bwd4_(ctx, gn_desc(ctx, true, false, true)), bwd4_silu_(ctx, gn_desc(ctx, true, true, true)),
-      bwd_params_(ctx, {"nn/groupnorm_backward_params.comp", 3, 7 * 4}), lanes_(gn_lanes(ctx)) {}
+GroupNorm::GroupNorm(engine::Context& ctx, bool vec4, bool lane_sums)
+    : vec4_(vec4), lanes_(lane_sums ? gn_lanes(ctx) : 0u), fwd_(ctx, gn_desc(ctx, false, false, false, lanes_)),
+      fwd_silu_(ctx, gn_desc(ctx, false, true, false, lanes_)), bwd_(ctx, gn_desc(ctx, true, false, false, lanes_)),
+      bwd_silu_(ctx, gn_desc(ctx, true, true, false, lanes_)), fwd4_(ctx, gn_desc(ctx, false, false, true, lanes_)),
+      fwd4_silu_(ctx, gn_desc(ctx, false, true, true, lanes_)), bwd4_(ctx, gn_desc(ctx, true, false, true, lanes_)),
+      bwd4_silu_(ctx, gn_desc(ctx, true, true, true, lanes_)),
+      bwd_params_(ctx, {"nn/groupnorm_backward_params.comp", 3, 7 * 4}) {}
 
 static void check_gn(const char* what, const GroupNormShape& s) {
     check_dim(what, "N", s.n);

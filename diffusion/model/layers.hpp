@@ -184,7 +184,9 @@ public:
     explicit GroupNorm(engine::Context&);
     // vec4: read and write 4 values per access when H·W and the tensors' offsets are multiples of 4 (the
     // default on CPU drivers, where an access costs about the same whatever its width; GPUs keep scalars).
-    GroupNorm(engine::Context&, bool vec4);
+    // lane_sums: the backward's per-lane channel sums where the device takes them (CPU drivers, layers.cpp:
+    // gn_lanes); false: one subgroup reduction per channel, as on GPUs.
+    GroupNorm(engine::Context&, bool vec4, bool lane_sums = true);
     // y = (x − μ)/σ·γ + β per (n, group); writes (μ, 1/σ) to `stats` for the backward.
     void forward(engine::CommandBuffer&, const GroupNormShape&, View x, View gamma, View beta, View y, View stats);
     // y = SiLU(GroupNorm(x)) in one pass (its backward is backward_silu).
@@ -201,6 +203,8 @@ public:
 
     // Dispatches recorded on the 4-value path so far (tests check which path ran).
     uint32_t vec4_recorded() const { return vec4_recorded_; }
+    // Lanes whose channel sums the backward writes separately (0: one sum per channel).
+    uint32_t lane_sums() const { return lanes_; }
 
 private:
     void record_forward(engine::CommandBuffer&, const GroupNormShape&, View x, View gamma, View beta, View y, View stats,
@@ -209,8 +213,8 @@ private:
                          View dx, View dgamma, View dbeta, View scratch, bool accumulate);  // beta: the SiLU kernel
     bool vec4_;
     uint32_t vec4_recorded_ = 0;
-    Kernel fwd_, fwd_silu_, bwd_, bwd_silu_, fwd4_, fwd4_silu_, bwd4_, bwd4_silu_, bwd_params_;
     uint32_t lanes_;  // the backward's per-lane sums (layers.cpp: gn_lanes); 0: one sum per channel
+    Kernel fwd_, fwd_silu_, bwd_, bwd_silu_, fwd4_, fwd4_silu_, bwd4_, bwd4_silu_, bwd_params_;
 };
 
 // ---- elementwise and data movement -------------------------------------------------------------------
