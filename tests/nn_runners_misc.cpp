@@ -122,11 +122,13 @@ Errors run_bias_add(engine::Context& ctx, const Row& r) {
     Errors e;
     auto loss = [&] { ref::bias_add_forward(int(nc), int(hw), x, v, yt); return nncheck::dot(yt, dy); };
     e.fd = std::max(nncheck::fd_max_rel_err(x, dx, loss, k_h_linear), nncheck::fd_max_rel_err(v, dv, loss, k_h_linear));
-    const bool vec4 = r.op.ends_with("_vec4");  // aligned tensors, the backward's 4-value path forced
+    const bool vec4 = r.op.find("_vec4") != std::string::npos;  // aligned tensors, the backward's 4-value path forced
     test::Arena a(vec4 ? 4 : 1);
     layout(ctx, a, {{"x", cnt}, {"v", nc}, {"y", cnt}, {"dy", cnt}, {"dx", cnt}, {"dv", nc}, {"dv_only", nc}});
     a.put("x", x); a.put("v", v); a.put("dy", dy);
-    nn::BiasAdd add(ctx, vec4);  // the other rows take the scalar path on every device
+    // "_wg" rows sum with a workgroup per (n, c) (GPUs' path), the others one invocation per (n, c) (CPU drivers').
+    const bool serial = !r.op.ends_with("_wg");
+    nn::BiasAdd add(ctx, vec4, serial);  // the rows without _vec4 take the scalar path on every device
     auto backward = [&](CommandBuffer& cmd, bool acc) {
         add.backward(cmd, nc, hw, a.view("dy"), a.view("dx"), a.view("dv"), acc, acc);
     };

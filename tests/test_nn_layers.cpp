@@ -159,8 +159,8 @@ const Row k_table[] = {
     {"groupnorm_vec4", {2, 16, 28, 28, 4}, 84, 3e-4, 3e-4},
     {"groupnorm_silu_vec4", {17, 12, 2, 2, 3}, 82, 3e-4, 3e-4},
     {"groupnorm_silu_vec4", {3, 20, 6, 6, 4}, 83, 3e-4, 3e-4},
-    {"groupnorm_chan", {3, 12, 7, 7, 3}, 85, 3e-4, 3e-4},  // the per-channel reductions (GPUs) on every device
-    {"groupnorm_silu_vec4_chan", {2, 16, 6, 6, 4}, 86, 3e-4, 3e-4},
+    {"groupnorm_chan", {3, 12, 7, 7, 3}, 94, 3e-4, 3e-4},  // the per-channel reductions (GPUs) on every device
+    {"groupnorm_silu_vec4_chan", {2, 16, 6, 6, 4}, 95, 3e-4, 3e-4},
     // elementwise, data movement {N, C, H, W} (concat {N, Ca, Cb, H, W})
     {"silu", {3, 5, 9, 9}, 40, 2e-5, 2e-5},
     {"silu", {17, 3, 7, 7}, 41, 2e-5, 2e-5},
@@ -176,6 +176,8 @@ const Row k_table[] = {
     {"bias_add", {1, 3, 28, 28}, 48, 1e-6, 2e-4},
     {"bias_add_vec4", {3, 5, 6, 6}, 88, 1e-6, 2e-4},
     {"bias_add_vec4", {2, 7, 14, 14}, 89, 1e-6, 2e-4},
+    {"bias_add_wg", {17, 12, 7, 7}, 92, 1e-6, 2e-4},
+    {"bias_add_vec4_wg", {2, 7, 14, 14}, 93, 1e-6, 2e-4},
     {"add", {3, 5, 9, 9}, 49, 1e-6, 0},
     {"add_vec4", {3, 5, 2, 2}, 90, 1e-6, 0},
     {"add_vec4", {2, 3, 14, 14}, 91, 1e-6, 0},

@@ -228,7 +228,7 @@ TEST(DISABLED_NnPerf, LayerMs) {
     uint32_t n = 64, c = 32, hw = 28 * 28;
     if (const char* v = std::getenv("NN_PERF_LAYER_SHAPE")) std::sscanf(v, "%u,%u,%u", &n, &c, &hw);
     const uint64_t cnt = uint64_t(n) * c * hw;
-    engine::Buffer a(ctx, cnt * 4), b(ctx, cnt * 4), y(ctx, 2 * cnt * 4), g(ctx, 2 * cnt * 4), p(ctx, 4096 * 4);
+    engine::Buffer a(ctx, cnt * 4), b(ctx, cnt * 4), y(ctx, 2 * cnt * 4), g(ctx, 2 * cnt * 4), p(ctx, (2048 + uint64_t(n) * c) * 4);
     engine::one_shot(ctx, [&](engine::CommandBuffer& cmd) {
         cmd.fill(a, 0x3f800000u);
         cmd.fill(b, 0x3f000000u);
@@ -237,7 +237,7 @@ TEST(DISABLED_NnPerf, LayerMs) {
     });
     nn::Layers L(ctx);
     nn::GroupNorm gn1(ctx, false);  // one value per access (L.group_norm etc. take 4 on CPU drivers)
-    nn::BiasAdd bias1(ctx, false);
+    nn::BiasAdd bias1(ctx, false), bias_wg(ctx, true, false);
     nn::Add add1(ctx, false);
     nn::Concat cat1(ctx, false);
     nn::GroupNormShape gs{n, c, hw, 8};
@@ -258,6 +258,9 @@ TEST(DISABLED_NnPerf, LayerMs) {
         {"bias_add.forward", [&](auto& cmd) { L.bias_add.forward(cmd, n * c, hw, a, p, y); }},
         {"bias_add.backward", [&](auto& cmd) { L.bias_add.backward(cmd, n * c, hw, a, y, {p, 2048}); }},
         {"bias_add.backward (scalar)", [&](auto& cmd) { bias1.backward(cmd, n * c, hw, a, y, {p, 2048}); }},
+        {"bias_add.backward (workgroups)", [&](auto& cmd) { bias_wg.backward(cmd, n * c, hw, a, y, {p, 2048}); }},
+        {"bias_add.backward, dv only", [&](auto& cmd) { L.bias_add.backward(cmd, n * c, hw, a, {}, {p, 2048}); }},
+        {"bias_add.backward, dv only (workgroups)", [&](auto& cmd) { bias_wg.backward(cmd, n * c, hw, a, {}, {p, 2048}); }},
         {"add.forward", [&](auto& cmd) { L.add.forward(cmd, cnt, a, b, y); }},
         {"add.backward", [&](auto& cmd) { L.add.backward(cmd, cnt, a, y, {}, true); }},
         {"add.backward (scalar)", [&](auto& cmd) { add1.backward(cmd, cnt, a, y, {}, true); }},

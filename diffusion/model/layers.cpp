@@ -253,9 +253,11 @@ void Concat::backward(CommandBuffer& cmd, uint32_t n, uint32_t ca, uint32_t cb, 
 // The backward kernels of BiasAdd and Add (5 and 6 bindings) read dy's RGBA32F view at 3 on the 4-value path.
 BiasAdd::BiasAdd(engine::Context& ctx) : BiasAdd(ctx, vec4_by_default(ctx)) {}
 BiasAdd::BiasAdd(engine::Context& ctx, bool vec4)
-    : vec4_(vec4), fwd_(ctx, {"nn/bias_add_forward.comp", 3, 5 * 4}),
-      bwd_(ctx, desc_rgba("nn/bias_add_backward.comp", 5, 8 * 4, {reduce_wg(ctx), 0}, 1u << 3)),
-      bwd4_(ctx, desc_rgba("nn/bias_add_backward.comp", 5, 8 * 4, {reduce_wg(ctx), 1}, 1u << 3)) {}
+    : BiasAdd(ctx, vec4, ctx.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU) {}
+BiasAdd::BiasAdd(engine::Context& ctx, bool vec4, bool serial)
+    : vec4_(vec4), serial_(serial), wg_(reduce_wg(ctx)), fwd_(ctx, {"nn/bias_add_forward.comp", 3, 5 * 4}),
+      bwd_(ctx, desc_rgba("nn/bias_add_backward.comp", 5, 8 * 4, {reduce_wg(ctx), 0, serial}, 1u << 3)),
+      bwd4_(ctx, desc_rgba("nn/bias_add_backward.comp", 5, 8 * 4, {reduce_wg(ctx), 1, serial}, 1u << 3)) {}
 
 void BiasAdd::forward(CommandBuffer& cmd, uint32_t nc, uint32_t hw, View x, View v, View y) {
     check_dim("bias_add.forward", "N·C", nc);
@@ -279,7 +281,8 @@ void BiasAdd::backward(CommandBuffer& cmd, uint32_t nc, uint32_t hw, View dy, Vi
     const bool v4 = vec4_fits(vec4_, {hw}, {dy, dx});
     vec4_recorded_ += v4;
     const engine::Buffer* dxb = dx ? dx.buffer : dv.buffer;
-    (v4 ? bwd4_ : bwd_).dispatch(cmd, {dy.buffer, dxb, dv.buffer, dy.buffer, dxb}, push, nc);
+    (v4 ? bwd4_ : bwd_).dispatch(cmd, {dy.buffer, dxb, dv.buffer, dy.buffer, dxb}, push,
+                                 serial_ ? groups_for(nc, wg_) : nc);
 }
 
 Add::Add(engine::Context& ctx) : Add(ctx, vec4_by_default(ctx)) {}

@@ -263,6 +263,9 @@ public:
     explicit BiasAdd(engine::Context&);
     // vec4: the backward reads and writes 4 values per access when H·W and the offsets allow (default: CPU drivers)
     BiasAdd(engine::Context&, bool vec4);
+    // serial: the backward sums each (n, c) in one invocation, with no subgroup reduction (default: CPU drivers,
+    // where a reduction is a loop over the lanes); false: one workgroup per (n, c), as on GPUs.
+    BiasAdd(engine::Context&, bool vec4, bool serial);
     // y [NC,HW] = x + v[nc] broadcast over HW (v [N,C]); y may be x
     void forward(engine::CommandBuffer&, uint32_t nc, uint32_t hw, View x, View v, View y);
     // dx (+)= dy, dv (+)= Σ_hw dy (one dispatch); dx = View{}: dv only (the caller uses dy as dx)
@@ -273,7 +276,8 @@ public:
     uint32_t vec4_recorded() const { return vec4_recorded_; }
 
 private:
-    bool vec4_;
+    bool vec4_, serial_;
+    uint32_t wg_;  // the backward's workgroup size
     uint32_t vec4_recorded_ = 0;
     Kernel fwd_, bwd_, bwd4_;
 };
@@ -292,7 +296,8 @@ public:
     uint32_t vec4_recorded() const { return vec4_recorded_; }
 
 private:
-    bool vec4_;
+    bool vec4_, serial_;
+    uint32_t wg_;  // the backward's workgroup size
     uint32_t vec4_recorded_ = 0;
     Kernel fwd_, bwd_, bwd4_;
 };

@@ -6,8 +6,11 @@
 // One workgroup per (n, c): it copies its H·W gradients (unless has_dx = 0: the caller passes dy on as dx)
 // and sums them in a fixed-order tree.
 // VEC4 (CPU drivers, when H·W and the offsets of dy and dx are multiples of 4): 4 values per access.
+// SERIAL (CPU drivers): one invocation per (n, c) sums its H·W values in order, with no subgroup reduction
+// (llvmpipe runs one as a loop over the lanes, ~0.1 µs: at 64·64 channels of 7×7 that was most of the pass).
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const bool VEC4 = false;
+layout(constant_id = 2) const bool SERIAL = false;
 layout(binding = 0) uniform samplerBuffer dy_t;  // DY: read as texels (see docs/PERFORMANCE.md)
 layout(std430, binding = 1) buffer DX { float dx[]; };
 layout(std430, binding = 2) buffer DV { float dv[]; };
@@ -16,7 +19,38 @@ layout(std430, binding = 4) buffer DX4 { vec4 dx4[]; };  // DX as vec4 (VEC4)
 layout(push_constant) uniform Push { uint NC, HW, dy_off, dx_off, dv_off, acc_x, acc_v, has_dx; };
 shared float red_a[gl_WorkGroupSize.x], red_b[gl_WorkGroupSize.x];
 #include "nn/reduce.glsl"
+void serial() {
+    const uint p = gl_GlobalInvocationID.x;
+    if (p >= NC) return;
+    float s = 0.0;
+    if (VEC4) {
+        vec4 s4 = vec4(0.0);
+        for (uint i = 0; i < HW / 4; ++i) {
+            const vec4 g = texelFetch(dy4_t, int((dy_off + p * HW) / 4 + i));
+            if (has_dx != 0) {
+                const uint d = (dx_off + p * HW) / 4 + i;
+                dx4[d] = acc_x != 0 ? dx4[d] + g : g;
+            }
+            s4 += g;
+        }
+        s = (s4.x + s4.y) + (s4.z + s4.w);
+    } else {
+        for (uint i = 0; i < HW; ++i) {
+            const float g = texelFetch(dy_t, int(dy_off + p * HW + i)).x;
+            if (has_dx != 0) {
+                const uint d = dx_off + p * HW + i;
+                dx[d] = acc_x != 0 ? dx[d] + g : g;
+            }
+            s += g;
+        }
+    }
+    dv[dv_off + p] = acc_v != 0 ? dv[dv_off + p] + s : s;
+}
 void main() {
+    if (SERIAL) {
+        serial();
+        return;
+    }
     const uint lid = gl_LocalInvocationID.x, p = gl_WorkGroupID.x;
     float s = 0.0;
     if (VEC4) {
