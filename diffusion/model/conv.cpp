@@ -278,8 +278,12 @@ uint32_t Conv2d::dw_tco(const ConvShape& s, bool* dt4) const {
 // The dw_px path's tile: TCO output × TCI input channels per workgroup, TN pixels a step. Swept on llvmpipe over
 // the UNet's 15 conv shapes at batch 64 (dW GPU ms / CPU ms): 8 × 4 × TN 8: 57–63 / 113–118; TN 16: 79–87 /
 // 157–165; TCO 16: 69 / 127; TCI 2: 70–71 / 128–130 (session 9).
+// Layers with fewer channels than a tile take a narrower one (conv_out's one output channel, conv_in's one
+// input): the tile's other channels would be clamped copies, computed and dropped — conv_out's dW 2.9 ms and
+// conv_in's 2.5 ms at batch 64 (llvmpipe), 7/8 and 3/4 of it on such copies.
 constexpr uint32_t k_px_tco = 8, k_px_tn = 8;
-static uint32_t px_tci(const ConvShape& s) { return s.k == 1 ? 16u : 4u; }
+static uint32_t px_tco(const ConvShape& s) { return std::min(k_px_tco, s.cout); }
+static uint32_t px_tci(const ConvShape& s) { return std::min(s.k == 1 ? 16u : 4u, s.cin); }
 
 bool Conv2d::px_path() const {
     const auto& info = ctx_->info();
@@ -287,7 +291,7 @@ bool Conv2d::px_path() const {
 }
 
 uint32_t Conv2d::px_splits(const ConvShape& s) const {
-    const uint64_t tiles = uint64_t(groups_for(s.cin, px_tci(s))) * groups_for(s.cout, k_px_tco);
+    const uint64_t tiles = uint64_t(groups_for(s.cin, px_tci(s))) * groups_for(s.cout, px_tco(s));
     const uint64_t lanes = std::max(ctx_->info().subgroup_size, 1u);
     const uint64_t pixel_groups = uint64_t(s.n) * s.oh() * ((s.ow() + k_px_tn - 1) / k_px_tn);
     const uint64_t want = tiles_.dw_split_groups ? (tiles_.dw_split_groups + tiles - 1) / tiles : 1;
@@ -300,8 +304,9 @@ void Conv2d::backward_weight_px(CommandBuffer& cmd, const ConvShape& s, View x, 
     const bool x4 = tiles_.x4 && s.w % 4 == 0 && x.offset % 4 == 0 && (k_px_tn * s.stride) % 4 == 0;
     const bool d4 = tiles_.x4 && s.ow() % 4 == 0 && dy.offset % 4 == 0 && k_px_tn % 4 == 0;
     x4_recorded_ += x4;
-    record_dw(cmd, pick(3, s, k_px_tco, tci, k_px_tn, d4, x4), s, x.buffer, dy.buffer, dw, db, push,
-              groups_for(s.cin, tci), groups_for(s.cout, k_px_tco), px_splits(s));
+    const uint32_t tco = px_tco(s);
+    record_dw(cmd, pick(3, s, tco, tci, k_px_tn, d4, x4), s, x.buffer, dy.buffer, dw, db, push, groups_for(s.cin, tci),
+              groups_for(s.cout, tco), px_splits(s));
 }
 
 uint32_t Conv2d::weight_splits(const ConvShape& s) const {
