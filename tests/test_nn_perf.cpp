@@ -318,8 +318,8 @@ TEST(DISABLED_NnPerf, LoadKinds) {
     engine::one_shot(ctx, [&](engine::CommandBuffer& cmd) { cmd.fill(x, 0x3f800000u); });
     const char* names[] = {"ssbo per-lane", "ssbo uniform",   "ssbo vec4/lane", "shared per-lane", "fma only",
                            "ubo per-lane",  "ubo uniform",    "texel r32f",     "image r32f",      "texel rgba32f",
-                           "ssbo store",    "image store r32f", "image store rgba32f"};
-    for (uint32_t mode = 0; mode < 13; ++mode) {
+                           "ssbo store",    "image store r32f", "image store rgba32f", "ssbo store vec4"};
+    for (uint32_t mode = 0; mode < 14; ++mode) {
         engine::PipelineDesc d{"test/load_micro.comp", 9, 8, {mode}};
         d.types = {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,      VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
                    VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,      VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER,

@@ -81,9 +81,10 @@ static void check_conv(const char* what, const ConvShape& s) {
         throw std::invalid_argument(std::string(what) + ": stride " + std::to_string(s.stride) + " (1 or 2 supported)");
 }
 
-Kernel& Conv2d::pick(int kind, const ConvShape& s, uint32_t tmb, uint32_t tms, uint32_t tn, bool wt4_path, bool x4_path) {
-    const uint32_t wt4 = wt4_path ? 1u : 0u, x4 = x4_path ? 1u : 0u;
-    auto& k = kernels_[{uint32_t(kind), s.k, s.stride, tmb, tms, tn, wt4, x4}];
+Kernel& Conv2d::pick(int kind, const ConvShape& s, uint32_t tmb, uint32_t tms, uint32_t tn, bool wt4_path, bool x4_path,
+                     bool y4_path) {
+    const uint32_t wt4 = wt4_path ? 1u : 0u, x4 = x4_path ? 1u : 0u, y4 = y4_path ? 1u : 0u;
+    auto& k = kernels_[{uint32_t(kind), s.k, s.stride, tmb, tms, tn, wt4, x4, y4}];
     if (!k) {
         if (kind == 3) {  // dW, pixels across lanes: tmb = TCO, tms = TCI, wt4 = dy as texels (D4)
             engine::PipelineDesc d{"nn/conv2d_backward_weight_px.comp", 4u, uint32_t(sizeof(DwPush)), {}};
@@ -99,7 +100,7 @@ Kernel& Conv2d::pick(int kind, const ConvShape& s, uint32_t tmb, uint32_t tms, u
                                kind == 0 ? 16u * 4 : kind == 1 ? 12u * 4 : uint32_t(sizeof(DwPush)), {}};
         d.rgba32f_bindings = wt4 << 1 | x4;  // binding 1: the transposed weights (forward, dX) or channel-last dy (dW)
         if (kind < 2)
-            d.spec = {tiles_.wg, tmb, tn, s.k, s.stride, tms, sub, wt4, x4};
+            d.spec = {tiles_.wg, tmb, tn, s.k, s.stride, tms, sub, wt4, x4, y4};
         else  // tmb is the dW kernel's TCO here
             d.spec = {tiles_.wg_weight, tmb, tiles_.tn_weight, s.k, s.stride, tiles_.tms, tiles_.subgroup ? 1u : 0u,
                       s.k == 1 ? tiles_.cpl1 : tiles_.cpl3, wt4};
@@ -196,8 +197,10 @@ void Conv2d::forward(CommandBuffer& cmd, const ConvShape& s, View x, View w, Vie
     push.w_off = wt.offset, push.wt_stride = wt.stride;
     const engine::Buffer* unused = x.buffer;  // bound to the epilogue's slots it does not read
     const bool x4 = tiles_.x4 && s.w % 4 == 0 && x.offset % 4 == 0 && tn % 4 == 0;
+    const bool y4 = tiles_.x4 && s.ow() % 4 == 0 && y.offset % 4 == 0 && tn % 4 == 0;
     x4_recorded_ += x4;
-    pick(0, s, wt.tmb, wt.tms, tn, wt.wt4, x4)
+    y4_recorded_ += y4;
+    pick(0, s, wt.tmb, wt.tms, tn, wt.wt4, x4, y4)
         .dispatch(cmd, {x.buffer, wt.buffer, b ? b.buffer : unused, y.buffer, e.v ? e.v.buffer : unused,
                         e.residual ? e.residual.buffer : unused},
                   push, groups_for(slots, tiles_.wg), groups_for(s.cout, wt.tmb * wt.tms));
@@ -216,8 +219,10 @@ void Conv2d::backward_data(CommandBuffer& cmd, const ConvShape& s, View dy, View
     const WeightTiles wt = weight_tiles(cmd, s, w, true);
     push.w_off = wt.offset, push.wt_stride = wt.stride;
     const bool x4 = tiles_.x4 && s.ow() % 4 == 0 && dy.offset % 4 == 0 && (tn / s.stride) % 4 == 0 && tn % s.stride == 0;
+    const bool y4 = tiles_.x4 && s.w % 4 == 0 && dx.offset % 4 == 0 && tn % 4 == 0;
     x4_recorded_ += x4;
-    pick(1, s, wt.tmb, wt.tms, tn, wt.wt4, x4).dispatch(cmd, {dy.buffer, wt.buffer, dx.buffer}, push,
+    y4_recorded_ += y4;
+    pick(1, s, wt.tmb, wt.tms, tn, wt.wt4, x4, y4).dispatch(cmd, {dy.buffer, wt.buffer, dx.buffer}, push,
                                                     groups_for(slots, tiles_.wg), groups_for(s.cin, wt.tmb * wt.tms));
 }
 

@@ -26,10 +26,12 @@ layout(constant_id = 5) const uint TMS = 8;           // channels per block (≤
 layout(constant_id = 6) const bool SUBGROUP = true;
 layout(constant_id = 7) const bool WT4 = false;       // weights [Cout,K,K,Cinpad] as RGBA32F texels (TMS = 4)
 layout(constant_id = 8) const bool X4 = false;        // dy read as RGBA32F texels: OW, dy_off and TN/S multiples of 4
+layout(constant_id = 9) const bool Y4 = false;        // dx written (and accumulated) 4 values an access: W, dx_off, TN
 
 layout(binding = 0) uniform samplerBuffer dy_t;  // DY: read as texels (see docs/PERFORMANCE.md); X4: RGBA32F
 layout(binding = 1) uniform samplerBuffer w_t;  // W, or with WT4 its transpose as RGBA32F texels
 layout(std430, binding = 2) buffer DX { float dx[]; };
+layout(std430, binding = 2) buffer DX4v { vec4 dx4[]; };  // the same buffer (Y4)
 layout(push_constant) uniform Push {
     uint N, Cin, H, W, Cout, OH, OW;
     uint dy_off, w_off, dx_off;       // element offsets (WT4: w_off counts texels)
@@ -145,6 +147,15 @@ void main() {
     [[unroll]] for (uint t = 0; t < TM; ++t) {
         const uint ci = ci0 + t;
         if (ci >= Cin) break;
+        if (Y4) {  // ix0 and W are multiples of 4: each group of 4 pixels is wholly inside the row or outside
+            [[unroll]] for (uint q = 0; q < TN / 4; ++q) {
+                if (ix0 + 4 * q >= W) continue;
+                const uint i = (xb + ci * HW) / 4 + q;
+                const vec4 v = vec4(acc[t][4 * q], acc[t][4 * q + 1], acc[t][4 * q + 2], acc[t][4 * q + 3]);
+                dx4[i] = accumulate != 0 ? dx4[i] + v : v;
+            }
+            continue;
+        }
         [[unroll]] for (uint j = 0; j < TN; ++j) {
             if (ix0 + j >= W) continue;
             const uint i = xb + ci * HW + j;

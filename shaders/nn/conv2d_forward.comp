@@ -30,11 +30,14 @@ layout(constant_id = 5) const uint TMS = 8;           // channels per block (≤
 layout(constant_id = 6) const bool SUBGROUP = true;   // false: each invocation loads its TM weights itself
 layout(constant_id = 7) const bool WT4 = false;       // weights [Cin,K,K,Cpad] as RGBA32F texels (TMS = 4)
 layout(constant_id = 8) const bool X4 = false;        // x read as RGBA32F texels: W, x_off and TN multiples of 4
+layout(constant_id = 9) const bool Y4 = false;        // y written 4 values a store: OW, y_off and TN multiples of 4
 
 layout(binding = 0) uniform samplerBuffer x_t;  // X: read as texels (see docs/PERFORMANCE.md); X4: RGBA32F
 layout(binding = 1) uniform samplerBuffer w_t;  // W, or with WT4 its transpose as RGBA32F texels
 layout(binding = 2) uniform samplerBuffer b_t;  // B: read as texels (see docs/PERFORMANCE.md)
 layout(std430, binding = 3) writeonly buffer Y { float y[]; };
+layout(std430, binding = 3) writeonly buffer Y4v { vec4 y4[]; };  // the same buffer (Y4): on llvmpipe a vec4 store
+                                                                  // costs ~1.7× a float store, for 4 floats
 layout(binding = 4) uniform samplerBuffer v_t;  // V [N,Cout] (epilogue bit 0)
 layout(binding = 5) uniform samplerBuffer r_t;  // R [N,Cout,OH,OW] (epilogue bit 1)
 layout(push_constant) uniform Push {
@@ -128,6 +131,16 @@ void main() {
         float bias = has_bias != 0 ? texelFetch(b_t, int(b_off + co)).x : 0.0;
         if ((epilogue & 1u) != 0) bias += texelFetch(v_t, int(v_off + n * Cout + co)).x;
         const uint i = yi + co * OHW;
+        if (Y4) {  // ox0 and OW are multiples of 4: each group of 4 pixels is wholly inside the row or outside
+            [[unroll]] for (uint q = 0; q < TN / 4; ++q) {
+                if (ox0 + 4 * q >= OW) continue;
+                vec4 v = vec4(acc[t][4 * q], acc[t][4 * q + 1], acc[t][4 * q + 2], acc[t][4 * q + 3]) + bias;
+                if ((epilogue & 2u) != 0)
+                    [[unroll]] for (uint e = 0; e < 4; ++e) v[e] += texelFetch(r_t, int(r_off + i + 4 * q + e)).x;
+                y4[(y_off + i) / 4 + q] = v;
+            }
+            continue;
+        }
         [[unroll]] for (uint j = 0; j < TN; ++j) {
             if (ox0 + j >= OW) continue;
             const float r = (epilogue & 2u) != 0 ? texelFetch(r_t, int(r_off + i + j)).x : 0.0;

@@ -4,13 +4,14 @@
 // 3: shared memory per lane; 4: FMAs only (the loop and the FMA, no load); 5: uniform buffer per lane;
 // 6: uniform buffer, uniform address; 7: samplerBuffer R32F texelFetch per lane; 8: imageBuffer r32f imageLoad;
 // 9: samplerBuffer RGBA32F per lane (4 floats); 10: storage buffer store per lane; 11: imageStore r32f;
-// 12: imageStore rgba32f (4 floats).
+// 12: imageStore rgba32f (4 floats); 13: storage buffer vec4 store per lane (4 floats).
 #extension GL_EXT_control_flow_attributes : enable
 layout(local_size_x = 64) in;
 layout(constant_id = 0) const uint MODE = 0;
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer X4 { vec4 x4[]; };
 layout(std430, binding = 2) writeonly buffer Y { float y[]; };
+layout(std430, binding = 2) writeonly buffer Y4 { vec4 y4[]; };  // the same buffer, 4 floats an access
 layout(binding = 7, r32f) uniform writeonly imageBuffer ob;
 layout(binding = 8, rgba32f) uniform writeonly imageBuffer ob4;
 layout(push_constant) uniform P { uint L, mask; };
@@ -42,6 +43,7 @@ void main() {
             if (MODE == 10) y[(base + k * 67 + lane) & 16383u] = acc;
             if (MODE == 11) imageStore(ob, int((base + k * 67 + lane) & 16383u), vec4(acc));
             if (MODE == 12) imageStore(ob4, int((base + k * 67 + lane) & 4095u), vec4(acc));
+            if (MODE == 13) y4[(base + k * 67 + lane) & 4095u] = vec4(acc);
             if (MODE >= 10) acc += 1.0;
             if (MODE == 4) { acc = fma(acc, 0.999, acc2); acc2 = fma(acc2, 0.999, acc); }
         }
