@@ -82,9 +82,9 @@ static void check_conv(const char* what, const ConvShape& s) {
 }
 
 Kernel& Conv2d::pick(int kind, const ConvShape& s, uint32_t tmb, uint32_t tms, uint32_t tn, bool wt4_path, bool x4_path,
-                     bool y4_path) {
+                     bool y4_path, uint32_t par) {
     const uint32_t wt4 = wt4_path ? 1u : 0u, x4 = x4_path ? 1u : 0u, y4 = y4_path ? 1u : 0u;
-    auto& k = kernels_[{uint32_t(kind), s.k, s.stride, tmb, tms, tn, wt4, x4, y4}];
+    auto& k = kernels_[{uint32_t(kind), s.k, s.stride, tmb, tms, tn, wt4, x4, y4, par}];
     if (!k) {
         if (kind == 3) {  // dW, pixels across lanes: tmb = TCO, tms = TCI, wt4 = dy as texels (D4)
             engine::PipelineDesc d{"nn/conv2d_backward_weight_px.comp", 4u, uint32_t(sizeof(DwPush)), {}};
@@ -99,8 +99,10 @@ Kernel& Conv2d::pick(int kind, const ConvShape& s, uint32_t tmb, uint32_t tms, u
         engine::PipelineDesc d{shader[kind], kind == 0 ? 6u : kind == 1 ? 3u : 4u,
                                kind == 0 ? 16u * 4 : kind == 1 ? 12u * 4 : uint32_t(sizeof(DwPush)), {}};
         d.rgba32f_bindings = wt4 << 1 | x4;  // binding 1: the transposed weights (forward, dX) or channel-last dy (dW)
-        if (kind < 2)
+        if (kind == 0)
             d.spec = {tiles_.wg, tmb, tn, s.k, s.stride, tms, sub, wt4, x4, y4};
+        else if (kind == 1)
+            d.spec = {tiles_.wg, tmb, tn, s.k, s.stride, tms, sub, wt4, x4, y4, par};
         else  // tmb is the dW kernel's TCO here
             d.spec = {tiles_.wg_weight, tmb, tiles_.tn_weight, s.k, s.stride, tiles_.tms, tiles_.subgroup ? 1u : 0u,
                       s.k == 1 ? tiles_.cpl1 : tiles_.cpl3, wt4};
@@ -215,15 +217,23 @@ void Conv2d::backward_data(CommandBuffer& cmd, const ConvShape& s, View dy, View
         uint32_t N, Cin, H, W, Cout, OH, OW, dy_off, w_off, dx_off, accumulate, wt_stride;
     } push{s.n, s.cin, s.h, s.w, s.cout, s.oh(), s.ow(), dy.offset, w.offset, dx.offset, accumulate ? 1u : 0u, 0u};
     const uint32_t tn = pixels_for(uint64_t(s.n) * s.h, s.w, tiles_);
-    const uint64_t slots = uint64_t(s.n) * s.h * ((s.w + tn - 1) / tn);  // invocations
     const WeightTiles wt = weight_tiles(cmd, s, w, true);
     push.w_off = wt.offset, push.wt_stride = wt.stride;
     const bool x4 = tiles_.x4 && s.ow() % 4 == 0 && dy.offset % 4 == 0 && (tn / s.stride) % 4 == 0 && tn % s.stride == 0;
     const bool y4 = tiles_.x4 && s.w % 4 == 0 && dx.offset % 4 == 0 && tn % 4 == 0;
-    x4_recorded_ += x4;
-    y4_recorded_ += y4;
-    pick(1, s, wt.tmb, wt.tms, tn, wt.wt4, x4, y4).dispatch(cmd, {dy.buffer, wt.buffer, dx.buffer}, push,
-                                                    groups_for(slots, tiles_.wg), groups_for(s.cin, wt.tmb * wt.tms));
+    // Stride 2: one dispatch per row parity (the shader's PAR), each of which skips the taps that miss dy at
+    // compile time. They write disjoint rows of dx; the barrier between them is for the validation layer, which
+    // sees each binding as the whole buffer.
+    for (uint32_t par = 0; par < s.stride; ++par) {
+        const uint32_t rows = s.stride == 2 ? (s.h + 1 - par) / 2 : s.h;
+        if (rows == 0) continue;  // H = 1: no odd rows
+        if (par > 0) cmd.barrier();
+        const uint64_t slots = uint64_t(s.n) * rows * ((s.w + tn - 1) / tn);  // invocations
+        x4_recorded_ += x4;
+        y4_recorded_ += y4;
+        pick(1, s, wt.tmb, wt.tms, tn, wt.wt4, x4, y4, par)
+            .dispatch(cmd, {dy.buffer, wt.buffer, dx.buffer}, push, groups_for(slots, tiles_.wg), groups_for(s.cin, wt.tmb * wt.tms));
+    }
 }
 
 void Conv2d::backward_weight(CommandBuffer& cmd, const ConvShape& s, View x, View dy, View dw, View db, bool accumulate) {

@@ -110,7 +110,8 @@ private:
     // stride, channel blocks, channels per block, pixels per invocation, the WT4 path or not); for kind 2, tmb is
     // the output channels per workgroup (TCO); for kind 3, tmb and tms are TCO and TCI, wt4 reads dy as texels.
     // x4: x (dX: dy) as RGBA32F texels (ConvTiles::x4).
-    Kernel& pick(int kind, const ConvShape&, uint32_t tmb, uint32_t tms, uint32_t tn, bool wt4, bool x4 = false, bool y4 = false);
+    Kernel& pick(int kind, const ConvShape&, uint32_t tmb, uint32_t tms, uint32_t tn, bool wt4, bool x4 = false, bool y4 = false,
+                 uint32_t par = 0);
     uint32_t dw_splits(const ConvShape&, uint64_t groups) const;  // weight_splits for gx·gy workgroups
     struct DwPush;  // conv.cpp
     void backward_weight_px(engine::CommandBuffer&, const ConvShape&, View x, View dy, View dw, View db, const DwPush&);
@@ -142,7 +143,7 @@ private:
     const engine::Buffer& channel_last_dy(engine::CommandBuffer&, const ConvShape&, View dy, uint32_t pad);
     engine::Context* ctx_;
     ConvTiles tiles_;
-    std::map<std::array<uint32_t, 9>, std::unique_ptr<Kernel>> kernels_;
+    std::map<std::array<uint32_t, 10>, std::unique_ptr<Kernel>> kernels_;
     uint32_t x4_recorded_ = 0, y4_recorded_ = 0;
     Kernel dw_reduce_, weight_t_, nhwc_;
     // By VkBuffer handle, not Buffer::id(): a new tensor that gets a destroyed one's handle takes over its scratch

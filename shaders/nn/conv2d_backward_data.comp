@@ -12,6 +12,9 @@
 // pixel ix0 a multiple of TN, so for S = 2 which (pixel, kx) pairs divide exactly is known at compile time.
 // With WT4 (CPU drivers) the weights come pre-transposed to [Cout,K,K,Cinpad] and every lane reads the same
 // RGBA32F texel, 4 input channels per fetch (see conv2d_forward.comp).
+// Stride 2: a dispatch covers the rows of one parity PAR, for which the taps ky whose rows divide exactly are known
+// at compile time, as the kx are: half the stride-1 kernel's FMAs and dy rows are skipped rather than computed
+// with zeros (llvmpipe executes both sides of a branch, so only a compile-time choice skips work).
 // Workgroup (x, y) = (WG invocations over (n, iy, ix/TN), block of TMB·TMS input channels).
 #extension GL_KHR_shader_subgroup_basic : enable
 #extension GL_KHR_shader_subgroup_ballot : enable
@@ -27,6 +30,7 @@ layout(constant_id = 6) const bool SUBGROUP = true;
 layout(constant_id = 7) const bool WT4 = false;       // weights [Cout,K,K,Cinpad] as RGBA32F texels (TMS = 4)
 layout(constant_id = 8) const bool X4 = false;        // dy read as RGBA32F texels: OW, dy_off and TN/S multiples of 4
 layout(constant_id = 9) const bool Y4 = false;        // dx written (and accumulated) 4 values an access: W, dx_off, TN
+layout(constant_id = 10) const uint PAR = 0;          // S = 2: this dispatch's rows iy ≡ PAR (mod 2)
 
 layout(binding = 0) uniform samplerBuffer dy_t;  // DY: read as texels (see docs/PERFORMANCE.md); X4: RGBA32F
 layout(binding = 1) uniform samplerBuffer w_t;  // W, or with WT4 its transpose as RGBA32F texels
@@ -50,6 +54,9 @@ const uint RW = uint(JMAX - JMIN + 1);          // dy values of one row segment
 // each wholly inside the row or wholly outside.
 const uint XO = JMIN < 0 ? uint(4 + JMIN) : 0u, NT = (XO + RW + 3) / 4;
 const uint CB = K == 1 ? 4 : 1;                 // WT4: output channels per step (K = 1 has few FMAs per channel)
+// Whether tap row ky reaches a dy row from this dispatch's rows: always for S = 1; for S = 2 when iy + P − ky is
+// even, iy ≡ PAR.
+bool row_tap(uint ky) { return S == 1 || ((PAR + uint(PAD) + ky) & 1u) == 0u; }
 
 // The RW values of dy row ty/S from column ox0 + JMIN on (0 outside dy, or where S does not divide ty) from
 // the channel plane at dyc.
@@ -76,10 +83,11 @@ void dy_row(uint dyc, int ty, int ox0, bool live, out float gr[RW]) {
 
 void main() {
     const uint OHW = OH * OW, HW = H * W, GW = (W + TN - 1) / TN;
+    const uint RH = S == 2 ? (H + 1 - PAR) / 2 : H;  // rows of this dispatch
     uint p = gl_WorkGroupID.x * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
-    const bool live = p < N * H * GW;
+    const bool live = p < N * RH * GW;
     p = live ? p : 0;
-    const uint g = p % GW, row = p / GW, iy = row % H, n = row / H, ix0 = g * TN;
+    const uint g = p % GW, row = p / GW, n = row / RH, iy = S == 2 ? 2 * (row % RH) + PAR : row % H, ix0 = g * TN;
     const uint dyb = dy_off + n * Cout * OHW;
     const int ox0 = int(ix0 / S);
     const uint ci0 = gl_WorkGroupID.y * TM;
@@ -100,12 +108,16 @@ void main() {
             vec4 wv[CB * KK][(TM + 3) / 4];  // (TM is a multiple of 4 with WT4)
             [[unroll]] for (uint c = 0; c < CB; ++c) {
                 const bool has = co + c < Cout;
-                [[unroll]] for (uint ky = 0; ky < K; ++ky)
+                [[unroll]] for (uint ky = 0; ky < K; ++ky) {
+                    if (!row_tap(ky)) continue;  // compile-time
                     dy_row(dyb + (co + c) * OHW, int(iy) + PAD - int(ky), ox0, live && has, gr[c * K + ky]);
+                }
                 const uint wk = w_off + (co + c) * KK * wt_stride + ci0 / 4;  // the same texels in every lane
-                [[unroll]] for (uint kk = 0; kk < KK; ++kk)
+                [[unroll]] for (uint kk = 0; kk < KK; ++kk) {
+                    if (!row_tap(kk / K)) continue;
                     [[unroll]] for (uint q = 0; q < TM / 4; ++q)
                         wv[c * KK + kk][q] = has ? texelFetch(w_t, int(wk + kk * wt_stride + q)) : vec4(0.0);
+                }
             }
             [[unroll]] for (uint t = 0; t < TM; ++t)
                 [[unroll]] for (uint j = 0; j < TN; ++j) {
@@ -113,6 +125,7 @@ void main() {
                     [[unroll]] for (uint c = 0; c < CB; ++c)
                         [[unroll]] for (uint ky = 0; ky < K; ++ky)
                             [[unroll]] for (uint kx = 0; kx < K; ++kx) {
+                                if (!row_tap(ky)) continue;
                                 const int num = int(j) + PAD - int(kx);
                                 if (S == 2 && (num & 1) != 0) continue;  // compile-time: no exact division
                                 a = fma(wv[(c * K + ky) * K + kx][t / 4][t % 4], gr[c * K + ky][num / int(S) - JMIN], a);
@@ -122,6 +135,7 @@ void main() {
             continue;
         }
         [[unroll]] for (uint ky = 0; ky < K; ++ky) {
+            if (!row_tap(ky)) continue;  // compile-time
             float gr[RW];
             dy_row(dyb + co * OHW, int(iy) + PAD - int(ky), ox0, live, gr);
             [[unroll]] for (uint kx = 0; kx < K; ++kx) {
