@@ -73,18 +73,26 @@ Errors run_upsample(engine::Context& ctx, const Row& r) {
 }
 
 // ---- channel concat: shape {N, Ca, Cb, H, W} ---------------------------------------------------------
+// "concat_up…": a is [N,Ca,H/2,W/2] and enters upsampled ×2 (Concat::forward_up), the reference being
+// upsample2 then concat (and back: concat's backward, then upsample2's).
 Errors run_concat(engine::Context& ctx, const Row& r) {
-    const uint32_t n = r.shape[0], ca = r.shape[1], cb = r.shape[2], hw = r.shape[3] * r.shape[4];
-    const size_t na = size_t(n) * ca * hw, nb = size_t(n) * cb * hw, ny = na + nb;
+    const uint32_t n = r.shape[0], ca = r.shape[1], cb = r.shape[2], h = r.shape[3], w = r.shape[4], hw = h * w;
+    const bool up = r.op.starts_with("concat_up");
+    const size_t na = size_t(n) * ca * (up ? hw / 4 : hw), nb = size_t(n) * cb * hw, ny = size_t(n) * (ca + cb) * hw;
     auto xa = randn(na, r.seed), xb = randn(nb, r.seed + 1), dy = randn(ny, r.seed + 2);
-    std::vector<double> y(ny), da(na), db(nb), yt(ny);
-    ref::concat_forward(int(n), int(ca), int(cb), int(hw), xa, xb, y);
-    ref::concat_backward(int(n), int(ca), int(cb), int(hw), dy, da, db);
+    std::vector<double> y(ny), da(na), db(nb), yt(ny), a_up(size_t(n) * ca * hw), da_up(a_up.size());
+    auto forward = [&](std::vector<double>& out) {
+        if (up) ref::upsample2_forward(int(n * ca), int(h / 2), int(w / 2), xa, a_up);
+        ref::concat_forward(int(n), int(ca), int(cb), int(hw), up ? a_up : xa, xb, out);
+    };
+    forward(y);
+    ref::concat_backward(int(n), int(ca), int(cb), int(hw), dy, up ? da_up : da, db);
+    if (up) ref::upsample2_backward(int(n * ca), int(h / 2), int(w / 2), da_up, da);
     Errors e;
-    auto loss = [&] { ref::concat_forward(int(n), int(ca), int(cb), int(hw), xa, xb, yt); return nncheck::dot(yt, dy); };
+    auto loss = [&] { forward(yt); return nncheck::dot(yt, dy); };
     e.fd = std::max(nncheck::fd_max_rel_err(xa, da, loss, k_h_linear), nncheck::fd_max_rel_err(xb, db, loss, k_h_linear));
-    // "concat_vec4": tensors at multiples of 4 floats and the 4-value path forced (others: odd offsets, scalar)
-    const bool vec4 = r.op == "concat_vec4";
+    // "…_vec4": tensors at multiples of 4 floats and the 4-value path forced (others: odd offsets, scalar)
+    const bool vec4 = r.op.ends_with("_vec4");
     if (vec4) {
         EXPECT_TRUE(ca * hw % 4 == 0 && cb * hw % 4 == 0) << "a concat_vec4 row needs Ca·HW and Cb·HW multiples of 4";
     }
@@ -93,10 +101,16 @@ Errors run_concat(engine::Context& ctx, const Row& r) {
     a.put("a", xa); a.put("b", xb); a.put("dy", dy);
     nn::Concat cat(ctx, vec4);  // the other rows take the scalar path on every device
     auto backward = [&](CommandBuffer& cmd, bool acc) {
-        cat.backward(cmd, n, ca, cb, hw, a.view("dy"), a.view("da"), a.view("db"), acc, acc);
+        if (up)
+            cat.backward_up(cmd, n, ca, cb, h, w, a.view("dy"), a.view("da"), a.view("db"), acc, acc);
+        else
+            cat.backward(cmd, n, ca, cb, hw, a.view("dy"), a.view("da"), a.view("db"), acc, acc);
     };
     run(ctx, [&](CommandBuffer& cmd) {
-        cat.forward(cmd, n, ca, cb, hw, a.view("a"), a.view("b"), a.view("y"));
+        if (up)
+            cat.forward_up(cmd, n, ca, cb, h, w, a.view("a"), a.view("b"), a.view("y"));
+        else
+            cat.forward(cmd, n, ca, cb, hw, a.view("a"), a.view("b"), a.view("y"));
         cmd.barrier();  // WAW on the arena
         backward(cmd, false);
     });
@@ -108,6 +122,12 @@ Errors run_concat(engine::Context& ctx, const Row& r) {
     g.second("da", da); g.second("db", db);
     e.bwd = g.worst;
     EXPECT_EQ(cat.vec4_recorded(), vec4 ? 3u : 0u) << "which path the row's three passes took";
+    if (up) {  // an odd size cannot be upsampled ×2: refused before anything is recorded
+        engine::CommandBuffer unused(ctx);
+        EXPECT_THROW(cat.forward_up(unused, n, ca, cb, h + 1, w, a.view("a"), a.view("b"), a.view("y")), std::invalid_argument);
+        EXPECT_THROW(cat.backward_up(unused, n, ca, cb, h, w + 1, a.view("dy"), a.view("da"), a.view("db")),
+                     std::invalid_argument);
+    }
     return e;
 }
 

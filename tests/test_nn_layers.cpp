@@ -171,6 +171,10 @@ const Row k_table[] = {
     {"concat_vec4", {3, 4, 12, 7, 7}, 85, 0, 0},   // Ca·HW = 196, Cb·HW = 588
     {"concat_vec4", {5, 3, 2, 2, 2}, 86, 0, 0},    // 12 and 8
     {"concat_vec4", {2, 16, 8, 28, 28}, 87, 0, 0},
+    {"concat_up", {3, 5, 7, 6, 10}, 96, 0, 1e-4},    // a 3×5 → 6×10 (da: sums of 4, as upsample2)
+    {"concat_up", {2, 3, 4, 14, 14}, 97, 0, 1e-4},   // 7×7 → 14×14: rows not a multiple of 4
+    {"concat_up_vec4", {3, 4, 2, 14, 14}, 98, 0, 1e-4}, // the UNet's 7 → 14, texels spanning rows
+    {"concat_up_vec4", {2, 8, 4, 28, 28}, 99, 0, 1e-4}, // and 14 → 28
     {"bias_add", {3, 5, 9, 9}, 46, 1e-6, 2e-4},
     {"bias_add", {17, 12, 7, 7}, 47, 1e-6, 2e-4},
     {"bias_add", {1, 3, 28, 28}, 48, 1e-6, 2e-4},

@@ -270,6 +270,9 @@ TEST(DISABLED_NnPerf, LayerMs) {
         {"concat.backward (scalar)", [&](auto& cmd) { cat1.backward(cmd, n, c, c, hw, g, a, b); }},
         {"upsample2.forward (14→28)", [&](auto& cmd) { L.upsample.forward(cmd, n * c, 14, 14, a, y); }},
         {"upsample2.backward", [&](auto& cmd) { L.upsample.backward(cmd, n * c, 14, 14, g, a); }},
+        // The UNet's fused pair: a [N,C,14,14] upsampled into the first C channels of y [N,2C,28,28].
+        {"concat.forward_up (14→28)", [&](auto& cmd) { L.concat.forward_up(cmd, n, c, c, 28, 28, a, b, y); }},
+        {"concat.backward_up", [&](auto& cmd) { L.concat.backward_up(cmd, n, c, c, 28, 28, g, a, b); }},
         {"mse.forward+backward", [&](auto& cmd) {
              L.mse.forward(cmd, cnt / c, a, b, {p, 0}, {p, 4000});
              cmd.barrier();  // WAW on p

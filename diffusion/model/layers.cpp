@@ -210,18 +210,33 @@ static engine::PipelineDesc concat_desc(bool backward, bool vec4) {
     return desc_rgba(backward ? "nn/concat_backward.comp" : "nn/concat_forward.comp", 6, backward ? 9u * 4 : 7u * 4,
                      {vec4 ? 1u : 0u}, backward ? 1u << 3 : (1u << 3 | 1u << 4));
 }
+// nn/concat_up.comp in one of its modes (binding 1: the input's RGBA32F view).
+static engine::PipelineDesc concat_up_desc(uint32_t mode, bool vec4) {
+    return desc_rgba("nn/concat_up.comp", 4, 8 * 4, {mode, vec4 ? 1u : 0u}, 1u << 1);
+}
 
 Concat::Concat(engine::Context& ctx) : Concat(ctx, vec4_by_default(ctx)) {}
 Concat::Concat(engine::Context& ctx, bool vec4)
     : vec4_(vec4), fwd_(ctx, concat_desc(false, false)), bwd_(ctx, concat_desc(true, false)),
-      fwd4_(ctx, concat_desc(false, true)), bwd4_(ctx, concat_desc(true, true)) {}
+      fwd4_(ctx, concat_desc(false, true)), bwd4_(ctx, concat_desc(true, true)),
+      up_a_(ctx, concat_up_desc(0, false)), up_b_(ctx, concat_up_desc(1, false)), up_b4_(ctx, concat_up_desc(1, true)),
+      up_da_(ctx, concat_up_desc(2, false)), up_db_(ctx, concat_up_desc(3, false)), up_db4_(ctx, concat_up_desc(3, true)) {}
 
+static void check_concat(const char* what, uint32_t n, uint32_t ca, uint32_t cb, uint32_t hw) {
+    check_dim(what, "N", n);
+    check_dim(what, "Ca", ca);
+    check_dim(what, "Cb", cb);
+    check_dim(what, "H·W", hw);
+}
+// The upsampling variants need y's height and width even (a is half of each).
+static void check_up(const char* what, uint32_t h, uint32_t w) {
+    if (h == 0 || w == 0 || h % 2 || w % 2)
+        throw std::invalid_argument(std::string(what) + ": y is " + std::to_string(h) + "×" + std::to_string(w) +
+                                    "; upsampling ×2 needs an even, non-zero height and width");
+}
 
 void Concat::forward(CommandBuffer& cmd, uint32_t n, uint32_t ca, uint32_t cb, uint32_t hw, View a, View b, View y) {
-    check_dim("concat.forward", "N", n);
-    check_dim("concat.forward", "Ca", ca);
-    check_dim("concat.forward", "Cb", cb);
-    check_dim("concat.forward", "H·W", hw);
+    check_concat("concat.forward", n, ca, cb, hw);
     check_view("concat.forward: a", a, uint64_t(n) * ca * hw);
     check_view("concat.forward: b", b, uint64_t(n) * cb * hw);
     check_view("concat.forward: y", y, uint64_t(n) * (ca + cb) * hw);
@@ -234,10 +249,7 @@ void Concat::forward(CommandBuffer& cmd, uint32_t n, uint32_t ca, uint32_t cb, u
 
 void Concat::backward(CommandBuffer& cmd, uint32_t n, uint32_t ca, uint32_t cb, uint32_t hw, View dy, View da, View db,
                       bool acc_a, bool acc_b) {
-    check_dim("concat.backward", "N", n);
-    check_dim("concat.backward", "Ca", ca);
-    check_dim("concat.backward", "Cb", cb);
-    check_dim("concat.backward", "H·W", hw);
+    check_concat("concat.backward", n, ca, cb, hw);
     check_view("concat.backward: dy", dy, uint64_t(n) * (ca + cb) * hw);
     check_view("concat.backward: da", da, uint64_t(n) * ca * hw);
     check_view("concat.backward: db", db, uint64_t(n) * cb * hw);
@@ -248,6 +260,50 @@ void Concat::backward(CommandBuffer& cmd, uint32_t n, uint32_t ca, uint32_t cb, 
     vec4_recorded_ += v4;
     (v4 ? bwd4_ : bwd_).dispatch(cmd, {dy.buffer, da.buffer, db.buffer, dy.buffer, da.buffer, db.buffer}, push,
                                  groups_for(uint64_t(n) * (ca + cb) * hw / (v4 ? 4 : 1), 256));
+}
+
+namespace {
+struct ConcatUpPush {
+    uint32_t N, Ca, Cb, H, W, in_off, out_off, accumulate;
+};
+}  // namespace
+
+void Concat::forward_up(CommandBuffer& cmd, uint32_t n, uint32_t ca, uint32_t cb, uint32_t h, uint32_t w, View a, View b,
+                        View y) {
+    check_up("concat.forward_up", h, w);
+    const uint64_t hw = uint64_t(h) * w;
+    check_concat("concat.forward_up", n, ca, cb, uint32_t(hw));
+    check_view("concat.forward_up: a", a, uint64_t(n) * ca * hw / 4);
+    check_view("concat.forward_up: b", b, uint64_t(n) * cb * hw);
+    check_view("concat.forward_up: y", y, uint64_t(n) * (ca + cb) * hw);
+    // a's part, then b's: disjoint parts of y (the barrier is for the validation layer, which sees whole buffers).
+    up_a_.dispatch(cmd, {a.buffer, a.buffer, y.buffer, y.buffer}, ConcatUpPush{n, ca, cb, h, w, a.offset, y.offset, 0},
+                   groups_for(uint64_t(n) * ca * hw / 4, 256));
+    cmd.barrier();
+    const bool v4 = vec4_fits(vec4_, {uint64_t(ca) * hw, uint64_t(cb) * hw}, {b, y});
+    vec4_recorded_ += v4;
+    (v4 ? up_b4_ : up_b_).dispatch(cmd, {b.buffer, b.buffer, y.buffer, y.buffer},
+                                   ConcatUpPush{n, ca, cb, h, w, b.offset, y.offset, 0},
+                                   groups_for(uint64_t(n) * cb * hw / (v4 ? 4 : 1), 256));
+}
+
+void Concat::backward_up(CommandBuffer& cmd, uint32_t n, uint32_t ca, uint32_t cb, uint32_t h, uint32_t w, View dy,
+                         View da, View db, bool acc_a, bool acc_b) {
+    check_up("concat.backward_up", h, w);
+    const uint64_t hw = uint64_t(h) * w;
+    check_concat("concat.backward_up", n, ca, cb, uint32_t(hw));
+    check_view("concat.backward_up: dy", dy, uint64_t(n) * (ca + cb) * hw);
+    check_view("concat.backward_up: da", da, uint64_t(n) * ca * hw / 4);
+    check_view("concat.backward_up: db", db, uint64_t(n) * cb * hw);
+    up_da_.dispatch(cmd, {dy.buffer, dy.buffer, da.buffer, da.buffer},
+                    ConcatUpPush{n, ca, cb, h, w, dy.offset, da.offset, acc_a ? 1u : 0u},
+                    groups_for(uint64_t(n) * ca * hw / 4, 256));
+    cmd.barrier();  // da and db may share a buffer (validation sees whole buffers)
+    const bool v4 = vec4_fits(vec4_, {uint64_t(ca) * hw, uint64_t(cb) * hw}, {dy, db});
+    vec4_recorded_ += v4;
+    (v4 ? up_db4_ : up_db_).dispatch(cmd, {dy.buffer, dy.buffer, db.buffer, db.buffer},
+                                     ConcatUpPush{n, ca, cb, h, w, dy.offset, db.offset, acc_b ? 1u : 0u},
+                                     groups_for(uint64_t(n) * cb * hw / (v4 ? 4 : 1), 256));
 }
 
 // The backward kernels of BiasAdd and Add (5 and 6 bindings) read dy's RGBA32F view at 3 on the 4-value path.

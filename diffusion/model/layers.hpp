@@ -251,6 +251,13 @@ public:
     void forward(engine::CommandBuffer&, uint32_t n, uint32_t ca, uint32_t cb, uint32_t hw, View a, View b, View y);
     void backward(engine::CommandBuffer&, uint32_t n, uint32_t ca, uint32_t cb, uint32_t hw, View dy, View da,
                   View db, bool acc_a = false, bool acc_b = false);
+    // The same with a [N,Ca,h/2,w/2] upsampled ×2 (nearest) on the way in, y [N,Ca+Cb,h,w] (h, w even): the UNet's
+    // upsample and concat without the upsampled tensor, two dispatches each way (a's part, b's part). The
+    // backward sums each da over its 2×2 block of dy.
+    void forward_up(engine::CommandBuffer&, uint32_t n, uint32_t ca, uint32_t cb, uint32_t h, uint32_t w, View a, View b,
+                    View y);
+    void backward_up(engine::CommandBuffer&, uint32_t n, uint32_t ca, uint32_t cb, uint32_t h, uint32_t w, View dy,
+                     View da, View db, bool acc_a = false, bool acc_b = false);
 
     // Dispatches recorded on the 4-value path so far (tests check which path ran).
     uint32_t vec4_recorded() const { return vec4_recorded_; }
@@ -259,6 +266,7 @@ private:
     bool vec4_;
     uint32_t vec4_recorded_ = 0;
     Kernel fwd_, bwd_, fwd4_, bwd4_;
+    Kernel up_a_, up_b_, up_b4_, up_da_, up_db_, up_db4_;  // nn/concat_up.comp's modes 0–3 (and 4-value copies)
 };
 
 class BiasAdd {

@@ -167,11 +167,11 @@ struct UNet::Block {
 };
 
 struct UNet::Saved {
-    Tensor u, e, t1, t1a, t2, lab, c, c_act, h_in, ds0, ds1, upm, cat1, upu, cat0, aout;
+    Tensor u, e, t1, t1a, t2, lab, c, c_act, h_in, ds0, ds1, cat1, cat0, aout;
     View stats_out;
     std::vector<Block> blocks;  // down0, down1, mid0, mid1, up1, up0
     // gradients
-    Tensor d_c_act, d_c, d_t1a, d_t1, d_h_in, d_s0, d_ds0, d_s1, d_ds1, d_m0, d_m1, d_upm, d_cat1, d_u1, d_upu,
+    Tensor d_c_act, d_c, d_t1a, d_t1, d_h_in, d_s0, d_ds0, d_s1, d_ds1, d_m0, d_m1, d_cat1, d_u1,
         d_cat0, d_u0, d_aout;
     Tensor gn_scratch;  // GroupNorm backward's per-(n, c) sums, reused by every norm (barriers between)
 };
@@ -192,7 +192,7 @@ UNet::Tensor UNet::alloc(uint64_t count) {
 
 UNet::UNet(engine::Context& ctx, const UNetConfig& cfg, uint32_t batch, bool training)
     : ctx_(&ctx), cfg_(cfg), table_(unet_params(cfg)), batch_(batch), training_(training), conv_(ctx),
-      linear_(ctx), norm_(ctx), silu_(ctx), up_(ctx), concat_(ctx), bias_(ctx), add_(ctx), sin_(ctx), label_(ctx),
+      linear_(ctx), norm_(ctx), silu_(ctx), concat_(ctx), bias_(ctx), add_(ctx), sin_(ctx), label_(ctx),
       level_(ctx, {"nn/noise_level.comp", 2, 20}) {
     if (batch == 0) throw std::invalid_argument("UNet: batch is 0");
     params_ = engine::Buffer(ctx, uint64_t(table_.total()) * 4);
@@ -224,9 +224,7 @@ UNet::UNet(engine::Context& ctx, const UNetConfig& cfg, uint32_t batch, bool tra
         s.h_in = alloc(N * c0 * P28);
         s.ds0 = alloc(N * c0 * P14);
         s.ds1 = alloc(N * c1 * P7);
-        s.upm = alloc(N * c2 * P14);
         s.cat1 = alloc(N * (c2 + c1) * P14);
-        s.upu = alloc(N * c1 * P28);
         s.cat0 = alloc(N * (c1 + c0) * P28);
         s.aout = alloc(N * c0 * P28);
         s.stats_out = alloc(2 * N * cfg.groups).v;
@@ -269,10 +267,8 @@ UNet::UNet(engine::Context& ctx, const UNetConfig& cfg, uint32_t batch, bool tra
             s.d_ds1 = alloc(N * c1 * P7);
             s.d_m0 = alloc(N * c2 * P7);
             s.d_m1 = alloc(N * c2 * P7);
-            s.d_upm = alloc(N * c2 * P14);
             s.d_cat1 = alloc(N * (c2 + c1) * P14);
             s.d_u1 = alloc(N * c1 * P14);
-            s.d_upu = alloc(N * c1 * P28);
             s.d_cat0 = alloc(N * (c1 + c0) * P28);
             s.d_u0 = alloc(N * c0 * P28);
             s.d_aout = alloc(N * c0 * P28);
@@ -377,18 +373,13 @@ void UNet::record_forward(engine::CommandBuffer& cmd, View x, View level, View l
     cmd.barrier();
     block_forward(cmd, B[2], s.ds1.v);
     block_forward(cmd, B[3], B[2].out.v);                                                         // m
-    mark(cmd, "upsample");
-    up_.forward(cmd, N * c2, 7, 7, B[3].out.v, s.upm.v);
-    cmd.barrier();
-    mark(cmd, "concat");
-    concat_.forward(cmd, N, c2, c1, 14 * 14, s.upm.v, B[1].out.v, s.cat1.v);
+    // The upsampling and the skip concatenation together: the upsampled tensor is never written (Concat::forward_up).
+    mark(cmd, "upsample+concat");
+    concat_.forward_up(cmd, N, c2, c1, 14, 14, B[3].out.v, B[1].out.v, s.cat1.v);
     cmd.barrier();
     block_forward(cmd, B[4], s.cat1.v);                                                           // u1
-    mark(cmd, "upsample");
-    up_.forward(cmd, N * c1, 14, 14, B[4].out.v, s.upu.v);
-    cmd.barrier();
-    mark(cmd, "concat");
-    concat_.forward(cmd, N, c1, c0, 28 * 28, s.upu.v, B[0].out.v, s.cat0.v);
+    mark(cmd, "upsample+concat");
+    concat_.forward_up(cmd, N, c1, c0, 28, 28, B[4].out.v, B[0].out.v, s.cat0.v);
     cmd.barrier();
     block_forward(cmd, B[5], s.cat0.v);                                                           // u0
     mark(cmd, "norm_out");
@@ -475,18 +466,12 @@ void UNet::record_backward(engine::CommandBuffer& cmd, View dout, View dx) {
                         s.stats_out, s.d_u0.v, g("norm_out.weight"), g("norm_out.bias"), s.gn_scratch.v);
     cmd.barrier();
     block_backward(cmd, B[5], s.d_u0.v, s.d_cat0.v, false, /*first_cond=*/true);
-    mark(cmd, "concat bwd");
-    concat_.backward(cmd, N, c1, c0, 784, s.d_cat0.v, s.d_upu.v, s.d_s0.v);
-    cmd.barrier();
-    mark(cmd, "upsample bwd");
-    up_.backward(cmd, N * c1, 14, 14, s.d_upu.v, s.d_u1.v);
+    mark(cmd, "upsample+concat bwd");
+    concat_.backward_up(cmd, N, c1, c0, 28, 28, s.d_cat0.v, s.d_u1.v, s.d_s0.v);
     cmd.barrier();
     block_backward(cmd, B[4], s.d_u1.v, s.d_cat1.v, false, false);
-    mark(cmd, "concat bwd");
-    concat_.backward(cmd, N, c2, c1, 196, s.d_cat1.v, s.d_upm.v, s.d_s1.v);
-    cmd.barrier();
-    mark(cmd, "upsample bwd");
-    up_.backward(cmd, N * c2, 7, 7, s.d_upm.v, s.d_m1.v);
+    mark(cmd, "upsample+concat bwd");
+    concat_.backward_up(cmd, N, c2, c1, 14, 14, s.d_cat1.v, s.d_m1.v, s.d_s1.v);
     cmd.barrier();
     block_backward(cmd, B[3], s.d_m1.v, s.d_m0.v, false, false);
     block_backward(cmd, B[2], s.d_m0.v, s.d_ds1.v, false, false);

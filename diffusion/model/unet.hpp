@@ -107,7 +107,6 @@ private:
     Linear linear_;
     GroupNorm norm_;
     SiLU silu_;
-    Upsample2 up_;
     Concat concat_;
     BiasAdd bias_;
     Add add_;
