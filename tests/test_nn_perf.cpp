@@ -228,7 +228,7 @@ TEST(DISABLED_NnPerf, LayerMs) {
     uint32_t n = 64, c = 32, hw = 28 * 28;
     if (const char* v = std::getenv("NN_PERF_LAYER_SHAPE")) std::sscanf(v, "%u,%u,%u", &n, &c, &hw);
     const uint64_t cnt = uint64_t(n) * c * hw;
-    engine::Buffer a(ctx, cnt * 4), b(ctx, cnt * 4), y(ctx, 2 * cnt * 4), g(ctx, 2 * cnt * 4), p(ctx, (2048 + uint64_t(n) * c) * 4);
+    engine::Buffer a(ctx, cnt * 4), b(ctx, cnt * 4), y(ctx, 2 * cnt * 4), g(ctx, (2 * cnt + 2ull * n * c * nn::GroupNormShape::k_lane_slots) * 4), p(ctx, (2048 + uint64_t(n) * c) * 4);
     engine::one_shot(ctx, [&](engine::CommandBuffer& cmd) {
         cmd.fill(a, 0x3f800000u);
         cmd.fill(b, 0x3f000000u);

@@ -177,7 +177,8 @@ struct GroupNormShape {
     float eps = 1e-5f;
     uint64_t count() const { return uint64_t(n) * c * hw; }
     uint64_t stats_count() const { return 2ull * n * groups; }  // (μ, 1/σ) per (n, group)
-    // The backward's per-(n, c) sums, one pair per lane of a workgroup on CPU drivers (GroupNorm::lane_slots).
+    // The backward's per-(n, c) sums, one pair per lane of a workgroup on CPU drivers (GroupNorm::lane_sums(); a
+    // GPU uses the first pair of each slot, so the scratch is 16× what it needs there: ~0.2 MB at the UNet's size).
     uint64_t scratch_count() const { return 2ull * n * c * k_lane_slots; }
     // Room for the per-lane sums of workgroups up to this wide (llvmpipe's subgroup: 4, 8 or 16 lanes).
     static constexpr uint32_t k_lane_slots = 16;
@@ -307,8 +308,7 @@ public:
     uint32_t vec4_recorded() const { return vec4_recorded_; }
 
 private:
-    bool vec4_, serial_;
-    uint32_t wg_;  // the backward's workgroup size
+    bool vec4_;
     uint32_t vec4_recorded_ = 0;
     Kernel fwd_, bwd_, bwd4_;
 };
