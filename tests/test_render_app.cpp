@@ -29,6 +29,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <poll.h>
@@ -593,7 +594,8 @@ struct Xvfb {
         if (pid == 0) {
             close(fd[0]);
             if (!freopen(log.c_str(), "w", stderr)) _exit(126);
-            execlp("Xvfb", "Xvfb", "-displayfd", out.c_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp", nullptr);
+            execlp("Xvfb", "Xvfb", "-displayfd", out.c_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp", "-audit", "4",
+                   nullptr);
             _exit(127);
         }
         close(fd[1]);
@@ -647,26 +649,69 @@ struct Xvfb {
     std::string env() const { return "DISPLAY=:" + std::to_string(display); }
 };
 
-// Runs the client on a fresh private X server; a failure carries the server's stderr.
+// Runs the client on a fresh private X server; a failure carries the server's stderr. The server audits every
+// connection (-audit 4). `connections` counts the clients that completed a connection setup (GLFW's, and the
+// Vulkan driver's own), and `emptied` the times all of them had left while another was still to come: the tests
+// expect 0 — diffuscope once closed its only X connection and opened a new one, and Xvfb, resetting as its last
+// client left, refused the new one about one start in four on a loaded machine (engine/window.cpp).
+// Even with a single connection, one start in a full suite run (1 of about 20 runs of the two window tests here)
+// was still refused at once ("Failed to open display", the server alive and accepting). Not reproduced in 40
+// starts under load; until its cause is known, such a start is logged with the server's stderr and repeated on a
+// new server, at most twice. Any other failure is returned as it is.
 struct WindowRun {
     Run r;
     std::string skip;
+    int connections = 0, emptied = 0;
 };
+// From Xvfb's audit lines "client N connected from …" and "client N disconnected" (a client that left before its
+// setup, as the readiness check does, has only the second and is ignored).
+void count_clients(const std::string& log, int& connections, int& emptied) {
+    std::set<int> open;
+    bool was_empty_after_use = false;
+    std::istringstream in(log);
+    for (std::string line; std::getline(in, line);) {
+        const size_t at = line.find("client ");
+        if (at == std::string::npos) continue;
+        const int id = std::atoi(line.c_str() + at + 7);
+        if (line.find(" connected from") != std::string::npos) {
+            if (was_empty_after_use) ++emptied;
+            was_empty_after_use = false;
+            open.insert(id);
+            ++connections;
+        } else if (line.find(" disconnected") != std::string::npos && open.erase(id) && open.empty()) {
+            was_empty_after_use = true;
+        }
+    }
+}
 WindowRun run_in_xvfb(const std::string& args) {
-    Xvfb x;
-    if (!x.skip.empty()) return {{}, x.skip};
-    Run r = run(args, x.env());
-    if (r.rc != 0) r.out += "\nXvfb " + std::string(x.alive() ? "is still running" : "has gone") + "; " + x.server_log();
-    return {r, ""};
+    for (int attempt = 1;; ++attempt) {
+        Xvfb x;
+        if (!x.skip.empty()) return {{}, x.skip, 0, 0};
+        Run r = run(args, x.env());
+        const bool alive = x.alive();
+        const std::string log = x.server_log();
+        int connections = 0, emptied = 0;
+        count_clients(log, connections, emptied);
+        const bool refused = r.rc != 0 && r.out.find("Failed to open display") != std::string::npos && connections == 0;
+        if (refused && alive && attempt < 3) {
+            std::printf("attempt %d: the client could not open display :%d, a server that is running; retrying on a new "
+                        "server\n%s\n", attempt, x.display, log.c_str());
+            continue;
+        }
+        if (r.rc != 0) r.out += "\nXvfb " + std::string(alive ? "is still running" : "has gone") + "; " + log;
+        return {r, "", connections, emptied};
+    }
 }
 }  // namespace
 
 TEST(VisualiserWindow, XvfbSelftestKeysResizeLectureScreenshotIsValidationClean) {
     auto dir = temp_dir("window");
-    auto [r, skip] = run_in_xvfb("--validate --frames 90 --selftest --screenshot " + (dir / "w.png").string() +
-                                 " --stats-json " + (dir / "s.json").string());
+    auto [r, skip, connections, emptied] = run_in_xvfb("--validate --frames 90 --selftest --screenshot " + (dir / "w.png").string() +
+                                                       " --stats-json " + (dir / "s.json").string());
     if (!skip.empty()) GTEST_SKIP() << skip;
     ASSERT_EQ(r.rc, 0) << r.out;
+    EXPECT_GE(connections, 1);
+    EXPECT_EQ(emptied, 0) << "diffuscope left the X server without clients, then connected again (Xvfb resets then)";
     EXPECT_NE(r.out.find("validation: 0 errors, 0 warnings"), std::string::npos) << r.out;
     std::stringstream json;
     json << std::ifstream(dir / "s.json").rdbuf();
@@ -687,10 +732,12 @@ TEST(VisualiserWindow, XvfbTrainingPanelTrainsInSlicesAndIsValidationClean) {
     auto dir = temp_dir("window_train");
     // The chains on the compute queue's submissions (the main queue again on lavapipe) while the training slices and
     // the draws stay on the main queue, two frames in flight.
-    auto [r, skip] = run_in_xvfb("--validate visualise --train --budget 40 --frames 120 --chains 4 --async-compute on --stats-json " +
-                                 (dir / "s.json").string());
+    auto [r, skip, connections, emptied] = run_in_xvfb(
+        "--validate visualise --train --budget 40 --frames 120 --chains 4 --async-compute on --stats-json " + (dir / "s.json").string());
     if (!skip.empty()) GTEST_SKIP() << skip;
     ASSERT_EQ(r.rc, 0) << r.out;
+    EXPECT_GE(connections, 1);
+    EXPECT_EQ(emptied, 0) << "diffuscope left the X server without clients, then connected again (Xvfb resets then)";
     EXPECT_NE(r.out.find("validation: 0 errors, 0 warnings"), std::string::npos) << r.out;
     nlohmann::json j = nlohmann::json::parse(std::ifstream(dir / "s.json"));
     EXPECT_GE(j.value("training_steps", 0), 1) << j.dump();
