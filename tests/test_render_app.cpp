@@ -641,7 +641,10 @@ struct Xvfb {
         waitpid(pid, nullptr, 0);
         pid = -1;
     }
-    bool alive() { return pid > 0 && waitpid(pid, nullptr, WNOHANG) == 0; }
+    bool alive() {
+        if (pid > 0 && waitpid(pid, nullptr, WNOHANG) == pid) pid = -1;  // reaped: nothing left to stop
+        return pid > 0;
+    }
     std::string server_log() const {
         std::ifstream f(log);
         return "Xvfb's stderr:\n" + std::string(std::istreambuf_iterator<char>(f), {});
