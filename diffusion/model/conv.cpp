@@ -81,6 +81,12 @@ static void check_conv(const char* what, const ConvShape& s) {
         throw std::invalid_argument(std::string(what) + ": stride " + std::to_string(s.stride) + " (1 or 2 supported)");
 }
 
+// Whether rows `width` wide of the tensor at `offset`, taken `step` values at a time, are whole RGBA32F texels (or
+// vec4 stores): the x4/y4 paths (ConvTiles::x4, CPU drivers).
+bool Conv2d::rows4(uint32_t width, uint32_t offset, uint32_t step) const {
+    return tiles_.x4 && width % 4 == 0 && offset % 4 == 0 && step % 4 == 0;
+}
+
 Kernel& Conv2d::pick(int kind, const ConvShape& s, uint32_t tmb, uint32_t tms, uint32_t tn, bool wt4_path, bool x4_path,
                      bool y4_path, uint32_t par) {
     const uint32_t wt4 = wt4_path ? 1u : 0u, x4 = x4_path ? 1u : 0u, y4 = y4_path ? 1u : 0u;
@@ -198,8 +204,7 @@ void Conv2d::forward(CommandBuffer& cmd, const ConvShape& s, View x, View w, Vie
     const WeightTiles wt = weight_tiles(cmd, s, w, false);
     push.w_off = wt.offset, push.wt_stride = wt.stride;
     const engine::Buffer* unused = x.buffer;  // bound to the epilogue's slots it does not read
-    const bool x4 = tiles_.x4 && s.w % 4 == 0 && x.offset % 4 == 0 && tn % 4 == 0;
-    const bool y4 = tiles_.x4 && s.ow() % 4 == 0 && y.offset % 4 == 0 && tn % 4 == 0;
+    const bool x4 = rows4(s.w, x.offset, tn), y4 = rows4(s.ow(), y.offset, tn);
     x4_recorded_ += x4;
     y4_recorded_ += y4;
     pick(0, s, wt.tmb, wt.tms, tn, wt.wt4, x4, y4)
@@ -219,8 +224,7 @@ void Conv2d::backward_data(CommandBuffer& cmd, const ConvShape& s, View dy, View
     const uint32_t tn = pixels_for(uint64_t(s.n) * s.h, s.w, tiles_);
     const WeightTiles wt = weight_tiles(cmd, s, w, true);
     push.w_off = wt.offset, push.wt_stride = wt.stride;
-    const bool x4 = tiles_.x4 && s.ow() % 4 == 0 && dy.offset % 4 == 0 && (tn / s.stride) % 4 == 0 && tn % s.stride == 0;
-    const bool y4 = tiles_.x4 && s.w % 4 == 0 && dx.offset % 4 == 0 && tn % 4 == 0;
+    const bool x4 = tn % s.stride == 0 && rows4(s.ow(), dy.offset, tn / s.stride), y4 = rows4(s.w, dx.offset, tn);
     // Stride 2: one dispatch per row parity (the shader's PAR), each of which skips the taps that miss dy at
     // compile time. They write disjoint rows of dx; the barrier between them is for the validation layer, which
     // sees each binding as the whole buffer.
@@ -316,8 +320,7 @@ uint32_t Conv2d::px_splits(const ConvShape& s) const {
 
 void Conv2d::backward_weight_px(CommandBuffer& cmd, const ConvShape& s, View x, View dy, View dw, View db, const DwPush& push) {
     const uint32_t tci = px_tci(s);
-    const bool x4 = tiles_.x4 && s.w % 4 == 0 && x.offset % 4 == 0 && (k_px_tn * s.stride) % 4 == 0;
-    const bool d4 = tiles_.x4 && s.ow() % 4 == 0 && dy.offset % 4 == 0 && k_px_tn % 4 == 0;
+    const bool x4 = rows4(s.w, x.offset, k_px_tn * s.stride), d4 = rows4(s.ow(), dy.offset, k_px_tn);
     x4_recorded_ += x4;
     const uint32_t tco = px_tco(s);
     record_dw(cmd, pick(3, s, tco, tci, k_px_tn, d4, x4), s, x.buffer, dy.buffer, dw, db, push, groups_for(s.cin, tci),

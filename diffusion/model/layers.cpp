@@ -180,8 +180,18 @@ void SiLU::backward(CommandBuffer& cmd, uint64_t count, View x, View dy, View dx
     bwd_.dispatch(cmd, {x.buffer, dy.buffer, dx.buffer}, push, groups_for(count, 256));
 }
 
-Upsample2::Upsample2(engine::Context& ctx)
-    : fwd_(ctx, {"nn/upsample2_forward.comp", 2, 5 * 4}), bwd_(ctx, {"nn/upsample2_backward.comp", 2, 6 * 4}) {}
+// nn/concat_up.comp in one of its modes (binding 1: the input's RGBA32F view). It also serves Upsample2: modes 0
+// and 2 with no second input are the plain upsampling and its backward.
+static engine::PipelineDesc concat_up_desc(uint32_t mode, bool vec4) {
+    return desc_rgba("nn/concat_up.comp", 4, 8 * 4, {mode, vec4 ? 1u : 0u}, 1u << 1);
+}
+namespace {
+struct ConcatUpPush {
+    uint32_t N, Ca, Cb, H, W, in_off, out_off, accumulate;  // H, W: the upsampled size
+};
+}  // namespace
+
+Upsample2::Upsample2(engine::Context& ctx) : fwd_(ctx, concat_up_desc(0, false)), bwd_(ctx, concat_up_desc(2, false)) {}
 
 void Upsample2::forward(CommandBuffer& cmd, uint32_t nc, uint32_t h, uint32_t w, View x, View y) {
     check_dim("upsample2.forward", "N·C", nc);
@@ -190,8 +200,8 @@ void Upsample2::forward(CommandBuffer& cmd, uint32_t nc, uint32_t h, uint32_t w,
     const uint64_t count = uint64_t(nc) * h * w;
     check_view("upsample2.forward: x", x, count);
     check_view("upsample2.forward: y", y, 4 * count);
-    struct { uint32_t NC, H, W, x_off, y_off; } push{nc, h, w, x.offset, y.offset};
-    fwd_.dispatch(cmd, {x.buffer, y.buffer}, push, groups_for(count, 256));
+    fwd_.dispatch(cmd, {x.buffer, x.buffer, y.buffer, y.buffer}, ConcatUpPush{1, nc, 0, 2 * h, 2 * w, x.offset, y.offset, 0},
+                  groups_for(count, 256));
 }
 
 void Upsample2::backward(CommandBuffer& cmd, uint32_t nc, uint32_t h, uint32_t w, View dy, View dx, bool accumulate) {
@@ -201,18 +211,14 @@ void Upsample2::backward(CommandBuffer& cmd, uint32_t nc, uint32_t h, uint32_t w
     const uint64_t count = uint64_t(nc) * h * w;
     check_view("upsample2.backward: dy", dy, 4 * count);
     check_view("upsample2.backward: dx", dx, count);
-    struct { uint32_t NC, H, W, dy_off, dx_off, accumulate; } push{nc, h, w, dy.offset, dx.offset, accumulate ? 1u : 0u};
-    bwd_.dispatch(cmd, {dy.buffer, dx.buffer}, push, groups_for(count, 256));
+    bwd_.dispatch(cmd, {dy.buffer, dy.buffer, dx.buffer, dx.buffer},
+                  ConcatUpPush{1, nc, 0, 2 * h, 2 * w, dy.offset, dx.offset, accumulate ? 1u : 0u}, groups_for(count, 256));
 }
 
 // Concat's pipelines: 6 bindings, the 4-value path's RGBA32F views at 3 and 4 (forward) or 3 (backward).
 static engine::PipelineDesc concat_desc(bool backward, bool vec4) {
     return desc_rgba(backward ? "nn/concat_backward.comp" : "nn/concat_forward.comp", 6, backward ? 9u * 4 : 7u * 4,
                      {vec4 ? 1u : 0u}, backward ? 1u << 3 : (1u << 3 | 1u << 4));
-}
-// nn/concat_up.comp in one of its modes (binding 1: the input's RGBA32F view).
-static engine::PipelineDesc concat_up_desc(uint32_t mode, bool vec4) {
-    return desc_rgba("nn/concat_up.comp", 4, 8 * 4, {mode, vec4 ? 1u : 0u}, 1u << 1);
 }
 
 Concat::Concat(engine::Context& ctx) : Concat(ctx, vec4_by_default(ctx)) {}
@@ -262,12 +268,6 @@ void Concat::backward(CommandBuffer& cmd, uint32_t n, uint32_t ca, uint32_t cb, 
                                  groups_for(uint64_t(n) * (ca + cb) * hw / (v4 ? 4 : 1), 256));
 }
 
-namespace {
-struct ConcatUpPush {
-    uint32_t N, Ca, Cb, H, W, in_off, out_off, accumulate;
-};
-}  // namespace
-
 void Concat::forward_up(CommandBuffer& cmd, uint32_t n, uint32_t ca, uint32_t cb, uint32_t h, uint32_t w, View a, View b,
                         View y) {
     check_up("concat.forward_up", h, w);
@@ -312,8 +312,8 @@ BiasAdd::BiasAdd(engine::Context& ctx, bool vec4)
     : BiasAdd(ctx, vec4, ctx.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU) {}
 BiasAdd::BiasAdd(engine::Context& ctx, bool vec4, bool serial)
     : vec4_(vec4), serial_(serial), wg_(reduce_wg(ctx)), fwd_(ctx, {"nn/bias_add_forward.comp", 3, 5 * 4}),
-      bwd_(ctx, desc_rgba("nn/bias_add_backward.comp", 5, 8 * 4, {reduce_wg(ctx), 0, serial}, 1u << 3)),
-      bwd4_(ctx, desc_rgba("nn/bias_add_backward.comp", 5, 8 * 4, {reduce_wg(ctx), 1, serial}, 1u << 3)) {}
+      bwd_(ctx, desc_rgba("nn/bias_add_backward.comp", 5, 8 * 4, {wg_, 0, serial}, 1u << 3)),
+      bwd4_(ctx, desc_rgba("nn/bias_add_backward.comp", 5, 8 * 4, {wg_, 1, serial}, 1u << 3)) {}
 
 void BiasAdd::forward(CommandBuffer& cmd, uint32_t nc, uint32_t hw, View x, View v, View y) {
     check_dim("bias_add.forward", "N·C", nc);

@@ -113,6 +113,7 @@ private:
     Kernel& pick(int kind, const ConvShape&, uint32_t tmb, uint32_t tms, uint32_t tn, bool wt4, bool x4 = false, bool y4 = false,
                  uint32_t par = 0);
     uint32_t dw_splits(const ConvShape&, uint64_t groups) const;  // weight_splits for gx·gy workgroups
+    bool rows4(uint32_t width, uint32_t offset, uint32_t step) const;  // conv.cpp
     struct DwPush;  // conv.cpp
     void backward_weight_px(engine::CommandBuffer&, const ConvShape&, View x, View dy, View dw, View db, const DwPush&);
     // Records dW kernel k over gx × gy workgroups; with splits > 1, its pixel sum split along z into partial tiles
@@ -235,7 +236,8 @@ private:
 class Upsample2 {
 public:
     explicit Upsample2(engine::Context&);
-    // nearest ×2: x [NC,H,W] → y [NC,2H,2W]; the backward sums each 2×2 block of dy
+    // nearest ×2: x [NC,H,W] → y [NC,2H,2W]; the backward sums each 2×2 block of dy (nn/concat_up.comp with no
+    // second input; the UNet itself upsamples inside Concat::forward_up)
     void forward(engine::CommandBuffer&, uint32_t nc, uint32_t h, uint32_t w, View x, View y);
     void backward(engine::CommandBuffer&, uint32_t nc, uint32_t h, uint32_t w, View dy, View dx, bool accumulate = false);
 

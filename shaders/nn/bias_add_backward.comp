@@ -19,43 +19,15 @@ layout(std430, binding = 4) buffer DX4 { vec4 dx4[]; };  // DX as vec4 (VEC4)
 layout(push_constant) uniform Push { uint NC, HW, dy_off, dx_off, dv_off, acc_x, acc_v, has_dx; };
 shared float red_a[gl_WorkGroupSize.x], red_b[gl_WorkGroupSize.x];
 #include "nn/reduce.glsl"
-void serial() {
-    const uint p = gl_GlobalInvocationID.x;
-    if (p >= NC) return;
-    float s = 0.0;
-    if (VEC4) {
-        vec4 s4 = vec4(0.0);
-        for (uint i = 0; i < HW / 4; ++i) {
-            const vec4 g = texelFetch(dy4_t, int((dy_off + p * HW) / 4 + i));
-            if (has_dx != 0) {
-                const uint d = (dx_off + p * HW) / 4 + i;
-                dx4[d] = acc_x != 0 ? dx4[d] + g : g;
-            }
-            s4 += g;
-        }
-        s = (s4.x + s4.y) + (s4.z + s4.w);
-    } else {
-        for (uint i = 0; i < HW; ++i) {
-            const float g = texelFetch(dy_t, int(dy_off + p * HW + i)).x;
-            if (has_dx != 0) {
-                const uint d = dx_off + p * HW + i;
-                dx[d] = acc_x != 0 ? dx[d] + g : g;
-            }
-            s += g;
-        }
-    }
-    dv[dv_off + p] = acc_v != 0 ? dv[dv_off + p] + s : s;
-}
 void main() {
-    if (SERIAL) {
-        serial();
-        return;
-    }
-    const uint lid = gl_LocalInvocationID.x, p = gl_WorkGroupID.x;
+    // SERIAL: invocation p sums row p alone; otherwise the lanes of workgroup p stride the row, then reduce.
+    const uint p = SERIAL ? gl_GlobalInvocationID.x : gl_WorkGroupID.x;
+    const uint first = SERIAL ? 0u : gl_LocalInvocationID.x, step = SERIAL ? 1u : gl_WorkGroupSize.x;
+    if (SERIAL && p >= NC) return;  // (no reduction follows on this path)
     float s = 0.0;
     if (VEC4) {
         vec4 s4 = vec4(0.0);
-        for (uint i = lid; i < HW / 4; i += gl_WorkGroupSize.x) {
+        for (uint i = first; i < HW / 4; i += step) {
             const vec4 g = texelFetch(dy4_t, int((dy_off + p * HW) / 4 + i));
             if (has_dx != 0) {
                 const uint d = (dx_off + p * HW) / 4 + i;
@@ -65,7 +37,7 @@ void main() {
         }
         s = (s4.x + s4.y) + (s4.z + s4.w);
     }
-    for (uint i = lid; i < (VEC4 ? 0u : HW); i += gl_WorkGroupSize.x) {
+    for (uint i = first; i < (VEC4 ? 0u : HW); i += step) {
         const float g = texelFetch(dy_t, int(dy_off + p * HW + i)).x;
         if (has_dx != 0) {
             const uint d = dx_off + p * HW + i;
@@ -73,6 +45,10 @@ void main() {
         }
         s += g;
     }
+    if (SERIAL) {
+        dv[dv_off + p] = acc_v != 0 ? dv[dv_off + p] + s : s;
+        return;
+    }
     const float total = workgroup_sum2(s, 0.0).x;
-    if (lid == 0) dv[dv_off + p] = acc_v != 0 ? dv[dv_off + p] + total : total;
+    if (first == 0) dv[dv_off + p] = acc_v != 0 ? dv[dv_off + p] + total : total;
 }

@@ -2,7 +2,8 @@
 // The UNet's upsampling and skip concatenation without the upsampled tensor: a [N,Ca,H/2,W/2] enters y
 // [N,Ca+Cb,H,W] upsampled ×2 (nearest), b [N,Cb,H,W] after it:
 //   y[n,c,i,j] = a[n,c,⌊i/2⌋,⌊j/2⌋] (c < Ca),   y[n,Ca+c,i,j] = b[n,c,i,j]
-// and back: da[n,c,i,j] (+)= Σ_{a,b∈{0,1}} dy[n,c,2i+a,2j+b] (upsample2_backward.comp's order), db[n,c] (+)= dy[n,Ca+c].
+// and back: da[n,c,i,j] (+)= Σ_{a,b∈{0,1}} dy[n,c,2i+a,2j+b] (in pairs of rows), db[n,c] (+)= dy[n,Ca+c].
+// With Cb = 0 and N = 1, modes 0 and 2 are the plain upsampling ×2 of Ca planes and its backward (nn::Upsample2).
 // Four MODEs, one dispatch each, so that no invocation runs the other part's code (llvmpipe executes both sides
 // of a branch): 0 writes y's a part, one invocation per a element and its 2×2 block; 1 copies b into y; 2 sums
 // da, one invocation per da element; 3 copies dy's b part into db. VEC4 (modes 1 and 3, CPU drivers, when Cb·HW,
