@@ -80,13 +80,15 @@ Errors run_conv(engine::Context& ctx, const Row& r, const nn::ConvTiles& tiles) 
     if (x4) {
         // 4 forwards; dX twice (a dispatch per row parity at stride 2), where the stride leaves whole texels of
         // dy per pixel group; dW (dw_px) twice.
-        const bool dx4 = cs.ow() % 4 == 0 && (tiles.tn / cs.stride) % 4 == 0;
+        const uint32_t fwd_tn = tiles.pixels_for(uint64_t(cs.n) * cs.oh(), cs.ow(), false);
+        const uint32_t dx_tn = tiles.pixels_for(uint64_t(cs.n) * cs.h, cs.w, cs.stride == 2);
+        const bool dx4 = cs.ow() % 4 == 0 && dx_tn % cs.stride == 0 && (dx_tn / cs.stride) % 4 == 0;
         const uint32_t dxs = 2 * cs.stride;
         EXPECT_EQ(conv.x4_recorded(), 4u + (dx4 ? dxs : 0u) + (conv.px_path() ? 2u : 0u))
             << "a conv_x4 row must take the texel path";
         // and writes 4 values a store: the 4 forwards where OW is a multiple of 4, the dXs where W is (the
-        // pixels per invocation, tn or tn_wide, are multiples of 4 too).
-        EXPECT_TRUE(tiles.tn % 4 == 0 && tiles.tn_wide % 4 == 0);
+        // pixels per invocation, tn, tn_wide or a whole row of such a width, are multiples of 4 too).
+        EXPECT_TRUE(fwd_tn % 4 == 0 && dx_tn % 4 == 0) << fwd_tn << " " << dx_tn;
         EXPECT_EQ(conv.y4_recorded(), (cs.ow() % 4 == 0 ? 4u : 0u) + (cs.w % 4 == 0 ? dxs : 0u))
             << "a conv_x4 row must take the 4-value stores";
     }  // (elsewhere x sits at offset 3: the forward reads one value a fetch on every device)

@@ -40,6 +40,10 @@ nn::ConvTiles tiles_for(std::string op, const engine::Context& ctx) {
     } else if (op == "conv_wide") {  // 16 pixels per invocation on rows ≥ 14 wide (CPU drivers' default at large batches)
         t.tn_wide = 16;
         t.wg = 8;  // so that these small batches still get ≥ 4 workgroups with tn_wide (see pixels_for)
+    } else if (op == "conv_tiled") {  // narrow rows in whole tiles of tn_wide or tn, dead pixels and all (GPUs)
+        t.tn_row = false;
+        t.tn_wide = 16;
+        t.wg = 8;
     } else if (op == "conv_odd") {  // tiles that divide nothing
         t.wg = 32;
         t.tms = std::min(5u, ctx.info().subgroup_size);
@@ -113,6 +117,12 @@ const Row k_table[] = {
     {"conv_wide", {2, 5, 28, 28, 6, 3, 1, 1}, 16, 5e-4, 5e-4},
     {"conv_wide", {2, 12, 14, 14, 5, 3, 2, 1}, 17, 5e-4, 5e-4},
     {"conv_wide", {3, 7, 14, 14, 12, 1, 1, 0}, 18, 5e-4, 5e-4},
+    // a 14-wide row as one invocation's 14 pixels (CPU drivers' tn_row), forward and dX; stride 2: dX's 14, the
+    // forward's odd 7
+    {"conv_wide", {3, 5, 14, 14, 6, 3, 1, 1}, 85, 5e-4, 5e-4},
+    {"conv_wide", {3, 6, 14, 14, 5, 3, 2, 1}, 86, 5e-4, 5e-4},
+    {"conv_tiled", {3, 5, 7, 7, 12, 3, 1, 1}, 87, 5e-4, 5e-4},
+    {"conv_tiled", {3, 6, 14, 14, 5, 3, 2, 1}, 88, 5e-4, 5e-4},
     {"conv_split", {17, 3, 9, 9, 5, 3, 1, 0}, 24, 5e-4, 5e-4},
     {"conv_split", {3, 33, 28, 28, 17, 3, 1, 1}, 25, 5e-4, 5e-4},
     {"conv_split", {5, 12, 14, 14, 7, 3, 2, 1}, 26, 5e-4, 5e-4},
@@ -221,5 +231,28 @@ INSTANTIATE_TEST_SUITE_P(Table, NnLayers, ::testing::ValuesIn(k_table), [](const
     std::string s = info.param.op + "_" + shape_str(info.param.shape) + "_s" + std::to_string(info.param.seed);
     return s;
 });
+
+}  // namespace
+
+namespace {
+
+// Which pixels per invocation a conv takes (no device needed): the table's conv_wide / conv_tiled rows check the
+// shaders at the widths this picks.
+TEST(ConvTiles, NarrowRowsAreOneInvocationsWholeRow) {
+    nn::ConvTiles t;  // tn 8, wg 64
+    t.tn_wide = 16;
+    t.tn_row = true;
+    EXPECT_EQ(t.pixels_for(64 * 7, 7, false), 7u);     // 7 wide: 7, not 8 with one dead
+    EXPECT_EQ(t.pixels_for(64 * 7, 7, true), 8u);      // stride-2 dX needs an even count
+    EXPECT_EQ(t.pixels_for(64 * 14, 14, false), 14u);  // 14 wide: 14, not 16
+    EXPECT_EQ(t.pixels_for(64 * 14, 14, true), 14u);
+    EXPECT_EQ(t.pixels_for(64 * 28, 28, false), 16u);  // wider than a tile: tiles of tn_wide
+    EXPECT_EQ(t.pixels_for(14, 14, false), 8u);        // batch 1: tiles of tn keep ≥ 4 workgroups
+    EXPECT_EQ(t.pixels_for(1, 5, false), 5u);
+    t.tn_row = false;
+    EXPECT_EQ(t.pixels_for(64 * 7, 7, false), 8u);
+    EXPECT_EQ(t.pixels_for(64 * 14, 14, false), 16u);
+    EXPECT_EQ(t.pixels_for(64 * 28, 28, false), 16u);
+}
 
 }  // namespace

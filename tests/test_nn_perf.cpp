@@ -91,6 +91,11 @@ TEST(DISABLED_NnPerf, ConvGflops) {
         t.x4 = false;
         configs.push_back({"scalar-x", t});
     }
+    if (base.tn_row && (!std::getenv("NN_PERF_ONLY_DEFAULT") || std::getenv("NN_PERF_ROWS"))) {
+        nn::ConvTiles t = base;  // narrow rows in whole tiles, with dead pixels, for the ratio
+        t.tn_row = false;
+        configs.push_back({"tiled-rows", t});
+    }
     std::vector<std::string> labels;  // owned names for the sweep
     labels.reserve(64);
     // NN_PERF_SWEEP=1: the forward/dX tiles and the dW tiles; =fwd or =dw: a wider sweep of one of them

@@ -44,6 +44,8 @@ ConvTiles ConvTiles::for_device(const engine::Context& ctx) {
         // 16 × 16 accumulators would not fit the register file. Small batches keep 8 (pixels_for). Still the
         // best of the tn/tmb sweep with wt4 (session 6), within this host's noise.
         t.tn_wide = 16;
+        // A row that fits the tile is one invocation's (ConvTiles::tn_row).
+        t.tn_row = true;
         // Weights as shared RGBA32F texels instead of a broadcast per channel (ConvTiles::wt4).
         t.wt4 = true;
         t.x4 = true;
@@ -120,11 +122,11 @@ Kernel& Conv2d::pick(int kind, const ConvShape& s, uint32_t tmb, uint32_t tms, u
 // Channels per block: fewer when the layer has fewer channels than one block (conv_out has one output
 // channel: a block of 8 would compute 7 channels only to drop them). Any tms ≤ the subgroup size is valid.
 static uint32_t block_size_for(uint32_t channels, const ConvTiles& t) { return std::min(t.tms, channels); }
-// Pixels per invocation for `rows` rows `width` wide: tn_wide on wide rows, unless that leaves fewer than 4
-// workgroups (at batch 1 a 28×28 layer would run as one workgroup, on one core of a CPU driver).
-static uint32_t pixels_for(uint64_t rows, uint32_t width, const ConvTiles& t) {
-    if (!t.tn_wide || width < 14) return t.tn;
-    return rows * ((width + t.tn_wide - 1) / t.tn_wide) >= 4ull * t.wg ? t.tn_wide : t.tn;
+uint32_t ConvTiles::pixels_for(uint64_t rows, uint32_t width, bool even) const {
+    uint32_t px = tn;
+    if (tn_wide && width >= 14 && rows * ((width + tn_wide - 1) / tn_wide) >= 4ull * wg) px = tn_wide;
+    if (tn_row && width <= px && (!even || width % 2 == 0)) return width;
+    return px;
 }
 // Channel blocks per invocation: fewer when the layer has fewer channels.
 static uint32_t blocks_for(uint32_t channels, const ConvTiles& t) {
@@ -199,7 +201,7 @@ void Conv2d::forward(CommandBuffer& cmd, const ConvShape& s, View x, View w, Vie
     } push{s.n,      s.cin,    s.h,          s.w,      s.cout, s.oh(), s.ow(), x.offset, w.offset, b ? b.offset : 0,
            y.offset, b ? 1u : 0u, 0u, e.v ? e.v.offset : 0, e.residual ? e.residual.offset : 0,
            (e.v ? 1u : 0u) | (e.residual ? 2u : 0u)};
-    const uint32_t tn = pixels_for(uint64_t(s.n) * s.oh(), s.ow(), tiles_);
+    const uint32_t tn = tiles_.pixels_for(uint64_t(s.n) * s.oh(), s.ow(), false);
     const uint64_t slots = uint64_t(s.n) * s.oh() * ((s.ow() + tn - 1) / tn);  // invocations
     const WeightTiles wt = weight_tiles(cmd, s, w, false);
     push.w_off = wt.offset, push.wt_stride = wt.stride;
@@ -221,7 +223,7 @@ void Conv2d::backward_data(CommandBuffer& cmd, const ConvShape& s, View dy, View
     struct {
         uint32_t N, Cin, H, W, Cout, OH, OW, dy_off, w_off, dx_off, accumulate, wt_stride;
     } push{s.n, s.cin, s.h, s.w, s.cout, s.oh(), s.ow(), dy.offset, w.offset, dx.offset, accumulate ? 1u : 0u, 0u};
-    const uint32_t tn = pixels_for(uint64_t(s.n) * s.h, s.w, tiles_);
+    const uint32_t tn = tiles_.pixels_for(uint64_t(s.n) * s.h, s.w, s.stride == 2);
     const WeightTiles wt = weight_tiles(cmd, s, w, true);
     push.w_off = wt.offset, push.wt_stride = wt.stride;
     const bool x4 = tn % s.stride == 0 && rows4(s.ow(), dy.offset, tn / s.stride), y4 = rows4(s.w, dx.offset, tn);
@@ -301,6 +303,9 @@ uint32_t Conv2d::dw_tco(const ConvShape& s, bool* dt4) const {
 // input): the tile's other channels would be clamped copies, computed and dropped — conv_out's dW 2.9 ms and
 // conv_in's 2.5 ms at batch 64 (llvmpipe), 7/8 and 3/4 of it on such copies.
 constexpr uint32_t k_px_tco = 8, k_px_tn = 8;
+// With tn_row a row narrower than a step is one step: 7 pixels, not 8 with one dead (the 7² layers' dW CPU time
+// −8 %). 14-wide rows keep two steps of 8: steps of 14 took 10 % longer, as 16 did (session 9).
+static uint32_t px_tn(const ConvShape& s, const ConvTiles& t) { return t.tn_row && s.ow() < k_px_tn ? s.ow() : k_px_tn; }
 static uint32_t px_tco(const ConvShape& s) { return std::min(k_px_tco, s.cout); }
 static uint32_t px_tci(const ConvShape& s) { return std::min(s.k == 1 ? 16u : 4u, s.cin); }
 
@@ -312,7 +317,8 @@ bool Conv2d::px_path() const {
 uint32_t Conv2d::px_splits(const ConvShape& s) const {
     const uint64_t tiles = uint64_t(groups_for(s.cin, px_tci(s))) * groups_for(s.cout, px_tco(s));
     const uint64_t lanes = std::max(ctx_->info().subgroup_size, 1u);
-    const uint64_t pixel_groups = uint64_t(s.n) * s.oh() * ((s.ow() + k_px_tn - 1) / k_px_tn);
+    const uint32_t tn = px_tn(s, tiles_);
+    const uint64_t pixel_groups = uint64_t(s.n) * s.oh() * ((s.ow() + tn - 1) / tn);
     const uint64_t want = tiles_.dw_split_groups ? (tiles_.dw_split_groups + tiles - 1) / tiles : 1;
     // at least one pixel group per lane in every split
     return uint32_t(std::clamp<uint64_t>(std::min(want, pixel_groups / lanes), 1, 256));
@@ -320,10 +326,11 @@ uint32_t Conv2d::px_splits(const ConvShape& s) const {
 
 void Conv2d::backward_weight_px(CommandBuffer& cmd, const ConvShape& s, View x, View dy, View dw, View db, const DwPush& push) {
     const uint32_t tci = px_tci(s);
-    const bool x4 = rows4(s.w, x.offset, k_px_tn * s.stride), d4 = rows4(s.ow(), dy.offset, k_px_tn);
+    const uint32_t tn = px_tn(s, tiles_);
+    const bool x4 = rows4(s.w, x.offset, tn * s.stride), d4 = rows4(s.ow(), dy.offset, tn);
     x4_recorded_ += x4;
     const uint32_t tco = px_tco(s);
-    record_dw(cmd, pick(3, s, tco, tci, k_px_tn, d4, x4), s, x.buffer, dy.buffer, dw, db, push, groups_for(s.cin, tci),
+    record_dw(cmd, pick(3, s, tco, tci, tn, d4, x4), s, x.buffer, dy.buffer, dw, db, push, groups_for(s.cin, tci),
               groups_for(s.cout, tco), px_splits(s));
 }
 

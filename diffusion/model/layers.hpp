@@ -49,6 +49,10 @@ struct ConvTiles {
     uint32_t tmb = 2;             // blocks per invocation: an invocation owns tmb·tms channels
     uint32_t tn = 8;              // consecutive pixels of a row per invocation (even: stride-2 dX needs it)
     uint32_t tn_wide = 0;         // the same for rows ≥ 14 wide (0: tn); 16 on CPU drivers (conv.cpp)
+    // A row no wider than the tile (tn, or tn_wide where that applies) is one invocation's whole row: TN = its
+    // width, odd too except in stride-2 dX. In tiles of 16 a 14-wide row computes 2 dead pixels, in tiles of 8 a
+    // 7-wide one 1: an eighth of the UNet's 14² and 7² convs. On for CPU drivers.
+    bool tn_row = false;
     bool subgroup = true;         // false: no broadcasts, each invocation loads its weights itself
     uint32_t wg_weight = 32;      // invocations per workgroup of the dW kernel (shared memory: wg·(cpl·tco·K²+tco) floats)
     uint32_t tco = 16;            // dW tile: output channels per workgroup (the dy values shared per step)
@@ -72,6 +76,10 @@ struct ConvTiles {
     // assumes its workgroup (subgroup-size invocations) is one subgroup, which a GPU need not honour.
     bool dw_px = false;
     static ConvTiles for_device(const engine::Context&);
+    // Pixels per invocation for `rows` rows `width` wide (`even`: stride-2 dX, whose taps need an even TN):
+    // tn_wide on rows ≥ 14 wide unless that leaves fewer than 4 workgroups (at batch 1 a 28×28 layer would run
+    // as one workgroup, on one core of a CPU driver), else tn; with tn_row the row's width when that is no more.
+    uint32_t pixels_for(uint64_t rows, uint32_t width, bool even) const;
 };
 
 // What the conv forward adds to its output in the same pass (issue 8, fused epilogues): a per-sample channel
