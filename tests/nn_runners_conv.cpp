@@ -86,10 +86,10 @@ Errors run_conv(engine::Context& ctx, const Row& r, const nn::ConvTiles& tiles) 
         const uint32_t dxs = 2 * cs.stride;
         EXPECT_EQ(conv.x4_recorded(), 4u + (dx4 ? dxs : 0u) + (conv.px_path() ? 2u : 0u))
             << "a conv_x4 row must take the texel path";
-        // and writes 4 values a store: the 4 forwards where OW is a multiple of 4, the dXs where W is (the
-        // pixels per invocation, tn, tn_wide or a whole row of such a width, are multiples of 4 too).
-        EXPECT_TRUE(fwd_tn % 4 == 0 && dx_tn % 4 == 0) << fwd_tn << " " << dx_tn;
-        EXPECT_EQ(conv.y4_recorded(), (cs.ow() % 4 == 0 ? 4u : 0u) + (cs.w % 4 == 0 ? dxs : 0u))
+        // and writes 4 values a store: the 4 forwards where OW and their pixels per invocation are multiples of 4,
+        // the dXs where W and theirs are.
+        const bool fwd_y4 = cs.ow() % 4 == 0 && fwd_tn % 4 == 0, dx_y4 = cs.w % 4 == 0 && dx_tn % 4 == 0;
+        EXPECT_EQ(conv.y4_recorded(), (fwd_y4 ? 4u : 0u) + (dx_y4 ? dxs : 0u))
             << "a conv_x4 row must take the 4-value stores";
     }  // (elsewhere x sits at offset 3: the forward reads one value a fetch on every device)
     return e;

@@ -62,11 +62,17 @@ nn::ConvTiles tiles_for(std::string op, const engine::Context& ctx) {
         t.dw_px = false;  // (it needs subgroup arithmetic)
         t.subgroup = false;
         t.wg_weight = 16;
-    } else if (op == "conv_x4" || op == "conv_x4_wide") {  // input rows (x, dy) as RGBA32F texels (CPU drivers)
+    } else if (op.starts_with("conv_x4")) {  // input rows (x, dy) as RGBA32F texels (CPU drivers)
         t.wt4 = true;
         t.x4 = true;
         t.dw_px = true;  // dW with pixels across lanes, rows as texels too
-        if (op == "conv_x4_wide") t.tn_wide = 16, t.wg = 8;  // 16 pixels per invocation, as conv_wide
+        if (op == "conv_x4_wide") t.tn_wide = 16, t.wg = 8, t.tn_row = false;  // rows of 28 in tiles of 16
+        if (op == "conv_x4_row28") {  // rows up to 32 wide whole, 8 channels where 16 × TN would pass 256
+            t.tn_wide = 32;
+            t.tn_row = true;
+            t.acc_budget = 256;
+            t.wg = 8;
+        }
     } else if (op == "conv_wt4") {  // weights pre-transposed, dW's dy channel-last, shared as RGBA32F texels
                                      // (what CPU drivers run)
         t.wt4 = true;
@@ -121,6 +127,9 @@ const Row k_table[] = {
     // forward's odd 7
     {"conv_wide", {3, 5, 14, 14, 6, 3, 1, 1}, 85, 5e-4, 5e-4},
     {"conv_wide", {3, 6, 14, 14, 5, 3, 2, 1}, 86, 5e-4, 5e-4},
+    {"conv_x4_row28", {2, 6, 28, 28, 19, 3, 1, 1}, 89, 5e-4, 5e-4},
+    {"conv_x4_row28", {3, 5, 28, 28, 7, 3, 2, 1}, 90, 5e-4, 5e-4},
+    {"conv_x4_row28", {2, 13, 28, 28, 6, 1, 1, 0}, 91, 5e-4, 5e-4},
     {"conv_tiled", {3, 5, 7, 7, 12, 3, 1, 1}, 87, 5e-4, 5e-4},
     {"conv_tiled", {3, 6, 14, 14, 5, 3, 2, 1}, 88, 5e-4, 5e-4},
     {"conv_split", {17, 3, 9, 9, 5, 3, 1, 0}, 24, 5e-4, 5e-4},
@@ -249,7 +258,17 @@ TEST(ConvTiles, NarrowRowsAreOneInvocationsWholeRow) {
     EXPECT_EQ(t.pixels_for(64 * 28, 28, false), 16u);  // wider than a tile: tiles of tn_wide
     EXPECT_EQ(t.pixels_for(14, 14, false), 8u);        // batch 1: tiles of tn keep ≥ 4 workgroups
     EXPECT_EQ(t.pixels_for(1, 5, false), 5u);
+    EXPECT_EQ(t.blocks_at(28), 2u);  // no budget: tmb
+    t.tn_wide = 32;
+    t.tms = 8;
+    t.acc_budget = 256;
+    EXPECT_EQ(t.pixels_for(64 * 28, 28, false), 28u);  // 28 wide: one invocation's whole row …
+    EXPECT_EQ(t.blocks_at(28), 1u);                     // … in 8 channels (16 × 28 > 256)
+    EXPECT_EQ(t.blocks_at(14), 2u);
+    EXPECT_EQ(t.blocks_at(7), 2u);  // at most tmb
+    EXPECT_EQ(t.pixels_for(64 * 56, 56, false), 32u);
     t.tn_row = false;
+    t.tn_wide = 16;
     EXPECT_EQ(t.pixels_for(64 * 7, 7, false), 8u);
     EXPECT_EQ(t.pixels_for(64 * 14, 14, false), 16u);
     EXPECT_EQ(t.pixels_for(64 * 28, 28, false), 16u);

@@ -92,8 +92,10 @@ TEST(DISABLED_NnPerf, ConvGflops) {
         configs.push_back({"scalar-x", t});
     }
     if (base.tn_row && (!std::getenv("NN_PERF_ONLY_DEFAULT") || std::getenv("NN_PERF_ROWS"))) {
-        nn::ConvTiles t = base;  // narrow rows in whole tiles, with dead pixels, for the ratio
+        nn::ConvTiles t = base;  // rows cut into tiles of 16 × 16, dead pixels and all (session 10), for the ratio
         t.tn_row = false;
+        t.tn_wide = 16;
+        t.acc_budget = 0;
         configs.push_back({"tiled-rows", t});
     }
     std::vector<std::string> labels;  // owned names for the sweep

@@ -39,13 +39,17 @@ ConvTiles ConvTiles::for_device(const engine::Context& ctx) {
         t.dw_split_groups = 4 * std::max(1u, std::thread::hardware_concurrency());
         // dW with the pixels across lanes (ConvTiles::dw_px): 108 → 57–63 ms over the UNet's 15 conv shapes.
         t.dw_px = true;
-        // Forward and dX: 16 pixels per invocation on rows ≥ 14 wide halves the weight reads per FMA (one
-        // weight feeds TN FMAs); 7-wide rows keep 8 (16 would compute 9 dead pixels per row). On a GPU
-        // 16 × 16 accumulators would not fit the register file. Small batches keep 8 (pixels_for). Still the
-        // best of the tn/tmb sweep with wt4 (session 6), within this host's noise.
-        t.tn_wide = 16;
-        // A row that fits the tile is one invocation's (ConvTiles::tn_row).
+        // Forward and dX: more pixels per invocation on rows ≥ 14 wide halves the weight reads per FMA (one
+        // weight feeds TN FMAs); 7-wide rows keep 8 at most. On a GPU 16 × 16 accumulators would not fit the
+        // register file. Small batches keep 8 (pixels_for). 16 was the best of the tn/tmb sweep with wt4
+        // (session 6), within this host's noise, when rows were cut into tiles.
+        // A row that fits the tile is one invocation's (ConvTiles::tn_row): 28-wide rows too, in 8 channels, not
+        // 16 (acc_budget). NnPerf.ConvGflops, the UNet's 28² shapes at batch 64, forward + dX CPU time (2 runs
+        // each): 81.9 / 84.1 ms in tiles of 16 × 16 → 76.0 / 74.7 ms as 8 × 28; 16 × 28 was no faster than
+        // 16 × 16, and 8 × 14 slower than 16 × 14 on the 14² shapes (session 11).
+        t.tn_wide = 32;
         t.tn_row = true;
+        t.acc_budget = 256;
         // Weights as shared RGBA32F texels instead of a broadcast per channel (ConvTiles::wt4).
         t.wt4 = true;
         t.x4 = true;
@@ -128,6 +132,11 @@ uint32_t ConvTiles::pixels_for(uint64_t rows, uint32_t width, bool even) const {
     if (tn_row && width <= px && (!even || width % 2 == 0)) return width;
     return px;
 }
+
+uint32_t ConvTiles::blocks_at(uint32_t pixels) const {
+    if (!acc_budget) return tmb;
+    return std::clamp(acc_budget / (tms * pixels), 1u, tmb);
+}
 // Channel blocks per invocation: fewer when the layer has fewer channels.
 static uint32_t blocks_for(uint32_t channels, const ConvTiles& t) {
     const uint32_t tms = block_size_for(channels, t);
@@ -173,11 +182,13 @@ const engine::Buffer& Conv2d::transposed_weights(CommandBuffer& cmd, const ConvS
     return t;
 }
 
-Conv2d::WeightTiles Conv2d::weight_tiles(CommandBuffer& cmd, const ConvShape& s, View w, bool dx) {
+Conv2d::WeightTiles Conv2d::weight_tiles(CommandBuffer& cmd, const ConvShape& s, View w, bool dx, uint32_t tn) {
     const uint32_t channels = dx ? s.cin : s.cout;  // the channels an invocation's block spans
-    if (!wt4_for(channels, tiles_))
-        return {w.buffer, w.offset, 0, blocks_for(channels, tiles_), block_size_for(channels, tiles_), false};
-    const uint32_t tm = wt4_block(channels, tiles_);
+    ConvTiles t = tiles_;
+    t.tmb = tiles_.blocks_at(tn);
+    if (!wt4_for(channels, t))
+        return {w.buffer, w.offset, 0, blocks_for(channels, t), block_size_for(channels, t), false};
+    const uint32_t tm = wt4_block(channels, t);
     return {&transposed_weights(cmd, s, w, dx, tm), 0, groups_for(channels, tm) * tm / 4, tm / 4, 4, true};
 }
 
@@ -203,10 +214,11 @@ void Conv2d::forward(CommandBuffer& cmd, const ConvShape& s, View x, View w, Vie
            (e.v ? 1u : 0u) | (e.residual ? 2u : 0u)};
     const uint32_t tn = tiles_.pixels_for(uint64_t(s.n) * s.oh(), s.ow(), false);
     const uint64_t slots = uint64_t(s.n) * s.oh() * ((s.ow() + tn - 1) / tn);  // invocations
-    const WeightTiles wt = weight_tiles(cmd, s, w, false);
+    const WeightTiles wt = weight_tiles(cmd, s, w, false, tn);
     push.w_off = wt.offset, push.wt_stride = wt.stride;
     const engine::Buffer* unused = x.buffer;  // bound to the epilogue's slots it does not read
-    const bool x4 = rows4(s.w, x.offset, tn), y4 = rows4(s.ow(), y.offset, tn);
+    // x4: the invocations' first input pixels, tn·S apart, at multiples of 4 (one invocation per row: all at 0)
+    const bool x4 = rows4(s.w, x.offset, tn >= s.ow() ? 0 : tn * s.stride), y4 = rows4(s.ow(), y.offset, tn);
     x4_recorded_ += x4;
     y4_recorded_ += y4;
     pick(0, s, wt.tmb, wt.tms, tn, wt.wt4, x4, y4)
@@ -224,7 +236,7 @@ void Conv2d::backward_data(CommandBuffer& cmd, const ConvShape& s, View dy, View
         uint32_t N, Cin, H, W, Cout, OH, OW, dy_off, w_off, dx_off, accumulate, wt_stride;
     } push{s.n, s.cin, s.h, s.w, s.cout, s.oh(), s.ow(), dy.offset, w.offset, dx.offset, accumulate ? 1u : 0u, 0u};
     const uint32_t tn = tiles_.pixels_for(uint64_t(s.n) * s.h, s.w, s.stride == 2);
-    const WeightTiles wt = weight_tiles(cmd, s, w, true);
+    const WeightTiles wt = weight_tiles(cmd, s, w, true, tn);
     push.w_off = wt.offset, push.wt_stride = wt.stride;
     const bool x4 = tn % s.stride == 0 && rows4(s.ow(), dy.offset, tn / s.stride), y4 = rows4(s.w, dx.offset, tn);
     // Stride 2: one dispatch per row parity (the shader's PAR), each of which skips the taps that miss dy at

@@ -53,6 +53,10 @@ struct ConvTiles {
     // width, odd too except in stride-2 dX. In tiles of 16 a 14-wide row computes 2 dead pixels, in tiles of 8 a
     // 7-wide one 1: an eighth of the UNet's 14² and 7² convs. On for CPU drivers.
     bool tn_row = false;
+    // Forward and dX: at most this many accumulators (TM·TN) per invocation, fewer channel blocks where a tile is
+    // wider (0: no limit). They live in memory on a CPU; 28-wide rows whole (TN 28) run ~8 % faster with
+    // 8 channels than with 16 (llvmpipe, conv.cpp). 256 on CPU drivers.
+    uint32_t acc_budget = 0;
     bool subgroup = true;         // false: no broadcasts, each invocation loads its weights itself
     uint32_t wg_weight = 32;      // invocations per workgroup of the dW kernel (shared memory: wg·(cpl·tco·K²+tco) floats)
     uint32_t tco = 16;            // dW tile: output channels per workgroup (the dy values shared per step)
@@ -80,6 +84,8 @@ struct ConvTiles {
     // tn_wide on rows ≥ 14 wide unless that leaves fewer than 4 workgroups (at batch 1 a 28×28 layer would run
     // as one workgroup, on one core of a CPU driver), else tn; with tn_row the row's width when that is no more.
     uint32_t pixels_for(uint64_t rows, uint32_t width, bool even) const;
+    // Channel blocks per invocation at TN = tn: tmb, fewer where tmb·tms·tn would pass acc_budget (at least 1).
+    uint32_t blocks_at(uint32_t tn) const;
 };
 
 // What the conv forward adds to its output in the same pass (issue 8, fused epilogues): a per-sample channel
@@ -143,7 +149,7 @@ private:
         uint32_t tmb, tms;
         bool wt4;
     };
-    WeightTiles weight_tiles(engine::CommandBuffer&, const ConvShape&, View w, bool dx);
+    WeightTiles weight_tiles(engine::CommandBuffer&, const ConvShape&, View w, bool dx, uint32_t tn);
     // Records w's transpose for the WT4 path of the forward (dx = false) or dX, channel rows padded to `pad`,
     // between barriers (an earlier pass may still read the scratch; the conv reads what this writes).
     const engine::Buffer& transposed_weights(engine::CommandBuffer&, const ConvShape&, View w, bool dx, uint32_t pad);

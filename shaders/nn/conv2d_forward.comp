@@ -29,7 +29,7 @@ layout(constant_id = 4) const uint S = 1;
 layout(constant_id = 5) const uint TMS = 8;           // channels per block (≤ subgroup size when SUBGROUP)
 layout(constant_id = 6) const bool SUBGROUP = true;   // false: each invocation loads its TM weights itself
 layout(constant_id = 7) const bool WT4 = false;       // weights [Cin,K,K,Cpad] as RGBA32F texels (TMS = 4)
-layout(constant_id = 8) const bool X4 = false;        // x read as RGBA32F texels: W, x_off and TN multiples of 4
+layout(constant_id = 8) const bool X4 = false;        // x read as RGBA32F texels: W, x_off and TN·S (or ox0 = 0) multiples of 4
 layout(constant_id = 9) const bool Y4 = false;        // y written 4 values a store: OW, y_off and TN multiples of 4
 
 layout(binding = 0) uniform samplerBuffer x_t;  // X: read as texels (see docs/PERFORMANCE.md); X4: RGBA32F
