@@ -159,8 +159,12 @@ Errors run_groupnorm(engine::Context& ctx, const Row& r) {
 
     // "_vec4" rows lay the tensors out at multiples of 4 floats and force the 4-value path (other rows' odd
     // offsets keep the scalar one on every device).
-    const bool vec4 = r.op.find("_vec4") != std::string::npos;
-    if (vec4) {
+    // "_flat" rows likewise, with H·W not a multiple of 4 and the group's Cg·H·W one: the 4-value path over
+    // whole groups.
+    const bool flat = r.op.find("_flat") != std::string::npos, vec4 = flat || r.op.find("_vec4") != std::string::npos;
+    if (flat) {
+        EXPECT_TRUE(hw % 4 != 0 && c / g * hw % 4 == 0 && hw >= 4) << "a _flat row needs H·W ≥ 4 not a multiple of 4, Cg·H·W one";
+    } else if (vec4) {
         EXPECT_EQ(hw % 4, 0) << "a _vec4 row needs H·W a multiple of 4";
     }
     test::Arena a(vec4 ? 4 : 1);
@@ -237,11 +241,9 @@ Errors run_groupnorm(engine::Context& ctx, const Row& r) {
         e.bwd = std::max(e.bwd, gs_check.worst);
         e.guards = e.guards && a.guards_intact();
     }
-    if (vec4) {
-        EXPECT_EQ(gn.vec4_recorded(), fused ? 6u : 3u) << "every pass of a _vec4 row must take the 4-value path";
-    } else {
-        EXPECT_EQ(gn.vec4_recorded(), 0u);
-    }
+    const uint32_t passes = fused ? 6u : 3u;
+    EXPECT_EQ(gn.vec4_recorded(), vec4 && !flat ? passes : 0u) << "every pass of a _vec4 row must take the 4-value path";
+    EXPECT_EQ(gn.flat_recorded(), flat ? passes : 0u) << "every pass of a _flat row must take the flat 4-value path";
     return e;
 }
 

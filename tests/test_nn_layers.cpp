@@ -178,6 +178,11 @@ const Row k_table[] = {
     {"groupnorm_vec4", {2, 16, 28, 28, 4}, 84, 3e-4, 3e-4},
     {"groupnorm_silu_vec4", {17, 12, 2, 2, 3}, 82, 3e-4, 3e-4},
     {"groupnorm_silu_vec4", {3, 20, 6, 6, 4}, 83, 3e-4, 3e-4},
+    // … over whole groups where H·W is not a multiple of 4 (7×7) but Cg·H·W is: texels straddling two channels
+    {"groupnorm_flat", {3, 8, 7, 7, 2}, 96, 3e-4, 3e-4},
+    {"groupnorm_silu_flat", {3, 12, 5, 5, 3}, 97, 3e-4, 3e-4},
+    {"groupnorm_silu_flat", {2, 16, 7, 7, 2}, 98, 3e-4, 3e-4},
+    {"groupnorm_silu_flat_chan", {3, 8, 7, 7, 2}, 100, 3e-4, 3e-4},
     {"groupnorm_chan", {3, 12, 7, 7, 3}, 94, 3e-4, 3e-4},  // the per-channel reductions (GPUs) on every device
     {"groupnorm_silu_vec4_chan", {2, 16, 6, 6, 4}, 95, 3e-4, 3e-4},
     // elementwise, data movement {N, C, H, W} (concat {N, Ca, Cb, H, W})

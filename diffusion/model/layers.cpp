@@ -63,21 +63,35 @@ static uint32_t gn_lanes(engine::Context& ctx) {
 }
 
 // The GroupNorm pipelines: forward (7 bindings, x's RGBA32F view at 5) or backward (10, x and dy at 7 and 8),
-// with the SiLU or not, 4 values per access or not.
-static engine::PipelineDesc gn_desc(engine::Context& ctx, bool backward, bool silu, bool vec4, uint32_t lanes) {
+// with the SiLU or not, on one of the paths: one value per access, 4 per access channel by channel (vec4), or
+// 4 per access over the whole group (flat).
+enum GnPath : uint32_t { gn_scalar, gn_vec4, gn_flat };
+static engine::PipelineDesc gn_desc(engine::Context& ctx, bool backward, bool silu, uint32_t path, uint32_t lanes) {
     return desc_rgba(backward ? "nn/groupnorm_backward.comp" : "nn/groupnorm_forward.comp", backward ? 10u : 7u,
-                     backward ? 12u * 4 : 10u * 4, {reduce_wg(ctx), silu ? 1u : 0u, vec4 ? 1u : 0u, lanes},
+                     backward ? 12u * 4 : 10u * 4,
+                     {reduce_wg(ctx), silu ? 1u : 0u, path != gn_scalar ? 1u : 0u, lanes, path == gn_flat ? 1u : 0u},
                      backward ? (1u << 7 | 1u << 8) : 1u << 5);
 }
 
 GroupNorm::GroupNorm(engine::Context& ctx) : GroupNorm(ctx, vec4_by_default(ctx)) {}
 GroupNorm::GroupNorm(engine::Context& ctx, bool vec4, bool lane_sums)
-    : vec4_(vec4), lanes_(lane_sums ? gn_lanes(ctx) : 0u), fwd_(ctx, gn_desc(ctx, false, false, false, lanes_)),
-      fwd_silu_(ctx, gn_desc(ctx, false, true, false, lanes_)), bwd_(ctx, gn_desc(ctx, true, false, false, lanes_)),
-      bwd_silu_(ctx, gn_desc(ctx, true, true, false, lanes_)), fwd4_(ctx, gn_desc(ctx, false, false, true, lanes_)),
-      fwd4_silu_(ctx, gn_desc(ctx, false, true, true, lanes_)), bwd4_(ctx, gn_desc(ctx, true, false, true, lanes_)),
-      bwd4_silu_(ctx, gn_desc(ctx, true, true, true, lanes_)),
-      bwd_params_(ctx, {"nn/groupnorm_backward_params.comp", 3, 7 * 4}) {}
+    : vec4_(vec4), lanes_(lane_sums ? gn_lanes(ctx) : 0u), bwd_params_(ctx, {"nn/groupnorm_backward_params.comp", 3, 7 * 4}) {
+    kernels_.reserve(12);
+    for (bool backward : {false, true})
+        for (bool silu : {false, true})
+            for (uint32_t path : {gn_scalar, gn_vec4, gn_flat}) kernels_.emplace_back(ctx, gn_desc(ctx, backward, silu, path, lanes_));
+}
+
+Kernel& GroupNorm::kernel(bool backward, bool silu, const GroupNormShape& s, std::initializer_list<View> tensors) {
+    uint32_t path = gn_scalar;
+    if (vec4_fits(vec4_, {s.hw}, tensors))
+        path = gn_vec4;
+    else if (s.hw >= 4 && vec4_fits(vec4_, {uint64_t(s.c / s.groups) * s.hw}, tensors))
+        path = gn_flat;  // a texel straddles at most two channels
+    vec4_recorded_ += path == gn_vec4;
+    flat_recorded_ += path == gn_flat;
+    return kernels_[(uint32_t(backward) * 2 + uint32_t(silu)) * 3 + path];
+}
 
 static void check_gn(const char* what, const GroupNormShape& s) {
     check_dim(what, "N", s.n);
@@ -91,19 +105,15 @@ static void check_gn(const char* what, const GroupNormShape& s) {
 }
 
 void GroupNorm::forward(CommandBuffer& cmd, const GroupNormShape& s, View x, View gamma, View beta, View y, View stats) {
-    const bool v4 = vec4_fits(vec4_, {s.hw}, {x, y});
-    vec4_recorded_ += v4;
-    record_forward(cmd, s, x, gamma, beta, y, stats, v4 ? fwd4_ : fwd_);
+    record_forward(cmd, s, x, gamma, beta, y, stats, false);
 }
 
 void GroupNorm::forward_silu(CommandBuffer& cmd, const GroupNormShape& s, View x, View gamma, View beta, View y, View stats) {
-    const bool v4 = vec4_fits(vec4_, {s.hw}, {x, y});
-    vec4_recorded_ += v4;
-    record_forward(cmd, s, x, gamma, beta, y, stats, v4 ? fwd4_silu_ : fwd_silu_);
+    record_forward(cmd, s, x, gamma, beta, y, stats, true);
 }
 
 void GroupNorm::record_forward(CommandBuffer& cmd, const GroupNormShape& s, View x, View gamma, View beta, View y, View stats,
-                               Kernel& kernel) {
+                               bool silu) {
     check_gn("group_norm.forward", s);
     check_view("group_norm.forward: x", x, s.count());
     check_view("group_norm.forward: gamma", gamma, s.c);
@@ -114,8 +124,8 @@ void GroupNorm::record_forward(CommandBuffer& cmd, const GroupNormShape& s, View
         uint32_t N, C, HW, G, x_off, gamma_off, beta_off, y_off, stats_off;
         float eps;
     } push{s.n, s.c, s.hw, s.groups, x.offset, gamma.offset, beta.offset, y.offset, stats.offset, s.eps};
-    kernel.dispatch(cmd, {x.buffer, gamma.buffer, beta.buffer, y.buffer, stats.buffer, x.buffer, y.buffer}, push,
-                    s.n * s.groups);
+    kernel(false, silu, s, {x, y})
+        .dispatch(cmd, {x.buffer, gamma.buffer, beta.buffer, y.buffer, stats.buffer, x.buffer, y.buffer}, push, s.n * s.groups);
 }
 
 void GroupNorm::backward(CommandBuffer& cmd, const GroupNormShape& s, View x, View gamma, View dy, View stats, View dx,
@@ -144,10 +154,7 @@ void GroupNorm::record_backward(CommandBuffer& cmd, const GroupNormShape& s, Vie
         uint32_t N, C, HW, G, x_off, gamma_off, dy_off, stats_off, dx_off, partial_off, accumulate, beta_off;
     } pd{s.n, s.c, s.hw, s.groups, x.offset, gamma.offset, dy.offset, stats.offset, dx.offset, scratch.offset,
          accumulate ? 1u : 0u, beta ? beta.offset : 0u};
-    const bool v4 = vec4_fits(vec4_, {s.hw}, {x, dy, dx});
-    vec4_recorded_ += v4;
-    Kernel& k = beta ? (v4 ? bwd4_silu_ : bwd_silu_) : (v4 ? bwd4_ : bwd_);
-    k.dispatch(cmd, {x.buffer, gamma.buffer, dy.buffer, stats.buffer, dx.buffer, scratch.buffer,
+    kernel(true, bool(beta), s, {x, dy, dx}).dispatch(cmd, {x.buffer, gamma.buffer, dy.buffer, stats.buffer, dx.buffer, scratch.buffer,
                      beta ? beta.buffer : gamma.buffer, x.buffer, dy.buffer, dx.buffer},
                pd, s.n * s.groups);
     cmd.barrier();  // RAW: dγ, dβ are sums of the per-(n, c) partials just written

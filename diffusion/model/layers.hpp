@@ -220,20 +220,25 @@ public:
     void backward_silu(engine::CommandBuffer&, const GroupNormShape&, View x, View gamma, View beta, View dy, View stats,
                        View dx, View dgamma, View dbeta, View scratch, bool accumulate = false);
 
-    // Dispatches recorded on the 4-value path so far (tests check which path ran).
+    // Dispatches recorded on the 4-value paths so far (tests check which path ran): channel by channel (H·W a
+    // multiple of 4), and over the whole group (flat: H·W is not, the group's Cg·H·W is, the 7×7 layers).
     uint32_t vec4_recorded() const { return vec4_recorded_; }
+    uint32_t flat_recorded() const { return flat_recorded_; }
     // Lanes whose channel sums the backward writes separately (0: one sum per channel).
     uint32_t lane_sums() const { return lanes_; }
 
 private:
     void record_forward(engine::CommandBuffer&, const GroupNormShape&, View x, View gamma, View beta, View y, View stats,
-                        Kernel&);
+                        bool silu);
+    // The pipeline for a pass on these tensors (and counts the path it takes).
+    Kernel& kernel(bool backward, bool silu, const GroupNormShape&, std::initializer_list<View> tensors);
     void record_backward(engine::CommandBuffer&, const GroupNormShape&, View x, View gamma, View beta, View dy, View stats,
                          View dx, View dgamma, View dbeta, View scratch, bool accumulate);  // beta: the SiLU kernel
     bool vec4_;
-    uint32_t vec4_recorded_ = 0;
+    uint32_t vec4_recorded_ = 0, flat_recorded_ = 0;
     uint32_t lanes_;  // the backward's per-lane sums (layers.cpp: gn_lanes); 0: one sum per channel
-    Kernel fwd_, fwd_silu_, bwd_, bwd_silu_, fwd4_, fwd4_silu_, bwd4_, bwd4_silu_, bwd_params_;
+    Kernel bwd_params_;
+    std::vector<Kernel> kernels_;  // [backward][silu][path] (layers.cpp: GnPath)
 };
 
 // ---- elementwise and data movement -------------------------------------------------------------------

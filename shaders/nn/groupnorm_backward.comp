@@ -16,11 +16,14 @@
 // With SILU the layer is a = SiLU(y), y = GroupNorm(x), and dy is ∂L/∂a: each ∂L/∂y = dy·σ(y)·(1 + y·(1 − σ(y)))
 // is formed on the fly from y = x̂·γ + β, so training needs neither y stored nor a SiLU backward pass.
 // VEC4 (CPU drivers, when H·W and the offsets of x, dy and dx are multiples of 4): 4 values per access, as in
-// groupnorm_forward.comp.
+// groupnorm_forward.comp. FLAT (with VEC4; as the forward's, the 7×7 layers): pass 1 takes one value per access,
+// channel by channel, for its per-channel sums; pass 2 walks the group as one run of texels, each component with
+// the γ and β of its own channel.
 layout(local_size_x_id = 0) in;   // a power of two
 layout(constant_id = 1) const bool SILU = false;
 layout(constant_id = 2) const bool VEC4 = false;
 layout(constant_id = 3) const uint LANES = 0;  // per-lane sums (= the workgroup size, one subgroup); 0: per channel
+layout(constant_id = 4) const bool FLAT = false;
 layout(binding = 0) uniform samplerBuffer x_t;  // X: read as texels (see docs/PERFORMANCE.md)
 layout(binding = 1) uniform samplerBuffer gamma_t;  // Gamma: read as texels (see docs/PERFORMANCE.md)
 layout(binding = 2) uniform samplerBuffer dy_t;  // DY: read as texels (see docs/PERFORMANCE.md)
@@ -48,10 +51,10 @@ float dy_at(uint i, float xhat, float gam, float bet) {
     return d * s * (1.0 + y * (1.0 - s));
 }
 
-vec4 dy4_at(uint t, vec4 xhat, float gam, float bet) {
+vec4 dy4_at(uint t, vec4 xhat, vec4 gam, vec4 bet) {
     const vec4 d = texelFetch(dy4_t, int(t));
     if (!SILU) return d;
-    const vec4 y = fma(xhat, vec4(gam), vec4(bet)), s = 1.0 / (1.0 + exp(-y));
+    const vec4 y = fma(xhat, gam, bet), s = 1.0 / (1.0 + exp(-y));
     return d * s * (1.0 + y * (1.0 - s));
 }
 
@@ -67,12 +70,12 @@ void main() {
         const float gam = texelFetch(gamma_t, int(gamma_off + c)).x;
         const float bet = SILU ? texelFetch(beta_t, int(beta_off + c)).x : 0.0;
         float sd = 0.0, sdx = 0.0;
-        if (VEC4) {
+        if (VEC4 && !FLAT) {
             const uint xb = (x_off + cb) / 4, db = (dy_off + cb) / 4;
             vec4 a = vec4(0.0), b = vec4(0.0);
             for (uint i = lid; i < HW / 4; i += WG) {
                 const vec4 xhat = (texelFetch(x4_t, int(xb + i)) - mean) * rstd;
-                const vec4 d = dy4_at(db + i, xhat, gam, bet);
+                const vec4 d = dy4_at(db + i, xhat, vec4(gam), vec4(bet));
                 a += d;
                 b = fma(d, xhat, b);
             }
@@ -109,6 +112,23 @@ void main() {
     }
     const float mean_u = sum_u / float(m), mean_ux = sum_ux / float(m);
 
+    if (FLAT) {
+        const uint xb = (x_off + base) / 4, db = (dy_off + base) / 4, ob = (dx_off + base) / 4;
+        for (uint i = lid; i < m / 4; i += WG) {
+            // the texel's first value is pixel r of channel cl; those at r + e ≥ H·W belong to channel cl + 1
+            const uint cl = 4 * i / HW, r = 4 * i - cl * HW;
+            const uint c0 = g * Cg + cl, c1 = g * Cg + min(cl + 1, Cg - 1);
+            const bvec4 next = greaterThanEqual(uvec4(r) + uvec4(0, 1, 2, 3), uvec4(HW));
+            const vec4 gam = mix(vec4(texelFetch(gamma_t, int(gamma_off + c0)).x), vec4(texelFetch(gamma_t, int(gamma_off + c1)).x), next);
+            const vec4 bet = SILU ? mix(vec4(texelFetch(beta_t, int(beta_off + c0)).x), vec4(texelFetch(beta_t, int(beta_off + c1)).x), next)
+                                  : vec4(0.0);
+            const vec4 xhat = (texelFetch(x4_t, int(xb + i)) - mean) * rstd;
+            const vec4 v = rstd * (dy4_at(db + i, xhat, gam, bet) * gam - mean_u - xhat * mean_ux);
+            dx4[ob + i] = accumulate != 0 ? dx4[ob + i] + v : v;
+        }
+        return;
+    }
+
     for (uint cl = 0; cl < Cg; ++cl) {
         const uint cb = base + cl * HW;
         const float gam = texelFetch(gamma_t, int(gamma_off + g * Cg + cl)).x;
@@ -117,7 +137,7 @@ void main() {
             const uint xb = (x_off + cb) / 4, db = (dy_off + cb) / 4, ob = (dx_off + cb) / 4;
             for (uint i = lid; i < HW / 4; i += WG) {
                 const vec4 xhat = (texelFetch(x4_t, int(xb + i)) - mean) * rstd;
-                const vec4 v = rstd * (dy4_at(db + i, xhat, gam, bet) * gam - mean_u - xhat * mean_ux);
+                const vec4 v = rstd * (dy4_at(db + i, xhat, vec4(gam), vec4(bet)) * gam - mean_u - xhat * mean_ux);
                 dx4[ob + i] = accumulate != 0 ? dx4[ob + i] + v : v;
             }
             continue;

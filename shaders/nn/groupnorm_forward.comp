@@ -12,9 +12,13 @@
 // then σ² = Σ(x−k)²/m − (Σ(x−k)/m)².
 // VEC4 (CPU drivers, when H·W and the offsets of x and y are multiples of 4): x is read as RGBA32F texels and y
 // written as vec4, 4 values per access (on llvmpipe each access costs about the same whatever its width).
+// FLAT (with VEC4, when H·W is not a multiple of 4 but the group's Cg·H·W is, and H·W ≥ 4: the 7×7 layers): the
+// group, which is contiguous, is walked as one run of texels; a texel may straddle two channels, so its
+// components take γ and β of the channel each belongs to.
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const bool SILU = false;
 layout(constant_id = 2) const bool VEC4 = false;
+layout(constant_id = 4) const bool FLAT = false;
 layout(binding = 0) uniform samplerBuffer x_t;  // X: read as texels (see docs/PERFORMANCE.md)
 layout(binding = 1) uniform samplerBuffer gamma_t;  // Gamma: read as texels (see docs/PERFORMANCE.md)
 layout(binding = 2) uniform samplerBuffer beta_t;  // Beta: read as texels (see docs/PERFORMANCE.md)
@@ -63,6 +67,22 @@ void main() {
     }
     // y = x·a + s with a = r·γ[c], s = β[c] − μ·a: one multiply-add and one load per element, channel by
     // channel so γ and β are read once per channel.
+    if (FLAT) {
+        const uint xb = (x_off + base) / 4, yb = (y_off + base) / 4;
+        for (uint i = lid; i < m / 4; i += WG) {
+            // the texel's first value is pixel r of channel cl; those at r + e ≥ H·W belong to channel cl + 1
+            const uint cl = 4 * i / HW, r = 4 * i - cl * HW;
+            const uint c0 = g * Cg + cl, c1 = g * Cg + min(cl + 1, Cg - 1);
+            const float a0 = rstd * texelFetch(gamma_t, int(gamma_off + c0)).x;
+            const float a1 = rstd * texelFetch(gamma_t, int(gamma_off + c1)).x;
+            const float s0 = texelFetch(beta_t, int(beta_off + c0)).x - mean * a0;
+            const float s1 = texelFetch(beta_t, int(beta_off + c1)).x - mean * a1;
+            const bvec4 next = greaterThanEqual(uvec4(r) + uvec4(0, 1, 2, 3), uvec4(HW));
+            const vec4 v = fma(texelFetch(x4_t, int(xb + i)), mix(vec4(a0), vec4(a1), next), mix(vec4(s0), vec4(s1), next));
+            y4[yb + i] = SILU ? v / (1.0 + exp(-v)) : v;
+        }
+        return;
+    }
     for (uint cl = 0; cl < Cg; ++cl) {
         const uint c = g * Cg + cl, cb = base + cl * HW;
         const float a = rstd * texelFetch(gamma_t, int(gamma_off + c)).x, sh = texelFetch(beta_t, int(beta_off + c)).x - mean * a;
