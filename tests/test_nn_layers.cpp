@@ -261,7 +261,8 @@ TEST(ConvTiles, NarrowRowsAreOneInvocationsWholeRow) {
     EXPECT_EQ(t.pixels_for(64 * 14, 14, false), 14u);  // 14 wide: 14, not 16
     EXPECT_EQ(t.pixels_for(64 * 14, 14, true), 14u);
     EXPECT_EQ(t.pixels_for(64 * 28, 28, false), 16u);  // wider than a tile: tiles of tn_wide
-    EXPECT_EQ(t.pixels_for(14, 14, false), 8u);        // batch 1: tiles of tn keep ≥ 4 workgroups
+    EXPECT_EQ(t.pixels_for(14, 14, false), 8u);        // batch 1: tiles of tn keep ≥ 2 workgroups
+    EXPECT_EQ(t.pixels_for(16 * 14, 14, false), 14u);  // batch 16 (sampling's): 224 invocations, 3.5 workgroups
     EXPECT_EQ(t.pixels_for(1, 5, false), 5u);
     EXPECT_EQ(t.blocks_at(28), 2u);  // no budget: tmb
     t.tn_wide = 32;
@@ -272,6 +273,7 @@ TEST(ConvTiles, NarrowRowsAreOneInvocationsWholeRow) {
     EXPECT_EQ(t.blocks_at(14), 2u);
     EXPECT_EQ(t.blocks_at(7), 2u);  // at most tmb
     EXPECT_EQ(t.pixels_for(64 * 56, 56, false), 32u);
+    EXPECT_EQ(t.pixels_for(4 * 28, 28, false), 8u);  // batch 4: 28-wide rows whole would be 1.75 workgroups
     t.tn_row = false;
     t.tn_wide = 16;
     EXPECT_EQ(t.pixels_for(64 * 7, 7, false), 8u);

@@ -128,7 +128,7 @@ Kernel& Conv2d::pick(int kind, const ConvShape& s, uint32_t tmb, uint32_t tms, u
 static uint32_t block_size_for(uint32_t channels, const ConvTiles& t) { return std::min(t.tms, channels); }
 uint32_t ConvTiles::pixels_for(uint64_t rows, uint32_t width, bool even) const {
     uint32_t px = tn;
-    if (tn_wide && width >= 14 && rows * ((width + tn_wide - 1) / tn_wide) >= 4ull * wg) px = tn_wide;
+    if (tn_wide && width >= 14 && rows * ((width + tn_wide - 1) / tn_wide) >= 2ull * wg) px = tn_wide;
     if (tn_row && width <= px && (!even || width % 2 == 0)) return width;
     return px;
 }
