@@ -130,6 +130,8 @@ const Row k_table[] = {
     {"conv_x4_row28", {2, 6, 28, 28, 19, 3, 1, 1}, 89, 5e-4, 5e-4},
     {"conv_x4_row28", {3, 5, 28, 28, 7, 3, 2, 1}, 90, 5e-4, 5e-4},
     {"conv_x4_row28", {2, 13, 28, 28, 6, 1, 1, 0}, 91, 5e-4, 5e-4},
+    {"conv_x4_row28", {2, 20, 28, 28, 18, 1, 1, 1}, 92, 5e-4, 5e-4},  // K = 1: 16 channels of 28 pixels, 2 blocks
+    {"conv", {3, 40, 14, 14, 36, 1, 1, 1}, 93, 5e-4, 5e-4},            // K = 1 (CPU: 32 channels of 8), partial blocks
     {"conv_tiled", {3, 5, 7, 7, 12, 3, 1, 1}, 87, 5e-4, 5e-4},
     {"conv_tiled", {3, 6, 14, 14, 5, 3, 2, 1}, 88, 5e-4, 5e-4},
     {"conv_split", {17, 3, 9, 9, 5, 3, 1, 0}, 24, 5e-4, 5e-4},
@@ -264,14 +266,18 @@ TEST(ConvTiles, NarrowRowsAreOneInvocationsWholeRow) {
     EXPECT_EQ(t.pixels_for(14, 14, false), 8u);        // batch 1: tiles of tn keep ≥ 2 workgroups
     EXPECT_EQ(t.pixels_for(16 * 14, 14, false), 14u);  // batch 16 (sampling's): 224 invocations, 3.5 workgroups
     EXPECT_EQ(t.pixels_for(1, 5, false), 5u);
-    EXPECT_EQ(t.blocks_at(28), 2u);  // no budget: tmb
+    EXPECT_EQ(t.blocks_at(28, 3), 2u);  // no budget: tmb
     t.tn_wide = 32;
     t.tms = 8;
     t.acc_budget = 256;
     EXPECT_EQ(t.pixels_for(64 * 28, 28, false), 28u);  // 28 wide: one invocation's whole row …
-    EXPECT_EQ(t.blocks_at(28), 1u);                     // … in 8 channels (16 × 28 > 256)
-    EXPECT_EQ(t.blocks_at(14), 2u);
-    EXPECT_EQ(t.blocks_at(7), 2u);  // at most tmb
+    EXPECT_EQ(t.blocks_at(28, 3), 1u);                     // … in 8 channels (16 × 28 > 256)
+    EXPECT_EQ(t.blocks_at(14, 3), 2u);
+    EXPECT_EQ(t.blocks_at(7, 3), 2u);  // at most tmb
+    t.k1_scale = 2;
+    EXPECT_EQ(t.blocks_at(28, 1), 2u);  // K = 1: twice the budget and tmb
+    EXPECT_EQ(t.blocks_at(14, 1), 4u);
+    EXPECT_EQ(t.blocks_at(28, 3), 1u);
     EXPECT_EQ(t.pixels_for(64 * 56, 56, false), 32u);
     EXPECT_EQ(t.pixels_for(4 * 28, 28, false), 8u);  // batch 4: 28-wide rows whole would be 1.75 workgroups
     t.tn_row = false;

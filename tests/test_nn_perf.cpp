@@ -96,6 +96,7 @@ TEST(DISABLED_NnPerf, ConvGflops) {
         t.tn_row = false;
         t.tn_wide = 16;
         t.acc_budget = 0;
+        t.k1_scale = 1;
         configs.push_back({"tiled-rows", t});
     }
     std::vector<std::string> labels;  // owned names for the sweep

@@ -57,6 +57,9 @@ struct ConvTiles {
     // wider (0: no limit). They live in memory on a CPU; 28-wide rows whole (TN 28) run ~8 % faster with
     // 8 channels than with 16 (llvmpipe, conv.cpp). 256 on CPU drivers.
     uint32_t acc_budget = 0;
+    // K = 1 convs take this many times tmb and acc_budget: their steps give each accumulator 4 FMAs, not 9, so
+    // each x row they load should feed more channels. 2 on CPU drivers (conv.cpp).
+    uint32_t k1_scale = 1;
     bool subgroup = true;         // false: no broadcasts, each invocation loads its weights itself
     uint32_t wg_weight = 32;      // invocations per workgroup of the dW kernel (shared memory: wg·(cpl·tco·K²+tco) floats)
     uint32_t tco = 16;            // dW tile: output channels per workgroup (the dy values shared per step)
@@ -86,8 +89,9 @@ struct ConvTiles {
     // no more. (The bound was 4 workgroups: at batch 16, sampling's, 14-wide rows then took 8 pixels, not 14 —
     // 14 is 10 % faster over the 14² forwards, NnPerf, session 11.)
     uint32_t pixels_for(uint64_t rows, uint32_t width, bool even) const;
-    // Channel blocks per invocation at TN = tn: tmb, fewer where tmb·tms·tn would pass acc_budget (at least 1).
-    uint32_t blocks_at(uint32_t tn) const;
+    // Channel blocks per invocation at TN = tn for a K × K conv: tmb, fewer where tmb·tms·tn would pass
+    // acc_budget (at least 1); both × k1_scale at K = 1.
+    uint32_t blocks_at(uint32_t tn, uint32_t k) const;
 };
 
 // What the conv forward adds to its output in the same pass (issue 8, fused epilogues): a per-sample channel
