@@ -72,8 +72,8 @@ Conv2d::Conv2d(engine::Context& ctx, const ConvTiles& t)
     if (t.subgroup && (t.tms < 1 || t.tms > ctx.info().subgroup_size))
         throw std::invalid_argument("Conv2d: tms = " + std::to_string(t.tms) + " must be between 1 and the subgroup size " +
                                     std::to_string(ctx.info().subgroup_size));
-    if (t.tn < 2 || t.tn % 2 || (t.tn_wide && (t.tn_wide < 2 || t.tn_wide % 2)) || t.tmb < 1 || t.wg < 1 || t.tco < 1 || t.tn_weight < 1 || t.cpl1 < 1 || t.cpl3 < 1 || t.wg_weight % t.tms)
-        throw std::invalid_argument("Conv2d: tiles need tn (and tn_wide unless 0) even and ≥ 2, tmb, tco, tn_weight, cpl1, cpl3 ≥ 1, wg_weight a multiple of tms");
+    if (t.tn < 2 || t.tn % 2 || (t.tn_wide && (t.tn_wide < 2 || t.tn_wide % 2)) || t.tmb < 1 || t.wg < 1 || t.tco < 1 || t.tn_weight < 1 || t.cpl1 < 1 || t.cpl3 < 1 || t.k1_scale < 1 || t.wg_weight % t.tms)
+        throw std::invalid_argument("Conv2d: tiles need tn (and tn_wide unless 0) even and ≥ 2, tmb, tco, tn_weight, cpl1, cpl3, k1_scale ≥ 1, wg_weight a multiple of tms");
     const uint64_t shared = uint64_t(t.wg_weight) * (t.tco * std::max(9u * t.cpl3, t.cpl1) + t.tco) * 4;
     if (shared > ctx.info().shared_memory_bytes)
         throw std::invalid_argument("Conv2d: the dW tile needs " + std::to_string(shared) + " bytes of shared memory, the device has " +

@@ -154,9 +154,10 @@ void GroupNorm::record_backward(CommandBuffer& cmd, const GroupNormShape& s, Vie
         uint32_t N, C, HW, G, x_off, gamma_off, dy_off, stats_off, dx_off, partial_off, accumulate, beta_off;
     } pd{s.n, s.c, s.hw, s.groups, x.offset, gamma.offset, dy.offset, stats.offset, dx.offset, scratch.offset,
          accumulate ? 1u : 0u, beta ? beta.offset : 0u};
-    kernel(true, bool(beta), s, {x, dy, dx}).dispatch(cmd, {x.buffer, gamma.buffer, dy.buffer, stats.buffer, dx.buffer, scratch.buffer,
-                     beta ? beta.buffer : gamma.buffer, x.buffer, dy.buffer, dx.buffer},
-               pd, s.n * s.groups);
+    kernel(true, bool(beta), s, {x, dy, dx})
+        .dispatch(cmd, {x.buffer, gamma.buffer, dy.buffer, stats.buffer, dx.buffer, scratch.buffer,
+                        beta ? beta.buffer : gamma.buffer, x.buffer, dy.buffer, dx.buffer},
+                  pd, s.n * s.groups);
     cmd.barrier();  // RAW: dγ, dβ are sums of the per-(n, c) partials just written
     struct {
         uint32_t N, C, P, partial_off, dgamma_off, dbeta_off, accumulate;

@@ -48,7 +48,7 @@ struct ConvTiles {
     uint32_t tms = 8;             // channels per subgroupBroadcast block (≤ subgroup size)
     uint32_t tmb = 2;             // blocks per invocation: an invocation owns tmb·tms channels
     uint32_t tn = 8;              // consecutive pixels of a row per invocation (even: stride-2 dX needs it)
-    uint32_t tn_wide = 0;         // the same for rows ≥ 14 wide (0: tn); 16 on CPU drivers (conv.cpp)
+    uint32_t tn_wide = 0;         // the same for rows ≥ 14 wide (0: tn); 32 on CPU drivers (conv.cpp)
     // A row no wider than the tile (tn, or tn_wide where that applies) is one invocation's whole row: TN = its
     // width, odd too except in stride-2 dX. In tiles of 16 a 14-wide row computes 2 dead pixels, in tiles of 8 a
     // 7-wide one 1: an eighth of the UNet's 14² and 7² convs. On for CPU drivers.
