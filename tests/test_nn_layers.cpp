@@ -37,9 +37,10 @@ nn::ConvTiles tiles_for(std::string op, const engine::Context& ctx) {
         t.wt4 = false;
         t.tn = 2;
         t.tmb = 1;
-    } else if (op == "conv_wide") {  // 16 pixels per invocation on rows ≥ 14 wide (CPU drivers' default at large batches)
+    } else if (op == "conv_wide") {  // rows ≥ 14 wide in tiles of 16 pixels (with the CPU drivers' tn_row, 14-wide
+                                      // rows whole)
         t.tn_wide = 16;
-        t.wg = 8;  // so that these small batches still get ≥ 4 workgroups with tn_wide (see pixels_for)
+        t.wg = 8;  // so that these small batches still get ≥ 2 workgroups of pixels with tn_wide (see pixels_for)
     } else if (op == "conv_tiled") {  // narrow rows in whole tiles of tn_wide or tn, dead pixels and all (GPUs)
         t.tn_row = false;
         t.tn_wide = 16;
@@ -184,6 +185,7 @@ const Row k_table[] = {
     {"groupnorm_flat", {3, 8, 7, 7, 2}, 96, 3e-4, 3e-4},
     {"groupnorm_silu_flat", {3, 12, 5, 5, 3}, 97, 3e-4, 3e-4},
     {"groupnorm_silu_flat", {2, 16, 7, 7, 2}, 98, 3e-4, 3e-4},
+    // (seed 100: with 99 the double reference's own finite-difference check read 1.7e-5 against its 1e-5)
     {"groupnorm_silu_flat_chan", {3, 8, 7, 7, 2}, 100, 3e-4, 3e-4},
     {"groupnorm_chan", {3, 12, 7, 7, 3}, 94, 3e-4, 3e-4},  // the per-channel reductions (GPUs) on every device
     {"groupnorm_silu_vec4_chan", {2, 16, 6, 6, 4}, 95, 3e-4, 3e-4},
