@@ -28,17 +28,27 @@ Errors run_conv(engine::Context& ctx, const Row& r, const nn::ConvTiles& tiles) 
     auto v = randn(nv, r.seed + 4), res = randn(ny, r.seed + 5);
     std::vector<double> ye(ny), yv(ny), yr(ny);
     for (size_t i = 0; i < ny; ++i) yv[i] = y[i] + v[i / ohw], ye[i] = yv[i] + res[i], yr[i] = y[i] + res[i];
+    // The fused skip (ConvEpilogue::skip_x, stride 1): ys = conv + b + v + (1×1 conv of x2 [N,C2,OH,OW] + b2), with
+    // C2 = 5 channels, a partial step of 4.
+    const int c2 = 5;
+    ref::Conv c1{c.n, c2, c.oh(), c.ow(), c.cout, 1, 1};
+    const size_t nx2 = size_t(c.n) * c2 * ohw, nw2 = size_t(c.cout) * c2;
+    auto x2 = randn(nx2, r.seed + 6), w2 = randn(nw2, r.seed + 7, 1.0 / std::sqrt(c2)), b2 = randn(c.cout, r.seed + 8);
+    std::vector<double> ys(ny);
+    ref::conv2d_forward(c1, x2, w2, b2, ys);
+    for (size_t i = 0; i < ny; ++i) ys[i] += yv[i];
 
     // "conv_x4…" rows lay the tensors out at multiples of 4 floats so that forward and dX read rows as texels;
     // the other rows' forwards keep one value a fetch (x at offset 3).
     const bool x4 = r.op.starts_with("conv_x4");
     test::Arena a(x4 ? 4 : 1);
     for (auto [n, cnt] : {std::pair{"x", nx}, {"w", nw}, {"y", ny}, {"dy", ny}, {"dx", nx}, {"dw", nw}, {"v", nv}, {"res", ny},
-                          {"ye", ny}, {"yv", ny}, {"yr", ny}})
+                          {"ye", ny}, {"yv", ny}, {"yr", ny}, {"x2", nx2}, {"w2", nw2}, {"b2", size_t(c.cout)}, {"ys", ny}})
         a.add(n, cnt);
     if (bias) { a.add("b", c.cout); a.add("db", c.cout); }
     a.allocate(ctx);
     a.put("x", x); a.put("w", w); a.put("dy", dy); a.put("v", v); a.put("res", res);
+    a.put("x2", x2); a.put("w2", w2); a.put("b2", b2);
     if (bias) a.put("b", b);
     nn::Conv2d conv(ctx, tiles);
     if (r.op.ends_with("_split")) {
@@ -63,6 +73,20 @@ Errors run_conv(engine::Context& ctx, const Row& r, const nn::ConvTiles& tiles) 
     });
     e.fwd = std::max({max_rel_err(a.get("y"), y), max_rel_err(a.get("ye"), ye), max_rel_err(a.get("yv"), yv),
                       max_rel_err(a.get("yr"), yr)});
+    // (on its own Conv2d, so that the path counters below count the four forwards above)
+    nn::Conv2d conv_s(ctx, tiles);
+    const nn::ConvEpilogue skip{.v = a.view("v"), .skip_x = a.view("x2"), .skip_w = a.view("w2"), .skip_b = a.view("b2"),
+                                .skip_cin = uint32_t(c2)};
+    if (conv_s.fuses_skip(cs)) {
+        run(ctx, [&](CommandBuffer& cmd) { conv_s.forward(cmd, cs, a.view("x"), a.view("w"), vb, a.view("ys"), skip); });
+        e.fwd = std::max(e.fwd, max_rel_err(a.get("ys"), ys));
+        if (x4) {
+            EXPECT_EQ(conv_s.x4_recorded(), 1u) << "a conv_x4 row's fused skip must read its rows as texels";
+        }
+    } else {  // (stride 2, or the broadcast path GPUs take)
+        engine::CommandBuffer unused(ctx);
+        EXPECT_THROW(conv_s.forward(unused, cs, a.view("x"), a.view("w"), vb, a.view("ys"), skip), std::invalid_argument);
+    }
     // An epilogue input overlapping y would race with the stores: refused before anything is recorded.
     engine::CommandBuffer unused(ctx);
     EXPECT_THROW(conv.forward(unused, cs, a.view("x"), a.view("w"), vb, a.view("y"), {.residual = a.view("y").at(1)}),

@@ -98,9 +98,9 @@ bool Conv2d::rows4(uint32_t width, uint32_t offset, uint32_t step) const {
 }
 
 Kernel& Conv2d::pick(int kind, const ConvShape& s, uint32_t tmb, uint32_t tms, uint32_t tn, bool wt4_path, bool x4_path,
-                     bool y4_path, uint32_t par) {
-    const uint32_t wt4 = wt4_path ? 1u : 0u, x4 = x4_path ? 1u : 0u, y4 = y4_path ? 1u : 0u;
-    auto& k = kernels_[{uint32_t(kind), s.k, s.stride, tmb, tms, tn, wt4, x4, y4, par}];
+                     bool y4_path, uint32_t par, bool skip_path) {
+    const uint32_t wt4 = wt4_path ? 1u : 0u, x4 = x4_path ? 1u : 0u, y4 = y4_path ? 1u : 0u, skip = skip_path ? 1u : 0u;
+    auto& k = kernels_[{uint32_t(kind), s.k, s.stride, tmb, tms, tn, wt4, x4, y4, par, skip}];
     if (!k) {
         if (kind == 3) {  // dW, pixels across lanes: tmb = TCO, tms = TCI, wt4 = dy as texels (D4)
             engine::PipelineDesc d{"nn/conv2d_backward_weight_px.comp", 4u, uint32_t(sizeof(DwPush)), {}};
@@ -112,11 +112,12 @@ Kernel& Conv2d::pick(int kind, const ConvShape& s, uint32_t tmb, uint32_t tms, u
         static const char* const shader[3] = {"nn/conv2d_forward.comp", "nn/conv2d_backward_data.comp",
                                               "nn/conv2d_backward_weight.comp"};
         const uint32_t sub = tiles_.subgroup && !wt4 ? 1u : 0u;  // forward and dX
-        engine::PipelineDesc d{shader[kind], kind == 0 ? 6u : kind == 1 ? 3u : 4u,
-                               kind == 0 ? 16u * 4 : kind == 1 ? 12u * 4 : uint32_t(sizeof(DwPush)), {}};
+        engine::PipelineDesc d{shader[kind], kind == 0 ? 9u : kind == 1 ? 3u : 4u,
+                               kind == 0 ? 20u * 4 : kind == 1 ? 12u * 4 : uint32_t(sizeof(DwPush)), {}};
         d.rgba32f_bindings = wt4 << 1 | x4;  // binding 1: the transposed weights (forward, dX) or channel-last dy (dW)
+        if (kind == 0) d.rgba32f_bindings |= wt4 << 7 | x4 << 6;  // the skip's transposed weights and x2
         if (kind == 0)
-            d.spec = {tiles_.wg, tmb, tn, s.k, s.stride, tms, sub, wt4, x4, y4};
+            d.spec = {tiles_.wg, tmb, tn, s.k, s.stride, tms, sub, wt4, x4, y4, skip};
         else if (kind == 1)
             d.spec = {tiles_.wg, tmb, tn, s.k, s.stride, tms, sub, wt4, x4, y4, par};
         else  // tmb is the dW kernel's TCO here
@@ -212,23 +213,40 @@ void Conv2d::forward(CommandBuffer& cmd, const ConvShape& s, View x, View w, Vie
     };
     if (e.v) disjoint("conv2d.forward: v", e.v, uint64_t(s.n) * s.cout);
     if (e.residual) disjoint("conv2d.forward: residual", e.residual, s.y_count());
+    const ConvShape ss{s.n, e.skip_cin, s.oh(), s.ow(), s.cout, 1, 1};  // the skip's 1×1
+    if (e.skip_x) {
+        if (!fuses_skip(s)) throw std::invalid_argument("conv2d.forward: a fused skip needs stride 1 on the WT4 path");
+        check_dim("conv2d.forward", "skip channels", e.skip_cin);
+        disjoint("conv2d.forward: skip x", e.skip_x, ss.x_count());
+        check_view("conv2d.forward: skip w", e.skip_w, ss.w_count());
+        check_view("conv2d.forward: skip b", e.skip_b, s.cout);
+    }
     struct {
         uint32_t N, Cin, H, W, Cout, OH, OW, x_off, w_off, b_off, y_off, has_bias, wt_stride, v_off, r_off, epilogue;
+        uint32_t Cin2, x2_off, w2_off, b2_off;
     } push{s.n,      s.cin,    s.h,          s.w,      s.cout, s.oh(), s.ow(), x.offset, w.offset, b ? b.offset : 0,
            y.offset, b ? 1u : 0u, 0u, e.v ? e.v.offset : 0, e.residual ? e.residual.offset : 0,
-           (e.v ? 1u : 0u) | (e.residual ? 2u : 0u)};
+           (e.v ? 1u : 0u) | (e.residual ? 2u : 0u), e.skip_cin, e.skip_x ? e.skip_x.offset : 0, 0u,
+           e.skip_b ? e.skip_b.offset : 0};
     const uint32_t tn = tiles_.pixels_for(uint64_t(s.n) * s.oh(), s.ow(), false);
     const uint64_t slots = uint64_t(s.n) * s.oh() * ((s.ow() + tn - 1) / tn);  // invocations
     const WeightTiles wt = weight_tiles(cmd, s, w, false, tn);
     push.w_off = wt.offset, push.wt_stride = wt.stride;
     const engine::Buffer* unused = x.buffer;  // bound to the epilogue's slots it does not read
     // x4: the invocations' first input pixels, tn·S apart, at multiples of 4 (one invocation per row: all at 0)
-    const bool x4 = rows4(s.w, x.offset, tn >= s.ow() ? 0 : tn * s.stride), y4 = rows4(s.ow(), y.offset, tn);
+    // (the skip's x2 rows as texels too: OW, its offset and the invocations' first pixels at multiples of 4)
+    const bool x4 = rows4(s.w, x.offset, tn >= s.ow() ? 0 : tn * s.stride) &&
+                    (!e.skip_x || rows4(s.ow(), e.skip_x.offset, tn >= s.ow() ? 0 : tn));
+    const bool y4 = rows4(s.ow(), y.offset, tn);
     x4_recorded_ += x4;
     y4_recorded_ += y4;
-    pick(0, s, wt.tmb, wt.tms, tn, wt.wt4, x4, y4)
+    const engine::Buffer* w2 = unused;
+    // the skip's weights transposed as w's, padded to the same channel blocks: rows of the same wt_stride texels
+    if (e.skip_x) w2 = &transposed_weights(cmd, ss, e.skip_w, false, wt.tmb * wt.tms);
+    pick(0, s, wt.tmb, wt.tms, tn, wt.wt4, x4, y4, 0, bool(e.skip_x))
         .dispatch(cmd, {x.buffer, wt.buffer, b ? b.buffer : unused, y.buffer, e.v ? e.v.buffer : unused,
-                        e.residual ? e.residual.buffer : unused},
+                        e.residual ? e.residual.buffer : unused, e.skip_x ? e.skip_x.buffer : unused, w2,
+                        e.skip_b ? e.skip_b.buffer : unused},
                   push, groups_for(slots, tiles_.wg), groups_for(s.cout, wt.tmb * wt.tms));
 }
 
@@ -325,6 +343,8 @@ constexpr uint32_t k_px_tco = 8, k_px_tn = 8;
 static uint32_t px_tn(const ConvShape& s, const ConvTiles& t) { return t.tn_row && s.ow() < k_px_tn ? s.ow() : k_px_tn; }
 static uint32_t px_tco(const ConvShape& s) { return std::min(k_px_tco, s.cout); }
 static uint32_t px_tci(const ConvShape& s) { return std::min(s.k == 1 ? 16u : 4u, s.cin); }
+
+bool Conv2d::fuses_skip(const ConvShape& s) const { return s.stride == 1 && wt4_for(s.cout, tiles_); }
 
 bool Conv2d::px_path() const {
     const auto& info = ctx_->info();

@@ -98,6 +98,11 @@ struct ConvTiles {
 // vector v [N,Cout] (the UNet's conditioning) and a residual r of y's shape. View{}: not added.
 struct ConvEpilogue {
     View v, residual;
+    // The residual block's skip path, y += skip_w · skip_x + skip_b (a 1×1 conv, skip_w [Cout,skip_cin,1,1],
+    // skip_x [N,skip_cin,OH,OW], skip_b [Cout]) accumulated into the conv's own tile: its output is never written
+    // and read back. Stride 1 on the WT4 path only (Conv2d::fuses_skip); with skip_x View{}: none.
+    View skip_x, skip_w, skip_b;
+    uint32_t skip_cin = 0;
 };
 
 class Conv2d {
@@ -122,6 +127,8 @@ public:
     uint32_t y4_recorded() const { return y4_recorded_; }
     // Whether backward_weight takes the dw_px kernel on this device with these tiles.
     bool px_path() const;
+    // Whether forward can take ConvEpilogue's skip for this shape: stride 1, on the WT4 path (CPU drivers).
+    bool fuses_skip(const ConvShape&) const;
     // How many ways backward_weight splits its pixel sum for this shape (1: not split; see dw_split_groups).
     uint32_t weight_splits(const ConvShape&) const;
 
@@ -130,8 +137,9 @@ private:
     // stride, channel blocks, channels per block, pixels per invocation, the WT4 path or not); for kind 2, tmb is
     // the output channels per workgroup (TCO); for kind 3, tmb and tms are TCO and TCI, wt4 reads dy as texels.
     // x4: x (dX: dy) as RGBA32F texels (ConvTiles::x4).
+    // skip: the forward's fused 1×1 (ConvEpilogue::skip_x).
     Kernel& pick(int kind, const ConvShape&, uint32_t tmb, uint32_t tms, uint32_t tn, bool wt4, bool x4 = false, bool y4 = false,
-                 uint32_t par = 0);
+                 uint32_t par = 0, bool skip = false);
     uint32_t dw_splits(const ConvShape&, uint64_t groups) const;  // weight_splits for gx·gy workgroups
     bool rows4(uint32_t width, uint32_t offset, uint32_t step) const;  // conv.cpp
     struct DwPush;  // conv.cpp
@@ -164,7 +172,7 @@ private:
     const engine::Buffer& channel_last_dy(engine::CommandBuffer&, const ConvShape&, View dy, uint32_t pad);
     engine::Context* ctx_;
     ConvTiles tiles_;
-    std::map<std::array<uint32_t, 10>, std::unique_ptr<Kernel>> kernels_;
+    std::map<std::array<uint32_t, 11>, std::unique_ptr<Kernel>> kernels_;
     uint32_t x4_recorded_ = 0, y4_recorded_ = 0;
     Kernel dw_reduce_, weight_t_, nhwc_;
     // By VkBuffer handle, not Buffer::id(): a new tensor that gets a destroyed one's handle takes over its scratch

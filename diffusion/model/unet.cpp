@@ -236,7 +236,9 @@ UNet::UNet(engine::Context& ctx, const UNetConfig& cfg, uint32_t batch, bool tra
             b.h1 = alloc(o);
             b.pvec = alloc(N * spec.cout);
             b.a2 = alloc(o);
-            if (spec.cin != spec.cout) b.skip = alloc(o);
+            // the skip path's output, unless conv2 accumulates the skip into its own tile (ConvEpilogue::skip_x)
+            if (spec.cin != spec.cout && !conv_.fuses_skip({uint32_t(N), spec.cout, spec.res, spec.res, spec.cout, 3, 1}))
+                b.skip = alloc(o);
             b.out = alloc(o);
             b.stats1 = alloc(2 * N * cfg.groups).v;
             b.stats2 = alloc(2 * N * cfg.groups).v;
@@ -310,15 +312,19 @@ void UNet::block_forward(engine::CommandBuffer& cmd, Block& b, View x) {
     norm_.forward_silu(cmd, {N, sp.cout, hw, cfg_.groups}, b.h1.v, p(n + ".norm2.weight"), p(n + ".norm2.bias"), b.a2.v,
                        b.stats2);
     cmd.barrier();
-    if (sp.cin != sp.cout) {
+    const ConvShape c2{N, sp.cout, sp.res, sp.res, sp.cout, 3, 1};
+    ConvEpilogue e{.residual = x};  // out = conv2(a2) + x, or + skip(x), a 1×1 conv where the widths differ
+    if (sp.cin != sp.cout && conv_.fuses_skip(c2)) {
+        e = {.skip_x = x, .skip_w = p(n + ".skip.weight"), .skip_b = p(n + ".skip.bias"), .skip_cin = sp.cin};
+    } else if (sp.cin != sp.cout) {
         mark(cmd, n + ".skip");
         conv_.forward(cmd, {N, sp.cin, sp.res, sp.res, sp.cout, 1, 1}, x, p(n + ".skip.weight"), p(n + ".skip.bias"),
                       b.skip.v);
+        cmd.barrier();  // RAW: conv2 reads the skip path's output
+        e = {.residual = b.skip.v};
     }
-    cmd.barrier();  // RAW: conv2 reads the skip path's output
     mark(cmd, n + ".conv2");
-    conv_.forward(cmd, {N, sp.cout, sp.res, sp.res, sp.cout, 3, 1}, b.a2.v, p(n + ".conv2.weight"),
-                  p(n + ".conv2.bias"), b.out.v, {.residual = sp.cin != sp.cout ? b.skip.v : x});
+    conv_.forward(cmd, c2, b.a2.v, p(n + ".conv2.weight"), p(n + ".conv2.bias"), b.out.v, e);
     cmd.barrier();
 }
 

@@ -5,6 +5,9 @@
 // taps outside the image read 0; OH = (H + 2P − K)/S + 1, likewise OW. The optional epilogue adds a per-sample
 // channel vector v (the UNet's conditioning) and a residual r of y's shape: the passes that added them after the
 // conv would read and write y once more each.
+// SKIP (WT4 only, S = 1): y also takes a 1×1 conv of a second input x2 [N,Cin2,OH,OW] with weights w2 [Cout,Cin2]
+// (pre-transposed as w's) and bias b2 — the residual block's skip path accumulated into conv2's tile, so the skip's
+// output is never written and read back.
 //
 // Implicit GEMM, y[co, pixel] = Σ_k w[co, k] · im2col(x)[k, pixel] with k = (ci,ky,kx), pixel = (n,oy,ox),
 // register-tiled so that every float loaded feeds many FMAs (on lavapipe a load costs ~20× an FMA):
@@ -31,6 +34,7 @@ layout(constant_id = 6) const bool SUBGROUP = true;   // false: each invocation 
 layout(constant_id = 7) const bool WT4 = false;       // weights [Cin,K,K,Cpad] as RGBA32F texels (TMS = 4)
 layout(constant_id = 8) const bool X4 = false;        // x read as RGBA32F texels: W, x_off and TN·S (or ox0 = 0) multiples of 4
 layout(constant_id = 9) const bool Y4 = false;        // y written 4 values a store: OW, y_off and TN multiples of 4
+layout(constant_id = 10) const bool SKIP = false;     // + the 1×1 conv of x2 (WT4, S = 1; X4 covers x2's rows too)
 
 layout(binding = 0) uniform samplerBuffer x_t;  // X: read as texels (see docs/PERFORMANCE.md); X4: RGBA32F
 layout(binding = 1) uniform samplerBuffer w_t;  // W, or with WT4 its transpose as RGBA32F texels
@@ -40,12 +44,16 @@ layout(std430, binding = 3) writeonly buffer Y4v { vec4 y4[]; };  // the same bu
                                                                   // costs ~1.7× a float store, for 4 floats
 layout(binding = 4) uniform samplerBuffer v_t;  // V [N,Cout] (epilogue bit 0)
 layout(binding = 5) uniform samplerBuffer r_t;  // R [N,Cout,OH,OW] (epilogue bit 1)
+layout(binding = 6) uniform samplerBuffer x2_t;  // SKIP: X2, as x (RGBA32F with X4)
+layout(binding = 7) uniform samplerBuffer w2_t;  // SKIP: W2 transposed to [Cin2,Cpad] as RGBA32F texels
+layout(binding = 8) uniform samplerBuffer b2_t;  // SKIP: B2
 layout(push_constant) uniform Push {
     uint N, Cin, H, W, Cout, OH, OW;
     uint x_off, w_off, b_off, y_off;  // element offsets of x[0], w[0], b[0], y[0] (WT4: w_off counts texels)
     uint has_bias;
     uint wt_stride;                   // WT4: texels per (ci, ky, kx) row of the transposed weights, Cpad/4
     uint v_off, r_off, epilogue;      // epilogue: bit 0 adds v[n,co], bit 1 adds r[n,co,oy,ox]
+    uint Cin2, x2_off, w2_off, b2_off;  // SKIP (w2_off counts texels; its rows are wt_stride texels too)
 };
 
 const uint KK = K * K;
@@ -58,6 +66,20 @@ const uint CB = K == 1 ? 4 : 1;    // WT4: input channels per step (K = 1 has fe
 const uint XO = PAD > 0 ? 4 - PAD : 0, NT = (XO + RW + 3) / 4;
 
 #include "nn/conv_row.glsl"
+
+// SKIP: the TN values x2[.., oy, ox0 …] of the plane at xc (0 past OW, or when !live); with X4 ox0 is a multiple
+// of 4 and OW too, so every texel is wholly inside the row or wholly outside.
+void x2_row(uint xc, uint oy, uint ox0, bool live, out float xr[TN]) {
+    const uint xrow = xc + oy * OW;
+    if (X4) {
+        vec4 xt[(TN + 3) / 4];
+        [[unroll]] for (uint q = 0; q < (TN + 3) / 4; ++q)
+            xt[q] = live && ox0 + 4 * q < OW ? texelFetch(x2_t, int((xrow + ox0) / 4 + q)) : vec4(0.0);
+        [[unroll]] for (uint r = 0; r < TN; ++r) xr[r] = xt[r / 4][r % 4];
+        return;
+    }
+    [[unroll]] for (uint r = 0; r < TN; ++r) xr[r] = live && ox0 + r < OW ? texelFetch(x2_t, int(xrow + ox0 + r)).x : 0.0;
+}
 
 void main() {
     const uint OHW = OH * OW, HW = H * W, GW = (OW + TN - 1) / TN;
@@ -123,6 +145,27 @@ void main() {
         }
     }
 
+    if (SKIP && WT4) {
+        // The skip's 1×1: 4 of x2's channels a step, as the K = 1 path above (channels past Cin2 read zeros).
+        const uint x2b = x2_off + n * Cin2 * OHW;
+        for (uint ci = 0; ci < Cin2; ci += 4) {
+            float xr[4][TN];
+            vec4 wv[4][(TM + 3) / 4];
+            [[unroll]] for (uint c = 0; c < 4; ++c) {
+                const bool has = ci + c < Cin2;
+                x2_row(x2b + (ci + c) * OHW, oy, ox0, live && has, xr[c]);
+                const uint wk = w2_off + (ci + c) * wt_stride + co0 / 4;
+                [[unroll]] for (uint q = 0; q < TM / 4; ++q) wv[c][q] = has ? texelFetch(w2_t, int(wk + q)) : vec4(0.0);
+            }
+            [[unroll]] for (uint t = 0; t < TM; ++t)
+                [[unroll]] for (uint j = 0; j < TN; ++j) {
+                    float a = acc[t][j];
+                    [[unroll]] for (uint c = 0; c < 4; ++c) a = fma(wv[c][t / 4][t % 4], xr[c][j], a);
+                    acc[t][j] = a;
+                }
+        }
+    }
+
     if (!live) return;
     const uint yi = n * Cout * OHW + oy * OW + ox0;  // y's element (n, 0, oy, ox0) less y_off
     [[unroll]] for (uint t = 0; t < TM; ++t) {
@@ -130,6 +173,7 @@ void main() {
         if (co >= Cout) break;
         float bias = has_bias != 0 ? texelFetch(b_t, int(b_off + co)).x : 0.0;
         if ((epilogue & 1u) != 0) bias += texelFetch(v_t, int(v_off + n * Cout + co)).x;
+        if (SKIP) bias += texelFetch(b2_t, int(b2_off + co)).x;
         const uint i = yi + co * OHW;
         if (Y4) {  // ox0 and OW are multiples of 4: each group of 4 pixels is wholly inside the row or outside
             [[unroll]] for (uint q = 0; q < TN / 4; ++q) {
