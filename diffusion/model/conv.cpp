@@ -233,10 +233,10 @@ void Conv2d::forward(CommandBuffer& cmd, const ConvShape& s, View x, View w, Vie
     const WeightTiles wt = weight_tiles(cmd, s, w, false, tn);
     push.w_off = wt.offset, push.wt_stride = wt.stride;
     const engine::Buffer* unused = x.buffer;  // bound to the epilogue's slots it does not read
-    // x4: the invocations' first input pixels, tn·S apart, at multiples of 4 (one invocation per row: all at 0)
-    // (the skip's x2 rows as texels too: OW, its offset and the invocations' first pixels at multiples of 4)
-    const bool x4 = rows4(s.w, x.offset, tn >= s.ow() ? 0 : tn * s.stride) &&
-                    (!e.skip_x || rows4(s.ow(), e.skip_x.offset, tn >= s.ow() ? 0 : tn));
+    // x4: the invocations' first output pixels, `step` apart (one invocation per row: all at 0), and so their
+    // first input pixels step·S apart, at multiples of 4; the skip's x2 rows (OW wide) as texels too
+    const uint32_t step = tn >= s.ow() ? 0 : tn;
+    const bool x4 = rows4(s.w, x.offset, step * s.stride) && (!e.skip_x || rows4(s.ow(), e.skip_x.offset, step));
     const bool y4 = rows4(s.ow(), y.offset, tn);
     x4_recorded_ += x4;
     y4_recorded_ += y4;

@@ -42,6 +42,7 @@ layout(push_constant) uniform Push {
 };
 shared float red_a[gl_WorkGroupSize.x], red_b[gl_WorkGroupSize.x];
 #include "nn/reduce.glsl"
+#include "nn/gn_flat.glsl"
 
 // ∂L/∂y at element i of channel c with x̂ = xhat: dy itself, or through the SiLU.
 float dy_at(uint i, float xhat, float gam, float bet) {
@@ -115,12 +116,10 @@ void main() {
     if (FLAT) {
         const uint xb = (x_off + base) / 4, db = (dy_off + base) / 4, ob = (dx_off + base) / 4;
         for (uint i = lid; i < m / 4; i += WG) {
-            // the texel's first value is pixel r of channel cl; those at r + e ≥ H·W belong to channel cl + 1
-            const uint cl = 4 * i / HW, r = 4 * i - cl * HW;
-            const uint c0 = g * Cg + cl, c1 = g * Cg + min(cl + 1, Cg - 1);
-            const bvec4 next = greaterThanEqual(uvec4(r) + uvec4(0, 1, 2, 3), uvec4(HW));
-            const vec4 gam = mix(vec4(texelFetch(gamma_t, int(gamma_off + c0)).x), vec4(texelFetch(gamma_t, int(gamma_off + c1)).x), next);
-            const vec4 bet = SILU ? mix(vec4(texelFetch(beta_t, int(beta_off + c0)).x), vec4(texelFetch(beta_t, int(beta_off + c1)).x), next)
+            uint c0, c1;
+            const bvec4 next = flat_channels(i, g * Cg, Cg, HW, c0, c1);
+            const vec4 gam = per_component(texelFetch(gamma_t, int(gamma_off + c0)).x, texelFetch(gamma_t, int(gamma_off + c1)).x, next);
+            const vec4 bet = SILU ? per_component(texelFetch(beta_t, int(beta_off + c0)).x, texelFetch(beta_t, int(beta_off + c1)).x, next)
                                   : vec4(0.0);
             const vec4 xhat = (texelFetch(x4_t, int(xb + i)) - mean) * rstd;
             const vec4 v = rstd * (dy4_at(db + i, xhat, gam, bet) * gam - mean_u - xhat * mean_ux);

@@ -33,6 +33,7 @@ layout(push_constant) uniform Push {
 };
 shared float red_a[gl_WorkGroupSize.x], red_b[gl_WorkGroupSize.x];
 #include "nn/reduce.glsl"
+#include "nn/gn_flat.glsl"
 
 void main() {
     const uint lid = gl_LocalInvocationID.x, WG = gl_WorkGroupSize.x;
@@ -70,15 +71,13 @@ void main() {
     if (FLAT) {
         const uint xb = (x_off + base) / 4, yb = (y_off + base) / 4;
         for (uint i = lid; i < m / 4; i += WG) {
-            // the texel's first value is pixel r of channel cl; those at r + e ≥ H·W belong to channel cl + 1
-            const uint cl = 4 * i / HW, r = 4 * i - cl * HW;
-            const uint c0 = g * Cg + cl, c1 = g * Cg + min(cl + 1, Cg - 1);
+            uint c0, c1;
+            const bvec4 next = flat_channels(i, g * Cg, Cg, HW, c0, c1);
             const float a0 = rstd * texelFetch(gamma_t, int(gamma_off + c0)).x;
             const float a1 = rstd * texelFetch(gamma_t, int(gamma_off + c1)).x;
             const float s0 = texelFetch(beta_t, int(beta_off + c0)).x - mean * a0;
             const float s1 = texelFetch(beta_t, int(beta_off + c1)).x - mean * a1;
-            const bvec4 next = greaterThanEqual(uvec4(r) + uvec4(0, 1, 2, 3), uvec4(HW));
-            const vec4 v = fma(texelFetch(x4_t, int(xb + i)), mix(vec4(a0), vec4(a1), next), mix(vec4(s0), vec4(s1), next));
+            const vec4 v = fma(texelFetch(x4_t, int(xb + i)), per_component(a0, a1, next), per_component(s0, s1, next));
             y4[yb + i] = SILU ? v / (1.0 + exp(-v)) : v;
         }
         return;
