@@ -1,4 +1,4 @@
-// engine/frame_target.hpp — where a frame is drawn: a window's swapchain (engine/swapchain.hpp) or an offscreen
+// engine/frame_target.hpp — where a frame is drawn: a window's swapchain (engine/window/swapchain.hpp) or an offscreen
 // image read back to the host (engine/offscreen.hpp). The app records one frame the same way for both, which
 // is what makes `diffuscope render` produce the very frame the window shows:
 //

@@ -3,7 +3,7 @@
 
 The same work as `diffuscope bench`, pass for pass:
   forward         batch 1, 16, 64 (inference; median of a few repeats after a warm-up)
-  training step   batch 64, what diffusion/trainer.cpp records: draw the batch (λ: 90 % the cosine schedule's
+  training step   batch 64, what diffusion/train/unet_trainer.cpp records: draw the batch (λ: 90 % the cosine schedule's
                   log-SNR at t ~ U(0,1), 10 % uniform in [−15, 15]; 10 % null labels), xₜ = α x₀ + σ ε,
                   v = α ε − σ x₀, MSE, backward, clip by the global norm 1, AdamW (lr 2e-3), EMA of the weights
   DDIM-50         16 digits, plain and with classifier-free guidance w = 2 (the model sees a doubled batch)
@@ -108,7 +108,7 @@ def model_inputs(batch, gen):
     return x, level, label
 
 
-# ---- training: one step of diffusion/trainer.cpp
+# ---- training: one step of diffusion/train/unet_trainer.cpp
 
 class TrainStep:
     """Batch (shaders/train/batch.comp), forward, MSE, backward, global-norm clip, AdamW, EMA."""
@@ -158,7 +158,7 @@ class TrainStep:
 # ---- sampling: diffuscope's linear schedule, trailing timesteps, DDIM (η = 0), classifier-free guidance
 
 def linear_levels(T=1000, beta_start=1e-4, beta_end=0.02):
-    """(√ᾱ, √(1 − ᾱ), λ) per timestep in float64, as diffusion/schedule.cpp computes them:
+    """(√ᾱ, √(1 − ᾱ), λ) per timestep in float64, as diffusion/schedule/schedule.cpp computes them:
     β_t = β₀ + (β₁ − β₀) t/(T − 1) (scaled by 1000/T), log ᾱ_t = Σ_{s≤t} log(1 − β_s)."""
     t = torch.arange(T, dtype=torch.float64)
     beta = (1000.0 / T) * (beta_start + (beta_end - beta_start) * t / (T - 1))
@@ -168,7 +168,7 @@ def linear_levels(T=1000, beta_start=1e-4, beta_end=0.02):
 
 
 def trailing(T, S):
-    """diffusion/schedule.cpp respace(…, trailing): t_i = round(T − i T/S) − 1."""
+    """diffusion/schedule/schedule.cpp respace(…, trailing): t_i = round(T − i T/S) − 1."""
     return [int(math.floor(T - i * T / S + 0.5)) - 1 for i in range(S)]
 
 

@@ -1,4 +1,4 @@
-// `diffuscope bench`'s PyTorch baseline (python/bench_torch.py, diffusion/app/bench_torch.*):
+// `diffuscope bench`'s PyTorch baseline (python/bench_torch.py, diffusion/cli/bench_torch.*):
 //  - the script, found and run as the bench does (--quick), writes every figure, each positive;
 //  - its PyTorch port of the classifier judges images as diffuscope's classify() does (so "digits judged
 //    correct" means the same on both sides);
@@ -6,7 +6,7 @@
 //  - a missing python, a python without torch, a failing script and unreadable JSON each become a
 //    "skipped: why", never a failure of the bench.
 // The tests that need torch skip, with the reason, when /usr/bin/python3 cannot import it.
-#include "diffusion/app/bench_torch.hpp"
+#include "diffusion/cli/bench_torch.hpp"
 #include "diffusion/data/assets.hpp"
 #include "diffusion/io/npy.hpp"
 #include "diffusion/model/classifier.hpp"
@@ -36,10 +36,10 @@ bool positive(const json& j, const char* key) { return j.contains(key) && j[key]
 }  // namespace
 
 TEST(BenchTorch, QuickRunWritesEveryFigure) {
-    const auto t = app::find_torch_bench("auto");
+    const auto t = cli::find_torch_bench("auto");
     if (!t.skipped.empty()) GTEST_SKIP() << t.skipped;
     EXPECT_EQ(t.script, std::filesystem::path(DIFFUSCOPE_SOURCE_DIR) / "python" / "bench_torch.py");
-    const json r = app::run_torch_bench(t, /*quick=*/true);
+    const json r = cli::run_torch_bench(t, /*quick=*/true);
     if (r.contains("skipped") && r["skipped"].get<std::string>().find("cannot import torch") != std::string::npos)
         GTEST_SKIP() << r["skipped"];
     ASSERT_FALSE(r.contains("skipped")) << r.dump(2);
@@ -67,9 +67,9 @@ TEST(BenchTorch, QuickRunWritesEveryFigure) {
     }
     // The quick sizes match none of the bench's tasks: no ratio may come from unequal work.
     json ours = {{"unet", {{"forward", json::array({{{"batch", 1}, {"ms", 50.0}}})}}}};
-    EXPECT_TRUE(app::compare_with_torch(ours, r).contains("forward_b1"));
+    EXPECT_TRUE(cli::compare_with_torch(ours, r).contains("forward_b1"));
     ours["unet"]["forward"][0]["batch"] = 16;
-    EXPECT_TRUE(app::compare_with_torch(ours, r).empty());
+    EXPECT_TRUE(cli::compare_with_torch(ours, r).empty());
 }
 
 // 24 images through diffuscope's classify() (GPU) and the script's PyTorch port: probabilities agree to 1e-4,
@@ -78,7 +78,7 @@ class BenchTorchGpu : public test::GpuTest {};
 TEST_F(BenchTorchGpu, PyTorchClassifierJudgesAsOurs) {
     const auto cls = data::find_asset("classifier.safetensors");
     if (cls.empty()) GTEST_SKIP() << "assets/classifier.safetensors not found";
-    const auto t = app::find_torch_bench("auto");
+    const auto t = cli::find_torch_bench("auto");
     if (!t.skipped.empty()) GTEST_SKIP() << t.skipped;
     iotest::TempDir dir;
     const uint32_t n = 24;
@@ -137,7 +137,7 @@ TEST(BenchTorch, RatiosAreOursOverTheirsForTheSameTaskOnly) {
                     {"label_accuracy", 1.0}, {"seconds_per_100_correct", 6.0}}},
         {"digits_fast", {{"count", 100}, {"sampler", "dpmpp2m"}, {"steps", 4}, {"guidance", 1.5}, {"seconds", 1.0},
                          {"seconds_per_100", 1.0}, {"label_accuracy", 1.0}, {"seconds_per_100_correct", 1.0}}}};
-    auto c = app::compare_with_torch(ours, torch);
+    auto c = cli::compare_with_torch(ours, torch);
     EXPECT_DOUBLE_EQ(c["forward_b1"]["ratio"].get<double>(), 4.0);
     EXPECT_DOUBLE_EQ(c["forward_b16"]["ratio"].get<double>(), 0.5);
     EXPECT_DOUBLE_EQ(c["forward_b64"]["ratio"].get<double>(), 7.0);
@@ -154,22 +154,22 @@ TEST(BenchTorch, RatiosAreOursOverTheirsForTheSameTaskOnly) {
     EXPECT_FALSE(c["time_to_100_correct"]["met"].get<bool>());
     EXPECT_EQ(c["time_to_100_correct"]["diffuscope_task"], "digits_fast");
     EXPECT_EQ(c["time_to_100_correct"]["pytorch_config"], "DDIM-20, w = 2");
-    app::print_torch_comparison(torch, c);  // prints every row without throwing
+    cli::print_torch_comparison(torch, c);  // prints every row without throwing
     json faster = ours;
     faster["digits_fast"]["seconds_per_100_correct"] = 5.4;
-    EXPECT_TRUE(app::compare_with_torch(faster, torch)["time_to_100_correct"]["met"].get<bool>());
+    EXPECT_TRUE(cli::compare_with_torch(faster, torch)["time_to_100_correct"]["met"].get<bool>());
     faster["digits_fast"]["seconds_per_100_correct"] = 80.0;  // slower than our baseline: the baseline counts
-    EXPECT_DOUBLE_EQ(app::compare_with_torch(faster, torch)["time_to_100_correct"]["ratio"].get<double>(), 50.0 / 6.0);
+    EXPECT_DOUBLE_EQ(cli::compare_with_torch(faster, torch)["time_to_100_correct"]["ratio"].get<double>(), 50.0 / 6.0);
     faster["digits_fast"]["sampler"] = "ddim";                // another task than PyTorch's fast one: no ratio
-    EXPECT_FALSE(app::compare_with_torch(faster, torch).contains("digits_fast_100_correct"));
+    EXPECT_FALSE(cli::compare_with_torch(faster, torch).contains("digits_fast_100_correct"));
 
     torch["train_step"]["images_per_s"] = 200.0;  // 16 %: below the target
-    EXPECT_FALSE(app::compare_with_torch(ours, torch)["train_images_per_s"]["met"].get<bool>());
+    EXPECT_FALSE(cli::compare_with_torch(ours, torch)["train_images_per_s"]["met"].get<bool>());
     torch["train_step"]["batch"] = 32;            // another task: no ratio
     torch["digits"]["steps"] = 50;
     torch["forward"][1]["ms"] = 0.0;              // no figure: no ratio
     torch["sampling"].erase(0);
-    c = app::compare_with_torch(ours, torch);
+    c = cli::compare_with_torch(ours, torch);
     EXPECT_FALSE(c.contains("train_images_per_s"));
     EXPECT_FALSE(c.contains("digits_100_correct"));
     EXPECT_FALSE(c.contains("time_to_100_correct"));  // PyTorch's baseline is another task now
@@ -177,32 +177,32 @@ TEST(BenchTorch, RatiosAreOursOverTheirsForTheSameTaskOnly) {
     EXPECT_FALSE(c.contains("forward_b16"));
     EXPECT_FALSE(c.contains("ddim50_16_guided"));
     EXPECT_TRUE(c.contains("ddim50_16"));
-    EXPECT_TRUE(app::compare_with_torch(ours, {{"skipped", "--torch off"}}).empty());
-    EXPECT_TRUE(app::compare_with_torch(ours, json::array()).empty());
+    EXPECT_TRUE(cli::compare_with_torch(ours, {{"skipped", "--torch off"}}).empty());
+    EXPECT_TRUE(cli::compare_with_torch(ours, json::array()).empty());
 }
 
 TEST(BenchTorch, EveryProblemIsASkipWithAReason) {
-    auto t = app::find_torch_bench("off");
+    auto t = cli::find_torch_bench("off");
     EXPECT_EQ(t.skipped, "--torch off");
-    EXPECT_EQ(app::run_torch_bench(t)["skipped"], "--torch off");
+    EXPECT_EQ(cli::run_torch_bench(t)["skipped"], "--torch off");
 
-    t = app::find_torch_bench("/nonexistent/python3");
+    t = cli::find_torch_bench("/nonexistent/python3");
     EXPECT_NE(t.skipped.find("/nonexistent/python3 does not exist"), std::string::npos) << t.skipped;
-    EXPECT_TRUE(app::run_torch_bench(t).contains("skipped"));
+    EXPECT_TRUE(cli::run_torch_bench(t).contains("skipped"));
 
     iotest::TempDir dir;
-    t = app::find_torch_bench(fake_python(dir, "no-torch", "bench_torch: skipped: No module named torch", 77));
+    t = cli::find_torch_bench(fake_python(dir, "no-torch", "bench_torch: skipped: No module named torch", 77));
     ASSERT_TRUE(t.skipped.empty()) << t.skipped;  // the script is found from the test binary's folder
-    auto r = app::run_torch_bench(t);
+    auto r = cli::run_torch_bench(t);
     EXPECT_NE(r.value("skipped", "").find("cannot import torch: bench_torch: skipped: No module named torch"),
               std::string::npos) << r;
     t.python = fake_python(dir, "crash", "Traceback: ZeroDivisionError", 1);
-    r = app::run_torch_bench(t);
+    r = cli::run_torch_bench(t);
     EXPECT_NE(r.value("skipped", "").find("failed (exit status 1): Traceback: ZeroDivisionError"), std::string::npos) << r;
     t.python = fake_python(dir, "silent", "done", 0);  // exits 0 but writes no JSON
-    r = app::run_torch_bench(t);
+    r = cli::run_torch_bench(t);
     EXPECT_NE(r.value("skipped", "").find("is unreadable"), std::string::npos) << r;
     testing::internal::CaptureStdout();
-    app::print_torch_comparison(r, app::compare_with_torch(json::object(), r));
+    cli::print_torch_comparison(r, cli::compare_with_torch(json::object(), r));
     EXPECT_EQ(testing::internal::GetCapturedStdout().rfind("PyTorch CPU baseline: skipped: ", 0), 0u);
 }

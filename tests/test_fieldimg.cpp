@@ -1,9 +1,9 @@
-// The image-mode field view (diffusion/app/vis_fieldimg.hpp): the slice's host math against double references
+// The image-mode field view (diffusion/vis/fieldimg.hpp): the slice's host math against double references
 // (Gram–Schmidt, projection, PCA against a Jacobi eigen-solver), the GPU field and heat map against a double
 // reference with stand-in models of every prediction kind (guided and not, direction and score), and on the
 // empirical oracle at a low noise level: the arrows point into the projected cloud of the class's digits.
-#include "diffusion/app/vis_fieldimg.hpp"
-#include "diffusion/app/vis_model.hpp"
+#include "diffusion/vis/fieldimg.hpp"
+#include "diffusion/vis/model_source.hpp"
 #include "engine/offscreen.hpp"
 #include "tests/gpu.hpp"
 #include "tests/reference/empirical_ref.hpp"
@@ -19,8 +19,8 @@
 #include <random>
 #include <unistd.h>
 
-using namespace diffuscope::app;
-namespace slice = diffuscope::app::slice;
+using namespace diffuscope::vis;
+namespace slice = diffuscope::vis::slice;
 using diffuscope::Denoiser;
 using diffuscope::DenoiserIo;
 using diffuscope::Prediction;

@@ -9,7 +9,7 @@
 //
 //   DIFFUSCOPE_FUZZ_ITERS=N    iterations per seed (default 10000: ~1 s in the debug build)
 //   DIFFUSCOPE_FUZZ_DUMP=path  write every input there before parsing it: after a crash, it holds the culprit
-#include "diffusion/app/vis_options.hpp"
+#include "diffusion/cli/vis_options.hpp"
 #include "diffusion/data/mnist.hpp"
 #include "diffusion/io/npy.hpp"
 #include "diffusion/io/safetensors.hpp"
@@ -172,10 +172,10 @@ std::vector<Seed> make_seeds() {
         std::filesystem::create_directories(path.parent_path());
         std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
         CLI::App app{"fuzz"};
-        app::VisOptions o;
-        app::add_vis_options(app, o);
+        cli::VisOptions o;
+        cli::add_vis_options(app, o);
         app.parse(std::string(), false);
-        app::apply_config_file(app, o, path.string());
+        cli::apply_config_file(app, o, path.string());
     };
     const std::string cfg =
         R"({"chains": 16, "label": 7, "labels": "fixed", "guidance": 2.0, "seed": 3, "eta": 0.5, "view": "x0",)"

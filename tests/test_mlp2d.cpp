@@ -3,6 +3,7 @@
 // trainer: it learns the exact field of a Gaussian mixture, and a non-finite batch leaves the weights alone.
 #include "diffusion/data/toy2d.hpp"
 #include "diffusion/model/mlp2d.hpp"
+#include "diffusion/train/mlp2d_trainer.hpp"
 #include "tests/gpu.hpp"
 #include "tests/nn_check.hpp"
 #include "tests/reference/gmm_ref.hpp"
@@ -114,9 +115,9 @@ TEST_F(Mlp2dGpu, ForwardAndBackwardMatchTheReference) {
 
 TEST_F(Mlp2dGpu, TrainerLearnsTheExactFieldOfAMixture) {
     const auto gmm = data::toy2d("gmm8");
-    nn::Mlp2dTrainConfig cfg;
+    train::Mlp2dTrainConfig cfg;
     cfg.seed = 4;
-    nn::Mlp2dTrainer tr(ctx, cfg, data::sample_toy2d(gmm, 20000, 3));
+    train::Mlp2dTrainer tr(ctx, cfg, data::sample_toy2d(gmm, 20000, 3));
     const ref::Mlp2d m = ref_of(cfg.model);
     // The field error: mean ‖d_learned − d_exact‖ / mean ‖d_exact‖ of the denoise direction d = x̂₀ − x over a
     // grid on [−1.3, 1.3]², at three levels, from the EMA weights evaluated by the double reference.
@@ -170,18 +171,18 @@ TEST_F(Mlp2dGpu, TrainerLearnsTheExactFieldOfAMixture) {
 }
 
 TEST_F(Mlp2dGpu, ANonFiniteBatchSkipsTheStepAndKeepsTheWeights) {
-    nn::Mlp2dTrainConfig cfg;
+    train::Mlp2dTrainConfig cfg;
     cfg.batch = 16;
     std::vector<float> pts = {0.1f, 0.2f, NAN, 0.5f};  // every batch of 16 draws the NaN point almost surely
-    nn::Mlp2dTrainer tr(ctx, cfg, pts);
+    train::Mlp2dTrainer tr(ctx, cfg, pts);
     const auto w0 = tr.weights().download_as<float>(tr.net().params().total());
     const auto e0 = tr.ema().download_as<float>(tr.net().params().total());
     auto r = tr.step();
     EXPECT_TRUE(r.skipped);
     EXPECT_EQ(tr.weights().download_as<float>(w0.size()), w0);
     EXPECT_EQ(tr.ema().download_as<float>(e0.size()), e0);
-    EXPECT_THROW(nn::Mlp2dTrainer(ctx, cfg, {}), std::invalid_argument);
-    EXPECT_THROW(nn::Mlp2dTrainer(ctx, cfg, {1.0f, 2.0f, 3.0f}), std::invalid_argument);
+    EXPECT_THROW(train::Mlp2dTrainer(ctx, cfg, {}), std::invalid_argument);
+    EXPECT_THROW(train::Mlp2dTrainer(ctx, cfg, {1.0f, 2.0f, 3.0f}), std::invalid_argument);
 }
 
 // Steps per second without validation, for the record (disabled by default):
@@ -190,9 +191,9 @@ TEST(DISABLED_Mlp2dPerf, StepMs) {
     engine::ContextOptions o;
     o.quiet = true;
     engine::Context ctx(o);
-    nn::Mlp2dTrainConfig cfg;
+    train::Mlp2dTrainConfig cfg;
     if (const char* b = std::getenv("MLP2D_BATCH")) cfg.batch = uint32_t(std::atoi(b));
-    nn::Mlp2dTrainer tr(ctx, cfg, data::sample_toy2d(data::toy2d("gmm8"), 20000, 3));
+    train::Mlp2dTrainer tr(ctx, cfg, data::sample_toy2d(data::toy2d("gmm8"), 20000, 3));
     for (int i = 0; i < 20; ++i) tr.step();  // pipelines compile on first use
     const int steps = 200;
     const auto t0 = std::chrono::steady_clock::now();
@@ -208,7 +209,7 @@ TEST(DISABLED_Mlp2dPerf, StepMs) {
 // freed first makes the garbage likely (without the zero fill this test failed).
 TEST_F(Mlp2dGpu, TheGradientPaddingIsZeroAndTwoTrainersWithOneSeedAgree) {
     const auto points = diffuscope::data::sample_toy2d(diffuscope::data::toy2d("rings"), 300, 2);
-    nn::Mlp2dTrainConfig tc;
+    train::Mlp2dTrainConfig tc;
     tc.batch = 29;
     tc.seed = 3;
     {  // leave NaN in freed device memory, where the drivers tried (llvmpipe) hand the next buffers out
@@ -218,10 +219,10 @@ TEST_F(Mlp2dGpu, TheGradientPaddingIsZeroAndTwoTrainersWithOneSeedAgree) {
             test::poison(*junk.back());
         }
     }
-    nn::Mlp2dTrainer a(ctx, tc, points), b(ctx, tc, points);
+    train::Mlp2dTrainer a(ctx, tc, points), b(ctx, tc, points);
     const auto& table = a.net().params();
     uint32_t padded = 0;
-    auto check_padding = [&](nn::Mlp2dTrainer& t, const char* when) {
+    auto check_padding = [&](train::Mlp2dTrainer& t, const char* when) {
         const auto g = t.net().grad_buffer().download_as<float>(table.total());
         for (const auto& p : table.all())
             for (uint32_t i = p.offset + p.count; i < p.offset + (p.count + 3) / 4 * 4; ++i, ++padded)

@@ -1,6 +1,6 @@
 // Offscreen rendering: the tile pass against a CPU reference of its layout and colour maps, the upscaled quad
 // pixel by pixel, arrows where they should be, and a whole ImGui frame with a custom image inside a window.
-#include "engine/imgui_layer.hpp"
+#include "engine/window/imgui_layer.hpp"
 #include "engine/offscreen.hpp"
 #include "engine/renderer.hpp"
 #include "tests/gpu.hpp"

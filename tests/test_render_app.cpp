@@ -3,12 +3,12 @@
 // real content; a real window under Xvfb survives keys, resize, minimise and lecture mode with zero validation
 // messages (skipped with a message when Xvfb is not installed). Minimise is requested too, but a bare Xvfb has no
 // window manager to iconify the window, so the 0×0 path is not reached there (the JSON records it).
-#include "diffusion/app/vis_chain.hpp"
-#include "diffusion/app/vis_export.hpp"
+#include "diffusion/vis/chains.hpp"
+#include "diffusion/vis/export.hpp"
 #include "tests/image_decode.hpp"
-#include "diffusion/app/vis_field2d.hpp"
-#include "diffusion/app/vis_model.hpp"
-#include "diffusion/app/visualiser.hpp"
+#include "diffusion/vis/field2d.hpp"
+#include "diffusion/vis/model_source.hpp"
+#include "diffusion/vis/visualiser.hpp"
 #include "diffusion/data/toy2d.hpp"
 #include "diffusion/model/classifier.hpp"
 #include "engine/offscreen.hpp"
@@ -39,7 +39,7 @@
 #include <thread>
 #include <unistd.h>
 
-using namespace diffuscope::app;
+using namespace diffuscope::vis;
 using test::GpuTest;
 namespace fs = std::filesystem;
 
@@ -620,7 +620,7 @@ struct Xvfb {
         display = std::stoi(got);
         // Wait until a socket accepts, or the server has gone. (This wait was once blamed for "Failed to open
         // display :0" in CI; the cause was diffuscope's own reconnect into the reset that Xvfb performs when its
-        // last client leaves, see engine/window.cpp.)
+        // last client leaves, see engine/window/window.cpp.)
         std::string why;
         for (int waited = 0;; waited += 50) {
             why = x11_connect(display);
@@ -656,7 +656,7 @@ struct Xvfb {
 // connection (-audit 4). `connections` counts the clients that completed a connection setup (GLFW's, and the
 // Vulkan driver's own), and `emptied` the times all of them had left while another was still to come: the tests
 // expect 0 — diffuscope once closed its only X connection and opened a new one, and Xvfb, resetting as its last
-// client left, refused the new one about one start in four on a loaded machine (engine/window.cpp).
+// client left, refused the new one about one start in four on a loaded machine (engine/window/window.cpp).
 // Even with a single connection, one start in a full suite run (1 of about 20 runs of the two window tests here)
 // was still refused at once ("Failed to open display", the server alive and accepting). Not reproduced in 40
 // starts under load; until its cause is known, such a start is logged with the server's stderr and repeated on a

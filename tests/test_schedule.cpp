@@ -1,8 +1,8 @@
 // Schedules: the double twin against the papers' closed forms; schedule.comp against the twin for every preset,
 // curve and odd T; the curve round-trips; the guards refuse bad curves with a reason and the shader's own clamps
 // keep NaN out even when the guard is bypassed; zero terminal SNR; respacing.
-#include "diffusion/schedule.hpp"
-#include "diffusion/schedule_gpu.hpp"
+#include "diffusion/schedule/schedule.hpp"
+#include "diffusion/schedule/schedule_gpu.hpp"
 #include "tests/gpu.hpp"
 #include "tests/reference/schedule_ref.hpp"
 

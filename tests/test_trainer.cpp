@@ -1,6 +1,6 @@
 // The trainer: the GPU batch equals its CPU twin; training lowers the loss; a checkpoint resumes bit for
 // bit; a non-finite gradient skips the step and leaves every weight as it was.
-#include "diffusion/trainer.hpp"
+#include "diffusion/train/unet_trainer.hpp"
 #include "engine/rng.hpp"
 #include "tests/gpu.hpp"
 

@@ -1,6 +1,6 @@
 // --config: the visualiser's settings as JSON. Values pass the options' own validators, the command line wins,
 // what the window saves reads back to the same settings, and bad files are refused naming the file and the key.
-#include "diffusion/app/vis_options.hpp"
+#include "diffusion/cli/vis_options.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,8 @@
 #include <fstream>
 #include <unistd.h>
 
-using namespace diffuscope::app;
+using namespace diffuscope::vis;
+using namespace diffuscope::cli;
 namespace fs = std::filesystem;
 
 namespace {

@@ -3,10 +3,11 @@
 // visualiser's chains stepped a few operations at a time under a GPU-time budget end exactly where whole steps do.
 // Changes asked for in the middle of a step wait for its end. The training panel's steps, sliced the same way, give
 // bit for bit the weights of `diffuscope train`'s trainer, and the learned 2-D field's those of its MLP trainer. Uses small random UNets and synthetic digits: no data.
-#include "diffusion/app/vis_chain.hpp"
-#include "diffusion/app/vis_training.hpp"
+#include "diffusion/vis/chains.hpp"
+#include "diffusion/vis/training.hpp"
 #include "diffusion/data/toy2d.hpp"
 #include "diffusion/model/mlp2d.hpp"
+#include "diffusion/train/mlp2d_trainer.hpp"
 #include "diffusion/model/unet_denoiser.hpp"
 #include "tests/gpu.hpp"
 #include "tests/model_cli.hpp"
@@ -14,7 +15,7 @@
 #include <random>
 
 using namespace diffuscope;
-using namespace diffuscope::app;
+using namespace diffuscope::vis;
 
 namespace {
 class VisSlicing : public test::GpuTest {};
@@ -200,10 +201,10 @@ TEST_F(VisSlicing, TrainingPanelStepsInSlicesEqualTheTrainersWholeSteps) {
 
 TEST_F(VisSlicing, LearnedFieldStepsInSlicesEqualTheMlpTrainersWholeSteps) {
     const auto points = data::sample_toy2d(data::toy2d("moons"), 500, 4);
-    nn::Mlp2dTrainConfig tc;
+    train::Mlp2dTrainConfig tc;
     tc.batch = 37;  // odd
     tc.seed = 11;
-    nn::Mlp2dTrainer sliced(ctx, tc, points), whole(ctx, tc, points);
+    train::Mlp2dTrainer sliced(ctx, tc, points), whole(ctx, tc, points);
     StepSlicer slicer(ctx);  // two slots in flight, as the window
     const int steps = 3;
     std::vector<float> losses;

@@ -1,6 +1,7 @@
 // diffusion/model/mlp2d.hpp — a small learned denoiser for the 2-D toys, so the field view can set the field a
 // network learns beside the exact one (GmmOracle) and show where they differ. Built from the UNet's layers;
-// trained on the GPU by Mlp2dTrainer with the same loss, optimiser and EMA as the UNet.
+// trained on the GPU by train::Mlp2dTrainer (diffusion/train/mlp2d_trainer.hpp) with the same loss, optimiser
+// and EMA as the UNet.
 //
 //   x [N,2], λ [N] (log-SNR)
 //   u = (clamp(λ, lo, hi) − lo)/(hi − lo)          the level in [0, 1] (nn/noise_level.comp)
@@ -77,56 +78,5 @@ private:
 // The net as a sampler's Denoiser (v-prediction, dim 2, any batch), reading its parameters from `params` at the
 // time each recorded forward runs. `params` must outlive the denoiser and every recorder it binds.
 Denoiser mlp2d_denoiser(engine::Context&, const Mlp2dConfig&, const engine::Buffer& params, std::string name = "mlp2d");
-
-struct Mlp2dTrainConfig {
-    Mlp2dConfig model;
-    uint32_t batch = 256;
-    float lr = 5e-3f;  // field error after 600 steps (gmm8): 0.19 at 2e-3, 0.07 at 5e-3, 0.06 at 1e-2
-    float ema_decay = 0.99f;  // short: the field view shows the EMA while it learns
-    float max_grad_norm = 1.0f;
-    uint64_t seed = 1;
-};
-
-// Trains the net on points of a 2-D data set uploaded once: each step draws a batch on the GPU
-// (shaders/train/batch2d.comp: a point, λ ~ U(lo, hi), ε, target v), runs forward, MSE, backward, gradient
-// norm, AdamW (clipped at norm 1) and EMA — one command buffer recorded once and replayed. A non-finite
-// gradient skips the step on the GPU and leaves the weights as they were.
-class Mlp2dTrainer {
-public:
-    // `points` [M,2] (x, y interleaved); throws on an empty set or an odd count of floats.
-    Mlp2dTrainer(engine::Context&, const Mlp2dTrainConfig&, const std::vector<float>& points);
-    struct Result {
-        float loss = 0;
-        bool skipped = false;
-    };
-    Result step();  // submits and waits
-    // The same step replayed in slices across frames (the visualiser, as train::Trainer's): begin_step() writes
-    // the step's host values (no slice of the previous step may still be running), step_ops() is the step's work,
-    // captured once, and finish_step() reads the result once the last slice's submission has finished.
-    void begin_step();
-    const engine::CommandList& step_ops() const { return ops_; }
-    Result finish_step();
-    uint64_t steps_done() const { return step_; }
-    const engine::Buffer& weights() const { return params_; }
-    const engine::Buffer& ema() const { return ema_; }
-    const Mlp2dTrainConfig& config() const { return cfg_; }
-    Mlp2d& net() { return net_; }
-
-private:
-    void record();
-    void record_body(engine::CommandBuffer&);
-    engine::Context* ctx_;
-    Mlp2dTrainConfig cfg_;
-    uint32_t count_;
-    Mlp2d net_;
-    MseLoss mse_;
-    Optimizer opt_;
-    Kernel batch_;
-    engine::Buffer points_, step_buf_, xt_, level_, target_, out_, dout_, loss_, loss_scratch_, params_, m_, v_, ema_,
-        norm_scratch_, state_;
-    engine::CommandBuffer cmd_;
-    engine::CommandList ops_;
-    uint64_t step_ = 0;
-};
 
 }  // namespace diffuscope::nn

@@ -12,7 +12,7 @@
 // the clean level (returns x̂₀).
 #pragma once
 #include "diffusion/model/denoiser.hpp"
-#include "diffusion/schedule_gpu.hpp"
+#include "diffusion/schedule/schedule_gpu.hpp"
 #include "engine/pipeline.hpp"
 #include "engine/timestamps.hpp"
 

@@ -1,5 +1,5 @@
 // shaders/diffusion/level.glsl — the per-timestep level (std430, 64 bytes), twin of `struct Level` in
-// diffusion/schedule.hpp; field order is the ABI. Index T of a level buffer is the clean sentinel (ᾱ = 1).
+// diffusion/schedule/schedule.hpp; field order is the ABI. Index T of a level buffer is the clean sentinel (ᾱ = 1).
 // Also: log1p/expm1 that stay accurate in float near 0 (GLSL has neither), used wherever 1 − ᾱ ≈ β is small.
 #ifndef DIFFUSCOPE_LEVEL_GLSL
 #define DIFFUSCOPE_LEVEL_GLSL

@@ -1,5 +1,5 @@
 #version 450
-// shaders/render/fieldimg.comp — the image-mode field on a 2-D slice through image space (diffusion/app/vis_fieldimg.hpp).
+// shaders/render/fieldimg.comp — the image-mode field on a 2-D slice through image space (diffusion/vis/fieldimg.hpp).
 // The plane p(α, β) = o + α·u + β·v through the chain's x_t = o with orthonormal u, v (basis = [o, u, v], dim each).
 // Points j = 0 … count − 1: j = 0 is o itself; j = 1 + i is grid cell i = (c, r) = (i mod K, i div K) at
 //   α = lo_a + (c + ½)·cell,  β = lo_b + (r + ½)·cell.

@@ -4,7 +4,7 @@
 // step i drawn from the RNG twin at (seed, first_index + n, i + 1, element).
 #pragma once
 #include "diffusion/sampler/chain.hpp"
-#include "diffusion/schedule.hpp"
+#include "diffusion/schedule/schedule.hpp"
 
 #include <functional>
 #include <vector>

@@ -1,6 +1,6 @@
 // tests/reference/schedule_ref.hpp — the published closed forms of the schedule presets, written the way the
 // papers' code writes them (β as a linspace, ᾱ as a cumulative product, cosine's ᾱ directly), in double.
-// Independent of diffusion/schedule.cpp on purpose: the twin is judged against these.
+// Independent of diffusion/schedule/schedule.cpp on purpose: the twin is judged against these.
 #pragma once
 #include <cstdint>
 #include <string>

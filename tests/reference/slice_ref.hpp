@@ -1,4 +1,4 @@
-// tests/reference/slice_ref.hpp — an independent eigen-solver for the image-field slice's PCA (vis_fieldimg.hpp):
+// tests/reference/slice_ref.hpp — an independent eigen-solver for the image-field slice's PCA (vis/fieldimg.hpp):
 // cyclic Jacobi rotations on a symmetric matrix (Golub & Van Loan, Matrix Computations, §8.5), in double.
 #pragma once
 #include <cstddef>
