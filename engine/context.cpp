@@ -264,6 +264,89 @@ uint32_t Context::choose(const std::vector<DeviceInfo>& devices, int override_in
     return uint32_t(best);
 }
 
+namespace {
+
+std::vector<VkQueueFamilyProperties> queue_families(VkPhysicalDevice pd) {
+    uint32_t n = 0;
+    vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, nullptr);
+    std::vector<VkQueueFamilyProperties> fam(n);
+    vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, fam.data());
+    return fam;
+}
+
+// The asynchronous compute queue: a compute-only family with timestamps first, then a second queue of the main
+// family; family −1 when there is neither.
+AsyncQueuePick pick_async_queue(const std::vector<VkQueueFamilyProperties>& fam, uint32_t main_family) {
+    for (uint32_t i = 0; i < fam.size(); ++i)
+        if (i != main_family && (fam[i].queueFlags & VK_QUEUE_COMPUTE_BIT) && !(fam[i].queueFlags & VK_QUEUE_GRAPHICS_BIT) &&
+            fam[i].timestampValidBits > 0)
+            return {int(i), 0};
+    if (fam[main_family].queueCount >= 2) return {int(main_family), 1};
+    return {};
+}
+
+// The logical device with the main queue (and the asynchronous one), the swapchain extension when asked, and the
+// optional features the kernels use where the device has them. `timeline`: whether timeline semaphores are on.
+VkDevice create_device(VkPhysicalDevice pd, uint32_t main_family, AsyncQueuePick async, bool swapchain, bool* timeline) {
+    const float priorities[2] = {1.0f, 1.0f};
+    std::vector<VkDeviceQueueCreateInfo> qcis;
+    VkDeviceQueueCreateInfo qci{VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
+    qci.queueFamilyIndex = main_family;
+    qci.queueCount = async.family == int(main_family) ? 2 : 1;
+    qci.pQueuePriorities = priorities;
+    qcis.push_back(qci);
+    if (async.family >= 0 && async.family != int(main_family)) {
+        qci.queueFamilyIndex = uint32_t(async.family);
+        qci.queueCount = 1;
+        qcis.push_back(qci);
+    }
+    std::vector<const char*> exts;
+    if (swapchain) exts.push_back(VK_KHR_SWAPCHAIN_EXTENSION_NAME);
+
+    // Features the kernels may use when present.
+    VkPhysicalDeviceVulkan12Features f12{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
+    VkPhysicalDeviceVulkan11Features f11{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES};
+    f11.pNext = &f12;
+    VkPhysicalDeviceFeatures2 have{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
+    have.pNext = &f11;
+    vkGetPhysicalDeviceFeatures2(pd, &have);
+    VkPhysicalDeviceVulkan12Features want12{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
+    want12.shaderFloat16 = f12.shaderFloat16;
+    want12.hostQueryReset = f12.hostQueryReset;
+    want12.timelineSemaphore = f12.timelineSemaphore;
+    VkPhysicalDeviceVulkan11Features want11{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES};
+    want11.storageBuffer16BitAccess = f11.storageBuffer16BitAccess;
+    want11.pNext = &want12;
+    VkPhysicalDeviceFeatures2 want{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
+    want.pNext = &want11;
+    want.features.shaderInt64 = have.features.shaderInt64;
+    want.features.fillModeNonSolid = have.features.fillModeNonSolid;
+    want.features.wideLines = have.features.wideLines;
+
+    VkDeviceCreateInfo dci{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
+    dci.pNext = &want;
+    dci.queueCreateInfoCount = uint32_t(qcis.size());
+    dci.pQueueCreateInfos = qcis.data();
+    dci.enabledExtensionCount = uint32_t(exts.size());
+    dci.ppEnabledExtensionNames = exts.data();
+    // The handle is returned only once created: on failure the spec leaves the output undefined.
+    VkDevice device = VK_NULL_HANDLE;
+    VK_CHECK(vkCreateDevice(pd, &dci, nullptr, &device));
+    *timeline = want12.timelineSemaphore;
+    return device;
+}
+
+VkCommandPool create_pool(VkDevice device, uint32_t family) {
+    VkCommandPoolCreateInfo pci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
+    pci.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
+    pci.queueFamilyIndex = family;
+    VkCommandPool pool = VK_NULL_HANDLE;
+    VK_CHECK(vkCreateCommandPool(device, &pci, nullptr, &pool));
+    return pool;
+}
+
+}  // namespace
+
 Context::Context(const ContextOptions& opt) {
     instance_ = create_instance(opt.validate, opt.instance_extensions, &messenger_);
     try {
@@ -281,115 +364,52 @@ Context::Context(const ContextOptions& opt) {
             std::fprintf(stderr, "diffuscope: Vulkan device %u: %s (%s, %s) — %s\n", chosen, info_.name.c_str(),
                          info_.type_name.c_str(), info_.driver_name.c_str(), reason_.c_str());
 
-        // The asynchronous compute queue: a compute-only family first, then a second queue of the main family.
-        uint32_t nfam = 0;
-        vkGetPhysicalDeviceQueueFamilyProperties(physical_, &nfam, nullptr);
-        std::vector<VkQueueFamilyProperties> fam(nfam);
-        vkGetPhysicalDeviceQueueFamilyProperties(physical_, &nfam, fam.data());
-        int async_family = -1;
-        uint32_t async_index = 0;
-        if (opt.async_compute != AsyncCompute::off) {
-            for (uint32_t i = 0; i < nfam && async_family < 0; ++i)
-                if (i != queue_family_ && (fam[i].queueFlags & VK_QUEUE_COMPUTE_BIT) &&
-                    !(fam[i].queueFlags & VK_QUEUE_GRAPHICS_BIT) && fam[i].timestampValidBits > 0)
-                    async_family = int(i);
-            if (async_family < 0 && fam[queue_family_].queueCount >= 2) {
-                async_family = int(queue_family_);
-                async_index = 1;
-            }
-        }
-
-        const float priorities[2] = {1.0f, 1.0f};
-        std::vector<VkDeviceQueueCreateInfo> qcis;
-        VkDeviceQueueCreateInfo qci{VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
-        qci.queueFamilyIndex = queue_family_;
-        qci.queueCount = async_family == int(queue_family_) ? 2 : 1;
-        qci.pQueuePriorities = priorities;
-        qcis.push_back(qci);
-        if (async_family >= 0 && async_family != int(queue_family_)) {
-            qci.queueFamilyIndex = uint32_t(async_family);
-            qci.queueCount = 1;
-            qcis.push_back(qci);
-        }
-
-        std::vector<const char*> exts;
-        if (opt.need_swapchain) exts.push_back(VK_KHR_SWAPCHAIN_EXTENSION_NAME);
-
-        // Features the kernels may use when present.
-        VkPhysicalDeviceVulkan12Features f12{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
-        VkPhysicalDeviceVulkan11Features f11{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES};
-        f11.pNext = &f12;
-        VkPhysicalDeviceFeatures2 have{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
-        have.pNext = &f11;
-        vkGetPhysicalDeviceFeatures2(physical_, &have);
-        VkPhysicalDeviceVulkan12Features want12{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
-        want12.shaderFloat16 = f12.shaderFloat16;
-        want12.hostQueryReset = f12.hostQueryReset;
-        want12.timelineSemaphore = f12.timelineSemaphore;
-        VkPhysicalDeviceVulkan11Features want11{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES};
-        want11.storageBuffer16BitAccess = f11.storageBuffer16BitAccess;
-        want11.pNext = &want12;
-        VkPhysicalDeviceFeatures2 want{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
-        want.pNext = &want11;
-        want.features.shaderInt64 = have.features.shaderInt64;
-        want.features.fillModeNonSolid = have.features.fillModeNonSolid;
-        want.features.wideLines = have.features.wideLines;
-
-        VkDeviceCreateInfo dci{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
-        dci.pNext = &want;
-        dci.queueCreateInfoCount = uint32_t(qcis.size());
-        dci.pQueueCreateInfos = qcis.data();
-        dci.enabledExtensionCount = uint32_t(exts.size());
-        dci.ppEnabledExtensionNames = exts.data();
-        // Handles are kept only once created: on failure the spec leaves the output undefined, and the cleanup below
-        // destroys what the members hold.
-        VkDevice device = VK_NULL_HANDLE;
-        VK_CHECK(vkCreateDevice(physical_, &dci, nullptr, &device));
-        device_ = device;
+        const auto fam = queue_families(physical_);
+        const AsyncQueuePick async = opt.async_compute != AsyncCompute::off ? pick_async_queue(fam, queue_family_)
+                                                                             : AsyncQueuePick{};
+        bool timeline = false;
+        // Handles are kept only once created; the cleanup below destroys what the members hold.
+        device_ = create_device(physical_, queue_family_, async, opt.need_swapchain, &timeline);
         vkGetDeviceQueue(device_, queue_family_, 0, &queue_);
-
-        VkCommandPoolCreateInfo pci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
-        pci.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
-        pci.queueFamilyIndex = queue_family_;
-        VkCommandPool main_pool = VK_NULL_HANDLE;
-        VK_CHECK(vkCreateCommandPool(device_, &pci, nullptr, &main_pool));
-        pool_ = main_pool;
-
-        // (A second queue of the main family shares the main family's timestamp bits.)
-        if (opt.async_compute != AsyncCompute::off && !want12.timelineSemaphore) {
-            async_reason_ = "off: the device has no timeline semaphores";
-        } else if (async_family >= 0) {
-            async_ = true;
-            compute_family_ = uint32_t(async_family);
-            compute_ts_bits_ = fam[compute_family_].timestampValidBits;
-            vkGetDeviceQueue(device_, compute_family_, async_index, &compute_queue_);
-            if (compute_family_ != queue_family_) {
-                pci.queueFamilyIndex = compute_family_;
-                VkCommandPool pool = VK_NULL_HANDLE;
-                VK_CHECK(vkCreateCommandPool(device_, &pci, nullptr, &pool));
-                compute_pool_ = pool;
-                sharing_ = {queue_family_, compute_family_};
-                async_reason_ = "queue family " + std::to_string(compute_family_) + " (compute only)";
-            } else {
-                compute_pool_ = VK_NULL_HANDLE;
-                async_reason_ = "a second queue of family " + std::to_string(queue_family_);
-            }
-        } else if (opt.async_compute == AsyncCompute::on) {
-            // No second queue: the same one, in its own submissions (the path still runs, without overlap).
-            async_ = true;
-            compute_family_ = queue_family_;
-            compute_ts_bits_ = fam[queue_family_].timestampValidBits;
-            compute_queue_ = queue_;
-            async_reason_ = "the main queue again (the device has no second compute queue)";
-        } else if (opt.async_compute == AsyncCompute::automatic) {
-            async_reason_ = "off: the device has no second compute queue";
-        }
+        pool_ = create_pool(device_, queue_family_);
+        set_up_async(opt.async_compute, async, fam, timeline);
     } catch (...) {
         if (compute_pool_) vkDestroyCommandPool(device_, compute_pool_, nullptr);
         if (pool_) vkDestroyCommandPool(device_, pool_, nullptr);
         if (device_) vkDestroyDevice(device_, nullptr);
         destroy_instance(instance_, messenger_);
         throw;
+    }
+}
+
+// The asynchronous compute queue's members and the reason shown for it (`diffuscope info`, the overlay).
+void Context::set_up_async(AsyncCompute mode, AsyncQueuePick async, const std::vector<VkQueueFamilyProperties>& fam,
+                           bool timeline) {
+    // (A second queue of the main family shares the main family's timestamp bits.)
+    if (mode != AsyncCompute::off && !timeline) {
+        async_reason_ = "off: the device has no timeline semaphores";
+    } else if (async.family >= 0) {
+        async_ = true;
+        compute_family_ = uint32_t(async.family);
+        compute_ts_bits_ = fam[compute_family_].timestampValidBits;
+        vkGetDeviceQueue(device_, compute_family_, async.index, &compute_queue_);
+        if (compute_family_ != queue_family_) {
+            compute_pool_ = create_pool(device_, compute_family_);
+            sharing_ = {queue_family_, compute_family_};
+            async_reason_ = "queue family " + std::to_string(compute_family_) + " (compute only)";
+        } else {
+            compute_pool_ = VK_NULL_HANDLE;
+            async_reason_ = "a second queue of family " + std::to_string(queue_family_);
+        }
+    } else if (mode == AsyncCompute::on) {
+        // No second queue: the same one, in its own submissions (the path still runs, without overlap).
+        async_ = true;
+        compute_family_ = queue_family_;
+        compute_ts_bits_ = fam[queue_family_].timestampValidBits;
+        compute_queue_ = queue_;
+        async_reason_ = "the main queue again (the device has no second compute queue)";
+    } else if (mode == AsyncCompute::automatic) {
+        async_reason_ = "off: the device has no second compute queue";
     }
 }
 

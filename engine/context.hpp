@@ -55,6 +55,12 @@ struct DeviceInfo {
 // The compute queue's family must have timestamps and the device timeline semaphores; else it is `off`.
 enum class AsyncCompute { off, automatic, on };
 
+// Where the asynchronous compute queue comes from: a queue family (−1: none) and the queue's index in it.
+struct AsyncQueuePick {
+    int family = -1;
+    uint32_t index = 0;
+};
+
 struct ContextOptions {
     bool validate = false;                       // Khronos layer + synchronization validation
     int device_index = -1;                       // --device N; -1 = choose
@@ -112,6 +118,7 @@ public:
     static uint32_t choose(const std::vector<DeviceInfo>&, int override_index, std::string* why);
 
 private:
+    void set_up_async(AsyncCompute, AsyncQueuePick, const std::vector<VkQueueFamilyProperties>&, bool timeline);
     VkInstance instance_ = VK_NULL_HANDLE;
     VkDebugUtilsMessengerEXT messenger_ = VK_NULL_HANDLE;
     VkPhysicalDevice physical_ = VK_NULL_HANDLE;

@@ -21,19 +21,8 @@ GraphicsPipeline::GraphicsPipeline(Context& ctx, VkRenderPass pass, GraphicsDesc
     vs_ = make_module(dev, desc_.vertex);
     fs_ = make_module(dev, desc_.fragment);
 
-    std::vector<VkDescriptorSetLayoutBinding> b(desc_.buffers);
-    for (uint32_t i = 0; i < desc_.buffers; ++i) b[i] = {i, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, k_stages, nullptr};
-    VkDescriptorSetLayoutCreateInfo dl{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
-    dl.bindingCount = desc_.buffers;
-    dl.pBindings = b.data();
-    VK_CHECK(vkCreateDescriptorSetLayout(dev, &dl, nullptr, &set_layout_));
-    VkPushConstantRange pcr{k_stages, 0, desc_.push_bytes};
-    VkPipelineLayoutCreateInfo plci{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
-    plci.setLayoutCount = 1;
-    plci.pSetLayouts = &set_layout_;
-    plci.pushConstantRangeCount = desc_.push_bytes ? 1 : 0;
-    plci.pPushConstantRanges = &pcr;
-    VK_CHECK(vkCreatePipelineLayout(dev, &plci, nullptr, &layout_));
+    create_layouts(dev, std::vector<VkDescriptorType>(desc_.buffers, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER), k_stages,
+                   desc_.push_bytes, &set_layout_, &layout_);
 
     VkPipelineShaderStageCreateInfo stages[2]{};
     stages[0] = {VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, nullptr, 0, VK_SHADER_STAGE_VERTEX_BIT, vs_, "main"};

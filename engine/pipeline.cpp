@@ -80,6 +80,23 @@ std::vector<VkDescriptorType> reflect_bindings(std::span<const uint32_t> code, s
     return out;
 }
 
+void create_layouts(VkDevice dev, const std::vector<VkDescriptorType>& types, VkShaderStageFlags stages,
+                    uint32_t push_bytes, VkDescriptorSetLayout* set_layout, VkPipelineLayout* layout) {
+    std::vector<VkDescriptorSetLayoutBinding> b(types.size());
+    for (uint32_t i = 0; i < types.size(); ++i) b[i] = {i, types[i], 1, stages, nullptr};
+    VkDescriptorSetLayoutCreateInfo dl{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
+    dl.bindingCount = uint32_t(b.size());
+    dl.pBindings = b.data();
+    VK_CHECK(vkCreateDescriptorSetLayout(dev, &dl, nullptr, set_layout));
+    VkPushConstantRange pcr{stages, 0, push_bytes};
+    VkPipelineLayoutCreateInfo plci{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
+    plci.setLayoutCount = 1;
+    plci.pSetLayouts = set_layout;
+    plci.pushConstantRangeCount = push_bytes ? 1 : 0;
+    plci.pPushConstantRanges = &pcr;
+    VK_CHECK(vkCreatePipelineLayout(dev, &plci, nullptr, layout));
+}
+
 ComputePipeline::ComputePipeline(Context& ctx, PipelineDesc desc) : ctx_(&ctx), desc_(std::move(desc)) {
     VkDevice dev = ctx.device();
     auto code = shader_code(desc_.shader);
@@ -94,21 +111,9 @@ ComputePipeline::ComputePipeline(Context& ctx, PipelineDesc desc) : ctx_(&ctx), 
     }
     VK_CHECK(vkCreateShaderModule(dev, &smci, nullptr, &module_));
 
-    std::vector<VkDescriptorSetLayoutBinding> b(desc_.buffers);
-    for (uint32_t i = 0; i < desc_.buffers; ++i)
-        b[i] = {i, desc_.type(i), 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
-    VkDescriptorSetLayoutCreateInfo dl{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
-    dl.bindingCount = desc_.buffers;
-    dl.pBindings = b.data();
-    VK_CHECK(vkCreateDescriptorSetLayout(dev, &dl, nullptr, &set_layout_));
-
-    VkPushConstantRange pcr{VK_SHADER_STAGE_COMPUTE_BIT, 0, desc_.push_bytes};
-    VkPipelineLayoutCreateInfo plci{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
-    plci.setLayoutCount = 1;
-    plci.pSetLayouts = &set_layout_;
-    plci.pushConstantRangeCount = desc_.push_bytes ? 1 : 0;
-    plci.pPushConstantRanges = &pcr;
-    VK_CHECK(vkCreatePipelineLayout(dev, &plci, nullptr, &layout_));
+    std::vector<VkDescriptorType> types(desc_.buffers);
+    for (uint32_t i = 0; i < desc_.buffers; ++i) types[i] = desc_.type(i);
+    create_layouts(dev, types, VK_SHADER_STAGE_COMPUTE_BIT, desc_.push_bytes, &set_layout_, &layout_);
 
     std::vector<VkSpecializationMapEntry> entries(desc_.spec.size());
     for (uint32_t i = 0; i < entries.size(); ++i) entries[i] = {i, i * 4u, 4};

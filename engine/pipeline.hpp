@@ -33,6 +33,11 @@ struct PipelineDesc {
 // unused binding is absent from SPIR-V and reads as a storage buffer). Throws on a kind the engine does not bind.
 std::vector<VkDescriptorType> reflect_bindings(std::span<const uint32_t> spirv, std::string_view name);
 
+// The layouts every pipeline here uses: one descriptor set of bindings 0…n−1 of `types`, visible to `stages`, and
+// a pipeline layout with that set and, when push_bytes > 0, one push-constant range.
+void create_layouts(VkDevice, const std::vector<VkDescriptorType>& types, VkShaderStageFlags stages,
+                    uint32_t push_bytes, VkDescriptorSetLayout* set_layout, VkPipelineLayout* layout);
+
 // A range of a buffer bound to one binding (whole buffer by default).
 struct BufferRange {
     const Buffer* buffer = nullptr;

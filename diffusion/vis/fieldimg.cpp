@@ -305,23 +305,15 @@ void FieldImg::measured(uint32_t slot, double field_ms) {
     raw = 0;
 }
 
-void FieldImg::take_snapshot(const Inputs& in, const FieldImgSettings& s, FieldSlice& sl) {
-    const VisChain& ch = *in.chain;
-    const ChainSettings& cs = ch.settings();
-    const FieldSlice& previous = slices_[shown_];
-    // The chain's state as the host knows it is what has been submitted: wait for it, then read chain k's x_t,
-    // its last x̂₀ and its trajectory (at most max_path frames, evenly spaced, the first and the last included).
+// Chain k's x_t, its last x̂₀ and its trajectory (at most max_path frames, evenly spaced, the first and the last
+// included), read back once the frames' submitted work has finished.
+FieldImg::ChainState FieldImg::read_chain(const VisChain& ch, uint32_t chain) {
     VK_CHECK(vkDeviceWaitIdle(ctx_->device()));
-    FieldSlice out;
-    out.chain = uint32_t(std::clamp(s.chain, 0, int(cs.chains) - 1));
-    out.grid = uint32_t(std::clamp(s.grid, 3, int(max_grid)));
-    out.points = 1 + out.grid * out.grid;
-    out.step = ch.step_index();
     const uint32_t frames = ch.history_frames(), n = std::min(frames, max_path);
     std::vector<uint32_t> picked;
     for (uint32_t i = 0; i < n; ++i)
         picked.push_back(n == 1 ? frames - 1 : uint32_t(std::lround(double(i) * (frames - 1) / double(n - 1))));
-    const VkDeviceSize row = pixels * 4, at = VkDeviceSize(out.chain) * row;
+    const VkDeviceSize row = pixels * 4, at = VkDeviceSize(chain) * row;
     engine::one_shot(*ctx_, [&](engine::CommandBuffer& c) {
         c.barrier();  // RAW: the frames' sampler steps wrote x_t, x̂₀ and the trajectory → these copies
         c.copy(ch.x_t(), readback_, row, at, 0);
@@ -330,10 +322,14 @@ void FieldImg::take_snapshot(const Inputs& in, const FieldImgSettings& s, FieldS
             c.copy(ch.history(), readback_, row, VkDeviceSize(ch.history_offset(picked[i])) * 4 + at, (2 + i) * row);
     });
     const auto got = readback_.download_as<float>(size_t(2 + n) * pixels);
-    const slice::Vec x_t = to_double(got.data(), pixels), x0_hat = to_double(got.data() + pixels, pixels);
-    std::vector<slice::Vec> path;
-    for (uint32_t i = 0; i < n; ++i) path.push_back(to_double(got.data() + size_t(2 + i) * pixels, pixels));
+    ChainState st{to_double(got.data(), pixels), to_double(got.data() + pixels, pixels), {}};
+    for (uint32_t i = 0; i < n; ++i) st.path.push_back(to_double(got.data() + size_t(2 + i) * pixels, pixels));
+    return st;
+}
 
+// The level, label and guidance the slice is evaluated at: chain k's own.
+void FieldImg::slice_conditioning(const Inputs& in, const VisChain& ch, FieldSlice& out) const {
+    const ChainSettings& cs = ch.settings();
     // The level chain k's x_t is at: a step split across frames may have moved its group already.
     const uint32_t group = ch.chains_per_group();
     const uint32_t stepped_groups = ch.done() ? 0 : ch.group_in_progress();
@@ -347,75 +343,84 @@ void FieldImg::take_snapshot(const Inputs& in, const FieldImgSettings& s, FieldS
     out.guided = cs.guidance != 1.0f && out.label != null_label;
     out.guidance = cs.guidance;
     out.score = cs.view == PredictionView::score;
+}
 
-    // The basis: the pick, else a fallback that always exists (the note says which and why).
+// The plane through x_t towards the means of classes a and b; false when they are missing or x_t is on their line.
+bool FieldImg::basis_from_means(const Inputs& in, const FieldImgSettings& s, const slice::Vec& x_t, FieldSlice& out,
+                                slice::Vec& u, slice::Vec& v) const {
+    if (!in.train) return false;
+    int a = s.a_is_label && out.label != null_label ? out.label : std::clamp(s.class_a, 0, 9);
+    int b = std::clamp(s.class_b, 0, 9);
+    if (a == b) b = (a + 1) % 10;
+    if (means_[size_t(a)].empty() || means_[size_t(b)].empty()) return false;
+    slice::Vec da(pixels), db(pixels);
+    for (uint32_t p = 0; p < pixels; ++p) {
+        da[p] = means_[size_t(a)][p] - x_t[p];
+        db[p] = means_[size_t(b)][p] - x_t[p];
+    }
+    if (!slice::orthonormalise(da, db, u, v)) return false;
+    out.basis = SliceBasis::class_means;
+    out.class_a = a;
+    out.class_b = b;
+    return true;
+}
+
+// The path's top two principal directions; false (with the reason in `why`) when it has no second direction.
+bool FieldImg::basis_from_pca(const std::vector<slice::Vec>& path, const FieldSlice& previous, FieldSlice& out,
+                              slice::Vec& u, slice::Vec& v, std::string& why) const {
+    if (path.size() < 3) {
+        why = "the path has " + std::to_string(path.size()) + " point(s); PCA needs 3";
+        return false;
+    }
+    const slice::Pca pca = slice::principal_directions(path, 2);
+    // The path is float x_t from the GPU, so a line is never exactly one: a second direction holding under
+    // 1e-8 of the variance (a spread 1e-4 of the path's) is rounding (an NVIDIA H200 leaves more than the
+    // 1e-12 that principal_directions itself cuts at).
+    if (pca.axes.size() < 2 || !(pca.variance[1] >= 1e-8 * pca.total_variance)) {
+        why = "the path lies on a line; PCA finds no second direction";
+        return false;
+    }
+    u = pca.axes[0];
+    v = pca.axes[1];
+    // Signs: u along the way travelled (x_T → now); v as in the last PCA slice of this chain (no flipping
+    // from one refresh to the next), else with its largest component positive.
+    slice::Vec travelled(pixels);
+    for (uint32_t p = 0; p < pixels; ++p) travelled[p] = path.back()[p] - path.front()[p];
+    if (slice::dot(travelled, u) < 0)
+        for (double& x : u) x = -x;
+    double sign = 0;
+    if (previous.valid && previous.basis == SliceBasis::pca && previous.chain == out.chain) sign = slice::dot(v, previous.v);
+    else sign = *std::max_element(v.begin(), v.end(), [](double l, double r) { return std::abs(l) < std::abs(r); });
+    if (sign < 0)
+        for (double& x : v) x = -x;
+    out.basis = SliceBasis::pca;
+    out.share[0] = pca.variance[0] / std::max(pca.total_variance, 1e-300);
+    out.share[1] = pca.variance[1] / std::max(pca.total_variance, 1e-300);
+    return true;
+}
+
+// The basis: the pick, else the other, else two fixed random directions — the note says which and why.
+void FieldImg::choose_basis(const Inputs& in, const FieldImgSettings& s, const ChainState& st, FieldSlice& out,
+                            slice::Vec& u, slice::Vec& v) {
     if (in.train && means_of_ != in.train) {
         means_ = slice::class_means(*in.train);
         means_of_ = in.train;
     }
-    slice::Vec u, v;
-    auto by_means = [&]() {
-        if (!in.train) return false;
-        int a = s.a_is_label && out.label != null_label ? out.label : std::clamp(s.class_a, 0, 9);
-        int b = std::clamp(s.class_b, 0, 9);
-        if (a == b) b = (a + 1) % 10;
-        if (means_[size_t(a)].empty() || means_[size_t(b)].empty()) return false;
-        slice::Vec da(pixels), db(pixels);
-        for (uint32_t p = 0; p < pixels; ++p) {
-            da[p] = means_[size_t(a)][p] - x_t[p];
-            db[p] = means_[size_t(b)][p] - x_t[p];
-        }
-        if (!slice::orthonormalise(da, db, u, v)) return false;
-        out.basis = SliceBasis::class_means;
-        out.class_a = a;
-        out.class_b = b;
-        return true;
-    };
+    const FieldSlice& previous = slices_[shown_];
     std::string pca_why;
-    auto by_pca = [&]() {
-        if (path.size() < 3) {
-            pca_why = "the path has " + std::to_string(path.size()) + " point(s); PCA needs 3";
-            return false;
-        }
-        const slice::Pca pca = slice::principal_directions(path, 2);
-        // The path is float x_t from the GPU, so a line is never exactly one: a second direction holding under
-        // 1e-8 of the variance (a spread 1e-4 of the path's) is rounding (an NVIDIA H200 left more than the
-        // 1e-12 that principal_directions itself cuts at).
-        if (pca.axes.size() < 2 || !(pca.variance[1] >= 1e-8 * pca.total_variance)) {
-            pca_why = "the path lies on a line; PCA finds no second direction";
-            return false;
-        }
-        u = pca.axes[0];
-        v = pca.axes[1];
-        // Signs: u along the way travelled (x_T → now); v as in the last PCA slice of this chain (no flipping
-        // from one refresh to the next), else with its largest component positive.
-        slice::Vec travelled(pixels);
-        for (uint32_t p = 0; p < pixels; ++p) travelled[p] = path.back()[p] - path.front()[p];
-        if (slice::dot(travelled, u) < 0)
-            for (double& x : u) x = -x;
-        double sign = 0;
-        if (previous.valid && previous.basis == SliceBasis::pca && previous.chain == out.chain) sign = slice::dot(v, previous.v);
-        else sign = *std::max_element(v.begin(), v.end(), [](double l, double r) { return std::abs(l) < std::abs(r); });
-        if (sign < 0)
-            for (double& x : v) x = -x;
-        out.basis = SliceBasis::pca;
-        out.share[0] = pca.variance[0] / std::max(pca.total_variance, 1e-300);
-        out.share[1] = pca.variance[1] / std::max(pca.total_variance, 1e-300);
-        return true;
-    };
     bool ok = false;
     if (s.basis == SliceBasis::class_means) {
-        ok = by_means();
+        ok = basis_from_means(in, s, st.x_t, out, u, v);
         if (!ok) {
             out.note = in.train ? "x_t sits on the line through the two class means: the principal directions instead"
                                 : "no MNIST digits, so no class means: the principal directions of the path instead";
-            ok = by_pca();
+            ok = basis_from_pca(st.path, previous, out, u, v, pca_why);
         }
     } else {
-        ok = by_pca();
+        ok = basis_from_pca(st.path, previous, out, u, v, pca_why);
         if (!ok) {
             out.note = pca_why + ": class means instead";
-            ok = by_means();
+            ok = basis_from_means(in, s, st.x_t, out, u, v);
         }
     }
     if (!ok) {  // neither: two fixed random directions (seeded), so the view still shows the field around x_t
@@ -427,12 +432,11 @@ void FieldImg::take_snapshot(const Inputs& in, const FieldImgSettings& s, FieldS
         slice::orthonormalise(a, b, u, v);
         out.basis = s.basis;
     }
-    out.origin = rounded(x_t);
-    out.u = rounded(u);
-    out.v = rounded(v);
+}
 
-    // The path, the marks and the square that holds them (and x̂₀ of the last step, where x_t's own arrow points).
-    for (const slice::Vec& p : path) out.path.push_back(slice::project(p, out.origin, out.u, out.v));
+// The path, the class means' marks and the square that holds them and x̂₀ (where x_t's own arrow points).
+void FieldImg::place_points(const ChainState& st, FieldSlice& out) const {
+    for (const slice::Vec& p : st.path) out.path.push_back(slice::project(p, out.origin, out.u, out.v));
     if (out.path.empty() || out.path.back() != std::array<double, 2>{0.0, 0.0}) out.path.push_back({0.0, 0.0});
     if (out.basis == SliceBasis::class_means && out.class_a >= 0) {
         for (int c : {out.class_a, out.class_b})
@@ -444,13 +448,30 @@ void FieldImg::take_snapshot(const Inputs& in, const FieldImgSettings& s, FieldS
     };
     for (const auto& q : out.path) include(q);
     for (const auto& m : out.marks) include(m.at);
-    include(slice::project(x0_hat, out.origin, out.u, out.v));
+    include(slice::project(st.x0_hat, out.origin, out.u, out.v));
     const double half = std::max(0.6 * std::max(hi[0] - lo[0], hi[1] - lo[1]), 0.5);
     for (int d = 0; d < 2; ++d) {
         const double c = 0.5 * (lo[d] + hi[d]);
         out.lo[d] = c - half;
         out.hi[d] = c + half;
     }
+}
+
+void FieldImg::take_snapshot(const Inputs& in, const FieldImgSettings& s, FieldSlice& sl) {
+    const VisChain& ch = *in.chain;
+    FieldSlice out;
+    out.chain = uint32_t(std::clamp(s.chain, 0, int(ch.settings().chains) - 1));
+    out.grid = uint32_t(std::clamp(s.grid, 3, int(max_grid)));
+    out.points = 1 + out.grid * out.grid;
+    out.step = ch.step_index();
+    const ChainState st = read_chain(ch, out.chain);  // waits for the device: nothing runs while we rewrite
+    slice_conditioning(in, ch, out);
+    slice::Vec u, v;
+    choose_basis(in, s, st, out, u, v);
+    out.origin = rounded(st.x_t);
+    out.u = rounded(u);
+    out.v = rounded(v);
+    place_points(st, out);
     out.valid = true;
     sl = std::move(out);
 
@@ -460,7 +481,7 @@ void FieldImg::take_snapshot(const Inputs& in, const FieldImgSettings& s, FieldS
         basis[pixels + p] = float(sl.u[p]);
         basis[2 * pixels + p] = float(sl.v[p]);
     }
-    basis_.upload(basis);  // the GPU is idle (above): no frame reads the basis now
+    basis_.upload(basis);  // the GPU is idle (read_chain waited): no frame reads the basis now
 }
 
 void FieldImg::record_batch(engine::CommandBuffer& cmd, const FieldSlice& sl, uint32_t first) {

@@ -158,6 +158,19 @@ private:
     };
     Key key_for(const Inputs&, const FieldImgSettings&) const;
     void take_snapshot(const Inputs&, const FieldImgSettings&, FieldSlice&);
+    // take_snapshot's parts: the chain read back, the slice's level and label, its basis, its points.
+    struct ChainState {
+        slice::Vec x_t, x0_hat;
+        std::vector<slice::Vec> path;
+    };
+    ChainState read_chain(const VisChain&, uint32_t chain);
+    void slice_conditioning(const Inputs&, const VisChain&, FieldSlice&) const;
+    bool basis_from_means(const Inputs&, const FieldImgSettings&, const slice::Vec& x_t, FieldSlice&, slice::Vec& u,
+                          slice::Vec& v) const;
+    bool basis_from_pca(const std::vector<slice::Vec>& path, const FieldSlice& previous, FieldSlice&, slice::Vec& u,
+                        slice::Vec& v, std::string& why) const;
+    void choose_basis(const Inputs&, const FieldImgSettings&, const ChainState&, FieldSlice&, slice::Vec& u, slice::Vec& v);
+    void place_points(const ChainState&, FieldSlice&) const;
     void record_batch(engine::CommandBuffer&, const FieldSlice&, uint32_t first);
 
     engine::Context* ctx_;

@@ -36,6 +36,27 @@ void Visualiser::panels(engine::ImGuiLayer& ui, VkExtent2D extent) {
     ImGui::SetNextWindowSize(ImVec2(panel_w, float(extent.height)));
     ImGui::Begin("diffuscope", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
 
+    mode_picker();
+    if (s_.mode == VisMode::field2d) {
+        field2d_panel();
+    } else {
+        if (s_.mode == VisMode::fieldimg && ImGui::CollapsingHeader("Image field", ImGuiTreeNodeFlags_DefaultOpen))
+            fieldimg_panel();  // vis/fieldimg_panel.cpp
+        if (ImGui::CollapsingHeader("Chains", ImGuiTreeNodeFlags_DefaultOpen)) sample_panels();
+    }
+
+    schedule_panel(panel_w, scale);
+    playback_panel();
+    if (training_) ImGui::SetNextItemOpen(true, ImGuiCond_Once);  // opened when training starts (--train)
+    if (ImGui::CollapsingHeader("Training")) training_panel();
+
+    view_panel(ui);
+    performance_panel();
+    ImGui::End();
+}
+
+// The four views; the digit views need chains (MNIST digits or a UNet).
+void Visualiser::mode_picker() {
     int mode = int(s_.mode);
     if (!chain_) ImGui::BeginDisabled();
     ImGui::RadioButton("sample", &mode, 0);
@@ -54,139 +75,139 @@ void Visualiser::panels(engine::ImGuiLayer& ui, VkExtent2D extent) {
         ImGui::TextDisabled("digit chains need a UNet:");
         weights_loader();
     }
+}
 
-    if (s_.mode == VisMode::field2d) {
-        if (ImGui::CollapsingHeader("2-D field", ImGuiTreeNodeFlags_DefaultOpen)) {
-            bool restart = false;
-            restart |= ImGui::Combo("data set", &s_.field.dataset, "gmm8 (8 Gaussians)\0rings\0moons\0digits (strokes)\0");
-            int arrows = s_.field.score ? 1 : 0;
-            if (ImGui::Combo("arrows", &arrows, "denoise direction x̂₀ − x_t\0score ∇log p_t(x_t)\0")) s_.field.score = arrows == 1;
-            ImGui::Checkbox("trails", &s_.field.trails);
-            restart |= ImGui::SliderInt("particles", &s_.field.particles, 16, 1024, "%d", ImGuiSliderFlags_Logarithmic);
-            restart |= ImGui::SliderInt("particle steps", &s_.field.steps, 5, 250);
-            if (ImGui::Button("new particles")) restart = true;
-            int model = int(s_.field.model);
-            if (ImGui::Combo("model", &model, "exact (closed form)\0learned (MLP, trains here)\0exact | learned\0learned − exact\0")) {
-                s_.field.model = FieldModel(model);
-                restart = true;  // the learned panels need their own particles
-            }
-            if (s_.field.model != FieldModel::exact) {
-                ImGui::Checkbox("learn", &s_.field.learn);
-                ImGui::SameLine();
-                ImGui::TextDisabled("%llu steps, loss %.4f, %.1f ms/step", (unsigned long long)field_->learn_steps(),
-                                    field_->learn_loss(), field_->learn_step_ms());
-                ImGui::TextDisabled("MLP 3×96 SiLU, v-prediction, batch 256, AdamW, EMA 0.99");
-            }
-            if (restart) field_restart_ = true;
-            ImGui::TextDisabled("sampler: DDIM η = 0 (probability-flow path)");
-        }
-    } else {
-        if (s_.mode == VisMode::fieldimg && ImGui::CollapsingHeader("Image field", ImGuiTreeNodeFlags_DefaultOpen))
-            fieldimg_panel();  // vis/fieldimg_panel.cpp
-        if (ImGui::CollapsingHeader("Chains", ImGuiTreeNodeFlags_DefaultOpen)) sample_panels();
+// The 2-D field view's settings: data set, arrows, particles, the exact or learned model.
+void Visualiser::field2d_panel() {
+    if (!ImGui::CollapsingHeader("2-D field", ImGuiTreeNodeFlags_DefaultOpen)) return;
+    bool restart = false;
+    restart |= ImGui::Combo("data set", &s_.field.dataset, "gmm8 (8 Gaussians)\0rings\0moons\0digits (strokes)\0");
+    int arrows = s_.field.score ? 1 : 0;
+    if (ImGui::Combo("arrows", &arrows, "denoise direction x̂₀ − x_t\0score ∇log p_t(x_t)\0")) s_.field.score = arrows == 1;
+    ImGui::Checkbox("trails", &s_.field.trails);
+    restart |= ImGui::SliderInt("particles", &s_.field.particles, 16, 1024, "%d", ImGuiSliderFlags_Logarithmic);
+    restart |= ImGui::SliderInt("particle steps", &s_.field.steps, 5, 250);
+    if (ImGui::Button("new particles")) restart = true;
+    int model = int(s_.field.model);
+    if (ImGui::Combo("model", &model, "exact (closed form)\0learned (MLP, trains here)\0exact | learned\0learned − exact\0")) {
+        s_.field.model = FieldModel(model);
+        restart = true;  // the learned panels need their own particles
     }
-
-    if (ImGui::CollapsingHeader("Schedule", ImGuiTreeNodeFlags_DefaultOpen)) {
-        bool changed = false;
-        int preset = int(s_.schedule.preset);
-        if (ImGui::Combo("β schedule", &preset, "linear\0scaled-linear\0quadratic\0cosine\0sigmoid\0curve (drag below)\0")) {
-            if (SchedulePreset(preset) == SchedulePreset::curve) seed_curve_from_schedule();
-            s_.schedule.preset = SchedulePreset(preset);
-            changed = true;
-        }
-        changed |= ImGui::SliderInt("T", &s_.schedule.timesteps, 10, 4000, "%d", ImGuiSliderFlags_Logarithmic);
-        changed |= ImGui::SliderInt("steps", &s_.schedule.steps, 1, s_.schedule.timesteps, "%d", ImGuiSliderFlags_Logarithmic);
-        s_.schedule.steps = std::min(s_.schedule.steps, s_.schedule.timesteps);
-        ImGui::Text("final ᾱ_T = %.3g   SNR_T = %.3g", schedule_.final_alpha_bar(), schedule_.final_snr());
-        if (s_.schedule.preset == SchedulePreset::curve) {
-            int space = int(s_.schedule.space);
-            changed |= ImGui::RadioButton("drag β(t)", &space, 0);
-            ImGui::SameLine();
-            changed |= ImGui::RadioButton("drag log-SNR(t)", &space, 1);
-            s_.schedule.space = CurveSpace(space);
-            changed |= curve_editor(panel_w - 24 * scale);
-        }
-        if (changed) schedule_changed();
-        if (!schedule_error_.empty()) ImGui::TextColored(ImVec4(1, 0.4f, 0.3f, 1), "%s", schedule_error_.c_str());
-        const ImVec2 plot(panel_w - 24 * scale, 40 * scale);
-        auto b = thin(schedule_.beta, [](double v) { return v; });
-        auto ab = thin(schedule_.alpha_bar, [](double v) { return v; });
-        auto sab = thin(schedule_.alpha_bar, [](double v) { return std::sqrt(v); });
-        auto snr = thin(schedule_.alpha_bar, [](double v) { return std::log10(v / std::max(1 - v, 1e-300)); });
-        ImGui::PlotLines("##beta", b.data(), int(b.size()), 0, "β(t)", 0, FLT_MAX, plot);
-        ImGui::PlotLines("##ab", ab.data(), int(ab.size()), 0, "ᾱ(t)", 0, 1, plot);
-        ImGui::PlotLines("##sab", sab.data(), int(sab.size()), 0, "√ᾱ(t)", 0, 1, plot);
-        ImGui::PlotLines("##snr", snr.data(), int(snr.size()), 0, "log₁₀ SNR(t)", FLT_MAX, FLT_MAX, plot);
+    if (s_.field.model != FieldModel::exact) {
+        ImGui::Checkbox("learn", &s_.field.learn);
+        ImGui::SameLine();
+        ImGui::TextDisabled("%llu steps, loss %.4f, %.1f ms/step", (unsigned long long)field_->learn_steps(),
+                            field_->learn_loss(), field_->learn_step_ms());
+        ImGui::TextDisabled("MLP 3×96 SiLU, v-prediction, batch 256, AdamW, EMA 0.99");
     }
+    if (restart) field_restart_ = true;
+    ImGui::TextDisabled("sampler: DDIM η = 0 (probability-flow path)");
+}
 
-    if (ImGui::CollapsingHeader("Playback", ImGuiTreeNodeFlags_DefaultOpen)) {
-        if (ImGui::Button(s_.playing ? "pause" : "play")) s_.playing = !s_.playing;
-        ImGui::SameLine();
-        if (ImGui::Button("step")) step_once_ = true;
-        ImGui::SameLine();
-        if (ImGui::Button("restart")) {
-            if (s_.mode == VisMode::field2d) field_restart_ = true;
-            else restart_next_frame();
-        }
-        ImGui::SliderFloat("steps/s", &s_.speed, 1.0f, 1000.0f, "%.0f", ImGuiSliderFlags_Logarithmic);
-        ImGui::SliderFloat("GPU budget ms", &s_.budget_ms, 1.0f, 100.0f, "%.0f");
-        // The timeline: the chain's trajectory on the GPU (the field view: the particles' trajectory).
-        const bool field = s_.mode == VisMode::field2d;
-        int& scrub = field ? s_.field.scrub : s_.scrub;
-        int last = field ? field_->step() : std::max(0, int(chain_ ? chain_->history_frames() : 1) - 1);
-        bool live = scrub < 0;
-        if (ImGui::Checkbox("live", &live)) scrub = live ? -1 : last;
-        ImGui::SameLine();
-        int pos = live ? last : scrub;
-        if (ImGui::SliderInt("timeline", &pos, 0, last)) {
-            scrub = pos;
-            s_.playing = false;
-        }
-        if (s_.mode == VisMode::forward) ImGui::SliderFloat("forward τ", &s_.forward_t, 0.0f, 1.0f, "%.3f");
-        if (chain_ && !field) {  // saved at the start of the next frame, when the GPU is idle
-            if (ImGui::Button("save GIF")) export_request_ = Export::gif;
-            ImGui::SameLine();
-            if (ImGui::Button("save PNG")) export_request_ = Export::png;
-            if (!export_message_.empty()) ImGui::TextWrapped("%s", export_message_.c_str());
-        }
+// The β schedule: preset or drawn curve, T and steps, and its β, ᾱ, √ᾱ and SNR plotted.
+void Visualiser::schedule_panel(float panel_w, float scale) {
+    if (!ImGui::CollapsingHeader("Schedule", ImGuiTreeNodeFlags_DefaultOpen)) return;
+    bool changed = false;
+    int preset = int(s_.schedule.preset);
+    if (ImGui::Combo("β schedule", &preset, "linear\0scaled-linear\0quadratic\0cosine\0sigmoid\0curve (drag below)\0")) {
+        if (SchedulePreset(preset) == SchedulePreset::curve) seed_curve_from_schedule();
+        s_.schedule.preset = SchedulePreset(preset);
+        changed = true;
     }
-
-    if (training_) ImGui::SetNextItemOpen(true, ImGuiCond_Once);  // opened when training starts (--train)
-    if (ImGui::CollapsingHeader("Training")) training_panel();
-
-    if (ImGui::CollapsingHeader("View")) {
-        ImGui::Checkbox("x̂₀", &s_.show_x0);
+    changed |= ImGui::SliderInt("T", &s_.schedule.timesteps, 10, 4000, "%d", ImGuiSliderFlags_Logarithmic);
+    changed |= ImGui::SliderInt("steps", &s_.schedule.steps, 1, s_.schedule.timesteps, "%d", ImGuiSliderFlags_Logarithmic);
+    s_.schedule.steps = std::min(s_.schedule.steps, s_.schedule.timesteps);
+    ImGui::Text("final ᾱ_T = %.3g   SNR_T = %.3g", schedule_.final_alpha_bar(), schedule_.final_snr());
+    if (s_.schedule.preset == SchedulePreset::curve) {
+        int space = int(s_.schedule.space);
+        changed |= ImGui::RadioButton("drag β(t)", &space, 0);
         ImGui::SameLine();
-        ImGui::Checkbox("prediction", &s_.show_pred);
-        int map = int(s_.x_map);
-        if (ImGui::Combo("x_t colours", &map, "grey\0viridis\0diverging\0")) s_.x_map = engine::ColourMap(map);
-        ImGui::Checkbox("vsync", &s_.vsync);
-        ImGui::SameLine();
-        ImGui::Checkbox("lecture", &s_.lecture);
-        float scale_setting = s_.ui_scale;
-        if (ImGui::SliderFloat("UI scale", &scale_setting, 0.75f, 3.0f, "%.2f")) s_.ui_scale = scale_setting;
-        if (ImGui::IsItemDeactivatedAfterEdit()) ui.set_options(ui_options(ui.options().dpi_scale));
+        changed |= ImGui::RadioButton("drag log-SNR(t)", &space, 1);
+        s_.schedule.space = CurveSpace(space);
+        changed |= curve_editor(panel_w - 24 * scale);
     }
+    if (changed) schedule_changed();
+    if (!schedule_error_.empty()) ImGui::TextColored(ImVec4(1, 0.4f, 0.3f, 1), "%s", schedule_error_.c_str());
+    const ImVec2 plot(panel_w - 24 * scale, 40 * scale);
+    auto b = thin(schedule_.beta, [](double v) { return v; });
+    auto ab = thin(schedule_.alpha_bar, [](double v) { return v; });
+    auto sab = thin(schedule_.alpha_bar, [](double v) { return std::sqrt(v); });
+    auto snr = thin(schedule_.alpha_bar, [](double v) { return std::log10(v / std::max(1 - v, 1e-300)); });
+    ImGui::PlotLines("##beta", b.data(), int(b.size()), 0, "β(t)", 0, FLT_MAX, plot);
+    ImGui::PlotLines("##ab", ab.data(), int(ab.size()), 0, "ᾱ(t)", 0, 1, plot);
+    ImGui::PlotLines("##sab", sab.data(), int(sab.size()), 0, "√ᾱ(t)", 0, 1, plot);
+    ImGui::PlotLines("##snr", snr.data(), int(snr.size()), 0, "log₁₀ SNR(t)", FLT_MAX, FLT_MAX, plot);
+}
 
-    if (ImGui::CollapsingHeader("Performance", ImGuiTreeNodeFlags_DefaultOpen)) {
-        std::vector<double> ft(stats_.frame_ms.begin(), stats_.frame_ms.end());
-        double p50 = percentile(ft, 0.5), p99 = percentile(ft, 0.99);
-        ImGui::Text("%.1f FPS   frame %.1f ms (p50) / %.1f ms (p99)", p50 > 0 ? 1000 / p50 : 0.0, p50, p99);
-        ImGui::Text("%.1f steps/s   %.1f GPU ms/step", stats_.steps_per_second, stats_.step_gpu_ms);
-        if (chain_ && stats_.step_gpu_ms > 0 && s_.budget_ms > 0)
-            ImGui::Text("one step spread over ~%.0f frames (budget %.0f ms)",
-                        std::ceil(stats_.step_gpu_ms / s_.budget_ms), double(s_.budget_ms));
-        if (chain_)
-            ImGui::Text("this frame: %u ops (%.1f ms predicted), group %u/%u op %zu/%zu", stats_.operations_last_frame,
-                        stats_.slice_predicted_ms, chain_->group_in_progress() + 1,
-                        chain_->group_count(),
-                        chain_->operation_in_progress(), chain_->operations_per_group());
-        for (const auto& p : stats_.passes) ImGui::Text("  %-10s %7.2f ms", p.name.c_str(), p.ms);
-        ImGui::TextDisabled("device: %s", ctx_->info().name.c_str());
-        ImGui::TextDisabled("compute queue: %s%s", ctx_->async_reason().c_str(),
-                            ctx_->async_compute() && !async_frame() ? " (this view: the main queue)" : "");
+// Play, step, restart, speed and budget, the timeline, and the exports.
+void Visualiser::playback_panel() {
+    if (!ImGui::CollapsingHeader("Playback", ImGuiTreeNodeFlags_DefaultOpen)) return;
+    if (ImGui::Button(s_.playing ? "pause" : "play")) s_.playing = !s_.playing;
+    ImGui::SameLine();
+    if (ImGui::Button("step")) step_once_ = true;
+    ImGui::SameLine();
+    if (ImGui::Button("restart")) {
+        if (s_.mode == VisMode::field2d) field_restart_ = true;
+        else restart_next_frame();
     }
-    ImGui::End();
+    ImGui::SliderFloat("steps/s", &s_.speed, 1.0f, 1000.0f, "%.0f", ImGuiSliderFlags_Logarithmic);
+    ImGui::SliderFloat("GPU budget ms", &s_.budget_ms, 1.0f, 100.0f, "%.0f");
+    // The timeline: the chain's trajectory on the GPU (the field view: the particles' trajectory).
+    const bool field = s_.mode == VisMode::field2d;
+    int& scrub = field ? s_.field.scrub : s_.scrub;
+    int last = field ? field_->step() : std::max(0, int(chain_ ? chain_->history_frames() : 1) - 1);
+    bool live = scrub < 0;
+    if (ImGui::Checkbox("live", &live)) scrub = live ? -1 : last;
+    ImGui::SameLine();
+    int pos = live ? last : scrub;
+    if (ImGui::SliderInt("timeline", &pos, 0, last)) {
+        scrub = pos;
+        s_.playing = false;
+    }
+    if (s_.mode == VisMode::forward) ImGui::SliderFloat("forward τ", &s_.forward_t, 0.0f, 1.0f, "%.3f");
+    if (chain_ && !field) {  // saved at the start of the next frame, when the GPU is idle
+        if (ImGui::Button("save GIF")) export_request_ = Export::gif;
+        ImGui::SameLine();
+        if (ImGui::Button("save PNG")) export_request_ = Export::png;
+        if (!export_message_.empty()) ImGui::TextWrapped("%s", export_message_.c_str());
+    }
+}
+
+// What the canvas shows, colours, vsync, lecture mode and the UI scale.
+void Visualiser::view_panel(engine::ImGuiLayer& ui) {
+    if (!ImGui::CollapsingHeader("View")) return;
+    ImGui::Checkbox("x̂₀", &s_.show_x0);
+    ImGui::SameLine();
+    ImGui::Checkbox("prediction", &s_.show_pred);
+    int map = int(s_.x_map);
+    if (ImGui::Combo("x_t colours", &map, "grey\0viridis\0diverging\0")) s_.x_map = engine::ColourMap(map);
+    ImGui::Checkbox("vsync", &s_.vsync);
+    ImGui::SameLine();
+    ImGui::Checkbox("lecture", &s_.lecture);
+    float scale_setting = s_.ui_scale;
+    if (ImGui::SliderFloat("UI scale", &scale_setting, 0.75f, 3.0f, "%.2f")) s_.ui_scale = scale_setting;
+    if (ImGui::IsItemDeactivatedAfterEdit()) ui.set_options(ui_options(ui.options().dpi_scale));
+}
+
+// Frame times, the chains' throughput, how a step is sliced, and each pass's GPU time.
+void Visualiser::performance_panel() {
+    if (!ImGui::CollapsingHeader("Performance", ImGuiTreeNodeFlags_DefaultOpen)) return;
+    std::vector<double> ft(stats_.frame_ms.begin(), stats_.frame_ms.end());
+    double p50 = percentile(ft, 0.5), p99 = percentile(ft, 0.99);
+    ImGui::Text("%.1f FPS   frame %.1f ms (p50) / %.1f ms (p99)", p50 > 0 ? 1000 / p50 : 0.0, p50, p99);
+    ImGui::Text("%.1f steps/s   %.1f GPU ms/step", stats_.steps_per_second, stats_.step_gpu_ms);
+    if (chain_ && stats_.step_gpu_ms > 0 && s_.budget_ms > 0)
+        ImGui::Text("one step spread over ~%.0f frames (budget %.0f ms)",
+                    std::ceil(stats_.step_gpu_ms / s_.budget_ms), double(s_.budget_ms));
+    if (chain_)
+        ImGui::Text("this frame: %u ops (%.1f ms predicted), group %u/%u op %zu/%zu", stats_.operations_last_frame,
+                    stats_.slice_predicted_ms, chain_->group_in_progress() + 1,
+                    chain_->group_count(),
+                    chain_->operation_in_progress(), chain_->operations_per_group());
+    for (const auto& p : stats_.passes) ImGui::Text("  %-10s %7.2f ms", p.name.c_str(), p.ms);
+    ImGui::TextDisabled("device: %s", ctx_->info().name.c_str());
+    ImGui::TextDisabled("compute queue: %s%s", ctx_->async_reason().c_str(),
+                        ctx_->async_compute() && !async_frame() ? " (this view: the main queue)" : "");
 }
 
 // A UNet weights file typed (or pasted) into the model panel, and why the last one was refused.

@@ -104,6 +104,13 @@ public:
 
 private:
     void panels(engine::ImGuiLayer&, VkExtent2D);
+    // The panel's sections, top to bottom (vis/panels.cpp).
+    void mode_picker();
+    void field2d_panel();
+    void schedule_panel(float panel_w, float scale);
+    void playback_panel();
+    void view_panel(engine::ImGuiLayer&);
+    void performance_panel();
     void canvas(engine::ImGuiLayer&, VkExtent2D);
     void help_overlay();
     void restart_next_frame() { restart_ = true; }
