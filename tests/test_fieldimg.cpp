@@ -475,7 +475,7 @@ TEST_F(GpuTest, FieldImgOracleArrowsPointIntoTheClassCloud) {
     EXPECT_NEAR(raw[3], want[1], 1e-3 * (1 + std::abs(want[1])));
 }
 
-// `diffuscope render --mode fieldimg`: no longer refused; the frame has the slice (arrows in viridis colours, x_t's
+// `diffuscope render --mode fieldimg`: accepted; the frame has the slice (arrows in viridis colours, x_t's
 // orange arrow) beside the grid, and the run is validation-clean.
 TEST(RenderCommand, FieldImgDrawsTheSliceWithArrowsAndIsValidationClean) {
     std::string why;

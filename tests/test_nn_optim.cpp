@@ -122,8 +122,8 @@ TEST_F(NnApi, RecordedOnceReplaysWithNewInputs) {
 
 // Buffers made and destroyed one after another under the same layer object. A driver may hand a new buffer
 // the handle of the one just destroyed (lavapipe's handles are heap addresses); a descriptor set cached by
-// handle would still point at the destroyed buffer: the sum lands there, or the driver reads freed memory (it
-// crashed the conv sweeps of DISABLED_NnPerf). Returns how many buffers got a handle seen before.
+// handle would still point at the destroyed buffer: the sum lands there, or the driver reads freed memory (a
+// crash in DISABLED_NnPerf's conv sweeps). Returns how many buffers got a handle seen before.
 int add_into_fresh_buffers(engine::Context& ctx) {
     constexpr uint64_t n = 1000;
     nn::Add add(ctx);

@@ -13,6 +13,8 @@
 #include <cstdlib>
 #include <ctime>
 #include <functional>
+#include <string>
+#include <vector>
 
 namespace nn = diffuscope::nn;
 
@@ -27,6 +29,14 @@ double cpu_now_ms() {
     timespec t;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
     return t.tv_sec * 1e3 + t.tv_nsec * 1e-6;
+}
+
+// A context without validation, quiet, on the device DIFFUSCOPE_TEST_DEVICE names (default: the usual choice).
+engine::ContextOptions perf_context_options() {
+    engine::ContextOptions o;
+    o.quiet = true;
+    if (const char* d = std::getenv("DIFFUSCOPE_TEST_DEVICE")) o.device_index = std::atoi(d);
+    return o;
 }
 
 Timing time_conv(engine::Context& ctx, nn::Conv2d& conv, const nn::ConvShape& s, int reps, unsigned passes = 7) {
@@ -64,116 +74,112 @@ Timing time_conv(engine::Context& ctx, nn::Conv2d& conv, const nn::ConvShape& s,
     return t;
 }
 
-TEST(DISABLED_NnPerf, ConvGflops) {
-    engine::ContextOptions o;
-    o.quiet = true;
-    if (const char* d = std::getenv("DIFFUSCOPE_TEST_DEVICE")) o.device_index = std::atoi(d);
-    engine::Context ctx(o);
-    if (!engine::Timestamps(ctx).supported()) GTEST_SKIP() << "no timestamps";
-    std::printf("device: %s\n", ctx.info().name.c_str());
-    const int reps = std::getenv("NN_PERF_REPS") ? std::atoi(std::getenv("NN_PERF_REPS")) : 3;
+// A tile configuration to time, under the name its rows print.
+struct Config {
+    std::string name;
+    nn::ConvTiles t;
+};
 
-    struct Config {
-        const char* name;
-        nn::ConvTiles t;
-    };
-    std::vector<Config> configs;
-    nn::ConvTiles base = nn::ConvTiles::for_device(ctx);
-    if (const char* v = std::getenv("NN_PERF_DW_SPLIT")) base.dw_split_groups = unsigned(std::atoi(v));  // 0: never
-    configs.push_back({"default", base});
-    if (base.wt4 && !std::getenv("NN_PERF_ONLY_DEFAULT")) {  // the broadcast path it replaced, for the ratio
+// The device's tiles, and (unless NN_PERF_ONLY_DEFAULT) the paths they take switched off one at a time, for the
+// ratio in the same process.
+std::vector<Config> default_configs(const nn::ConvTiles& base) {
+    std::vector<Config> configs{{"default", base}};
+    const bool only_default = std::getenv("NN_PERF_ONLY_DEFAULT") != nullptr;
+    if (base.wt4 && !only_default) {  // the broadcast path (no wt4), for the ratio
         nn::ConvTiles t = base;
         t.wt4 = false;
         configs.push_back({"bcast", t});
     }
-    if (base.x4 && !std::getenv("NN_PERF_ONLY_DEFAULT")) {  // input rows one value a fetch, for the ratio
+    if (base.x4 && !only_default) {  // input rows one value a fetch, for the ratio
         nn::ConvTiles t = base;
         t.x4 = false;
         configs.push_back({"scalar-x", t});
     }
-    if (base.tn_row && (!std::getenv("NN_PERF_ONLY_DEFAULT") || std::getenv("NN_PERF_ROWS"))) {
-        nn::ConvTiles t = base;  // rows cut into tiles of 16 × 16, dead pixels and all (session 10), for the ratio
+    if (base.tn_row && (!only_default || std::getenv("NN_PERF_ROWS"))) {
+        nn::ConvTiles t = base;  // rows cut into tiles of 16 × 16, dead pixels and all, for the ratio
         t.tn_row = false;
         t.tn_wide = 16;
         t.acc_budget = 0;
         t.k1_scale = 1;
         configs.push_back({"tiled-rows", t});
     }
-    std::vector<std::string> labels;  // owned names for the sweep
-    labels.reserve(64);
-    // NN_PERF_SWEEP=1: the forward/dX tiles and the dW tiles; =fwd or =dw: a wider sweep of one of them
-    // (NN_PERF_PASSES=bitmask of fwd 1, dX 2, dW 4 limits what is timed). NN_PERF_SHAPES=unet: the UNet's
-    // own conv shapes (base 16, batch 64) instead of the reference set.
-    const std::string sweep = std::getenv("NN_PERF_SWEEP") ? std::getenv("NN_PERF_SWEEP") : "";
-    const unsigned passes = std::getenv("NN_PERF_PASSES") ? unsigned(std::atoi(std::getenv("NN_PERF_PASSES"))) : 7u;
-    const uint32_t sg = ctx.info().subgroup_size;
-    if (sweep == "1") {
+    return configs;
+}
+
+// NN_PERF_SWEEP=1: the forward/dX tiles and the channel-lane dW tiles.
+void add_sweep_both(const nn::ConvTiles& base, std::vector<Config>& configs) {
+    for (uint32_t tmb : {1u, 2u, 4u})
+        for (uint32_t tn : {2u, 4u, 8u}) {
+            nn::ConvTiles t = base;
+            t.tmb = tmb;
+            t.tn = tn, t.tn_wide = 0;
+            configs.push_back({"tmb" + std::to_string(tmb) + "-tn" + std::to_string(tn), t});
+        }
+    for (uint32_t tco : {8u, 16u, 32u})
+        for (uint32_t tn : {4u, 8u, 16u}) {
+            nn::ConvTiles t = base;
+            t.tco = tco;
+            t.dw_px = false;  // the channel-lane dW: these tiles are its
+            t.tn_weight = tn;
+            t.wg_weight = tco == 32 ? 16 : 32;
+            configs.push_back({"tco" + std::to_string(tco) + "-tnw" + std::to_string(tn), t});
+        }
+}
+
+// NN_PERF_SWEEP=fwd: a wider sweep of the forward/dX tiles (tms up to the subgroup size `sg`) and workgroup sizes.
+void add_sweep_fwd(const nn::ConvTiles& base, uint32_t sg, std::vector<Config>& configs) {
+    for (uint32_t tms : {4u, 8u})
         for (uint32_t tmb : {1u, 2u, 4u})
             for (uint32_t tn : {2u, 4u, 8u}) {
+                if (tms > sg || tms * tmb > 16 || (tms * tmb == 16 && tn == 8)) continue;
                 nn::ConvTiles t = base;
-                t.tmb = tmb;
-                t.tn = tn, t.tn_wide = 0;
-                labels.push_back("tmb" + std::to_string(tmb) + "-tn" + std::to_string(tn));
-                configs.push_back({labels.back().c_str(), t});
+                t.tms = tms, t.tmb = tmb, t.tn = tn, t.tn_wide = 0;
+                configs.push_back({"tms" + std::to_string(tms) + "-tmb" + std::to_string(tmb) + "-tn" + std::to_string(tn), t});
             }
-        for (uint32_t tco : {8u, 16u, 32u})
-            for (uint32_t tn : {4u, 8u, 16u}) {
-                nn::ConvTiles t = base;
-                t.tco = tco;
-                t.dw_px = false;  // the channel-lane dW: these tiles are its
-                t.tn_weight = tn;
-                t.wg_weight = tco == 32 ? 16 : 32;
-                labels.push_back("tco" + std::to_string(tco) + "-tnw" + std::to_string(tn));
-                configs.push_back({labels.back().c_str(), t});
-            }
-    } else if (sweep == "fwd") {
-        for (uint32_t tms : {4u, 8u})
-            for (uint32_t tmb : {1u, 2u, 4u})
-                for (uint32_t tn : {2u, 4u, 8u}) {
-                    if (tms > sg || tms * tmb > 16 || (tms * tmb == 16 && tn == 8)) continue;
-                    nn::ConvTiles t = base;
-                    t.tms = tms, t.tmb = tmb, t.tn = tn, t.tn_wide = 0;
-                    labels.push_back("tms" + std::to_string(tms) + "-tmb" + std::to_string(tmb) + "-tn" + std::to_string(tn));
-                    configs.push_back({labels.back().c_str(), t});
-                }
-        for (uint32_t wg : {32u, 128u}) {
-            nn::ConvTiles t = base;
-            t.wg = wg;
-            labels.push_back("wg" + std::to_string(wg));
-            configs.push_back({labels.back().c_str(), t});
-        }
-    } else if (sweep == "list") {
-        // NN_PERF_TILES="f:tms,tmb,tn,wg w:tco,tnw,wgw,cpl1[,cpl3] …": forward/dX tiles (f) or dW tiles (w) to time.
-        std::string list = std::getenv("NN_PERF_TILES") ? std::getenv("NN_PERF_TILES") : "";
-        for (size_t at = 0; at < list.size();) {
-            size_t end = list.find(' ', at);
-            if (end == std::string::npos) end = list.size();
-            const std::string item = list.substr(at, end - at);
-            at = end + 1;
-            unsigned v[5] = {0, 0, 0, 0, base.cpl3};  // w: an optional fifth value is cpl3
-            if (item.size() < 3 || std::sscanf(item.c_str() + 2, "%u,%u,%u,%u,%u", &v[0], &v[1], &v[2], &v[3], &v[4]) < 4) continue;
-            nn::ConvTiles t = base;
-            if (item[0] == 'f') t.tms = v[0], t.tmb = v[1], t.tn = v[2], t.tn_wide = 0, t.wg = v[3];
-            else t.tco = v[0], t.tn_weight = v[1], t.wg_weight = v[2], t.cpl1 = v[3], t.cpl3 = v[4], t.dw_px = false;
-            labels.push_back(item);
-            configs.push_back({labels.back().c_str(), t});
-        }
-    } else if (sweep == "dw") {
-        for (uint32_t tco : {4u, 8u, 16u})
-            for (uint32_t tn : {2u, 4u, 8u})
-                for (uint32_t wgw : {8u, 32u}) {
-                    nn::ConvTiles t = base;
-                    t.tco = tco, t.tn_weight = tn, t.wg_weight = wgw, t.dw_px = false;
-                    labels.push_back("tco" + std::to_string(tco) + "-tnw" + std::to_string(tn) + "-wgw" + std::to_string(wgw));
-                    configs.push_back({labels.back().c_str(), t});
-                }
-        for (uint32_t cpl : {1u, 2u, 4u}) {
-            nn::ConvTiles t = base;
-            t.cpl1 = cpl, t.dw_px = false;
-            labels.push_back("cpl" + std::to_string(cpl));
-            configs.push_back({labels.back().c_str(), t});
-        }
+    for (uint32_t wg : {32u, 128u}) {
+        nn::ConvTiles t = base;
+        t.wg = wg;
+        configs.push_back({"wg" + std::to_string(wg), t});
     }
+}
+
+// NN_PERF_SWEEP=list, NN_PERF_TILES="f:tms,tmb,tn,wg w:tco,tnw,wgw,cpl1[,cpl3] …": forward/dX tiles (f) or dW
+// tiles (w) to time.
+void add_sweep_list(const nn::ConvTiles& base, std::vector<Config>& configs) {
+    std::string list = std::getenv("NN_PERF_TILES") ? std::getenv("NN_PERF_TILES") : "";
+    for (size_t at = 0; at < list.size();) {
+        size_t end = list.find(' ', at);
+        if (end == std::string::npos) end = list.size();
+        const std::string item = list.substr(at, end - at);
+        at = end + 1;
+        unsigned v[5] = {0, 0, 0, 0, base.cpl3};  // w: an optional fifth value is cpl3
+        if (item.size() < 3 || std::sscanf(item.c_str() + 2, "%u,%u,%u,%u,%u", &v[0], &v[1], &v[2], &v[3], &v[4]) < 4) continue;
+        nn::ConvTiles t = base;
+        if (item[0] == 'f') t.tms = v[0], t.tmb = v[1], t.tn = v[2], t.tn_wide = 0, t.wg = v[3];
+        else t.tco = v[0], t.tn_weight = v[1], t.wg_weight = v[2], t.cpl1 = v[3], t.cpl3 = v[4], t.dw_px = false;
+        configs.push_back({item, t});
+    }
+}
+
+// NN_PERF_SWEEP=dw: a wider sweep of the channel-lane dW tiles and of cpl1.
+void add_sweep_dw(const nn::ConvTiles& base, std::vector<Config>& configs) {
+    for (uint32_t tco : {4u, 8u, 16u})
+        for (uint32_t tn : {2u, 4u, 8u})
+            for (uint32_t wgw : {8u, 32u}) {
+                nn::ConvTiles t = base;
+                t.tco = tco, t.tn_weight = tn, t.wg_weight = wgw, t.dw_px = false;
+                configs.push_back({"tco" + std::to_string(tco) + "-tnw" + std::to_string(tn) + "-wgw" + std::to_string(wgw), t});
+            }
+    for (uint32_t cpl : {1u, 2u, 4u}) {
+        nn::ConvTiles t = base;
+        t.cpl1 = cpl, t.dw_px = false;
+        configs.push_back({"cpl" + std::to_string(cpl), t});
+    }
+}
+
+// The shapes to time: NN_PERF_SHAPES=unet (the UNet's own conv shapes, base 16, batch 64), a list
+// "n,cin,h,w,cout,k,s n,cin,…", or else a reference set.
+std::vector<nn::ConvShape> conv_shapes_from_env() {
     const std::vector<nn::ConvShape> reference_shapes = {
         {64, 32, 28, 28, 32, 3, 1},  // the brief's reference shape
         {64, 64, 14, 14, 64, 3, 1},
@@ -188,7 +194,6 @@ TEST(DISABLED_NnPerf, ConvGflops) {
         {64, 64, 7, 7, 64, 3, 1},   {64, 32, 7, 7, 64, 1, 1},   {64, 96, 14, 14, 32, 3, 1}, {64, 96, 14, 14, 32, 1, 1},
         {64, 48, 28, 28, 16, 3, 1}, {64, 48, 28, 28, 16, 1, 1}, {64, 16, 28, 28, 1, 3, 1},
     };
-    // NN_PERF_SHAPES=unet, or a list "n,cin,h,w,cout,k,s n,cin,…" of shapes.
     const char* which = std::getenv("NN_PERF_SHAPES");
     std::vector<nn::ConvShape> listed;
     for (const char* at = which; at && *at;) {
@@ -199,27 +204,52 @@ TEST(DISABLED_NnPerf, ConvGflops) {
         at += used;
         while (*at == ' ') ++at;
     }
-    const auto& shapes = !listed.empty() ? listed : which && std::string(which) == "unet" ? unet_shapes : reference_shapes;
-    for (auto& c : configs) {
-        nn::Conv2d conv(ctx, c.t);
-        double sum_ms[3] = {0, 0, 0}, sum_cpu[3] = {0, 0, 0};
-        for (const auto& s : shapes) {
-            Timing t = time_conv(ctx, conv, s, reps, passes);
-            for (int p = 0; p < 3; ++p) sum_ms[p] += t.ms[p], sum_cpu[p] += t.cpu_ms[p];
-            const double gf = s.flops() * 1e-9;
-            std::printf("[perf] %-11s N=%u %3u->%-3u %2ux%-2u K=%u s=%u %.3f GFLOP |", c.name, s.n, s.cin, s.cout, s.h,
-                        s.w, s.k, s.stride, gf);
-            const char* names[3] = {"fwd", "dX", "dW+db"};
-            for (int p = 0; p < 3; ++p)
-                if (passes >> p & 1)
-                    std::printf(" %s %6.1f ms %5.2f GFLOP/s (cpu %6.1f ms) |", names[p], t.ms[p], gf / (t.ms[p] * 1e-3),
-                                t.cpu_ms[p]);
-            std::printf("\n");
-            if (std::getenv("NN_PERF_FIRST")) break;
-        }
-        std::printf("[sum]  %-22s fwd %7.1f ms  dX %7.1f ms  dW %7.1f ms | cpu: fwd %7.1f ms  dX %7.1f ms  dW %7.1f ms\n",
-                    c.name, sum_ms[0], sum_ms[1], sum_ms[2], sum_cpu[0], sum_cpu[1], sum_cpu[2]);
+    if (!listed.empty()) return listed;
+    return which && std::string(which) == "unet" ? unet_shapes : reference_shapes;
+}
+
+// Times every shape with one configuration: a line per shape (NN_PERF_FIRST: the first only), then the sums.
+void time_config(engine::Context& ctx, const Config& c, const std::vector<nn::ConvShape>& shapes, int reps,
+                 unsigned passes) {
+    nn::Conv2d conv(ctx, c.t);
+    double sum_ms[3] = {0, 0, 0}, sum_cpu[3] = {0, 0, 0};
+    for (const auto& s : shapes) {
+        Timing t = time_conv(ctx, conv, s, reps, passes);
+        for (int p = 0; p < 3; ++p) sum_ms[p] += t.ms[p], sum_cpu[p] += t.cpu_ms[p];
+        const double gf = s.flops() * 1e-9;
+        std::printf("[perf] %-11s N=%u %3u->%-3u %2ux%-2u K=%u s=%u %.3f GFLOP |", c.name.c_str(), s.n, s.cin, s.cout,
+                    s.h, s.w, s.k, s.stride, gf);
+        const char* names[3] = {"fwd", "dX", "dW+db"};
+        for (int p = 0; p < 3; ++p)
+            if (passes >> p & 1)
+                std::printf(" %s %6.1f ms %5.2f GFLOP/s (cpu %6.1f ms) |", names[p], t.ms[p], gf / (t.ms[p] * 1e-3),
+                            t.cpu_ms[p]);
+        std::printf("\n");
+        if (std::getenv("NN_PERF_FIRST")) break;
     }
+    std::printf("[sum]  %-22s fwd %7.1f ms  dX %7.1f ms  dW %7.1f ms | cpu: fwd %7.1f ms  dX %7.1f ms  dW %7.1f ms\n",
+                c.name.c_str(), sum_ms[0], sum_ms[1], sum_ms[2], sum_cpu[0], sum_cpu[1], sum_cpu[2]);
+}
+
+// NN_PERF_REPS (default 3), NN_PERF_DW_SPLIT (0: never), NN_PERF_SWEEP=1|fwd|dw|list, NN_PERF_PASSES (bitmask of
+// fwd 1, dX 2, dW 4: what is timed), NN_PERF_SHAPES: see the helpers above.
+TEST(DISABLED_NnPerf, ConvGflops) {
+    engine::Context ctx(perf_context_options());
+    if (!engine::Timestamps(ctx).supported()) GTEST_SKIP() << "no timestamps";
+    std::printf("device: %s\n", ctx.info().name.c_str());
+    const int reps = std::getenv("NN_PERF_REPS") ? std::atoi(std::getenv("NN_PERF_REPS")) : 3;
+
+    nn::ConvTiles base = nn::ConvTiles::for_device(ctx);
+    if (const char* v = std::getenv("NN_PERF_DW_SPLIT")) base.dw_split_groups = unsigned(std::atoi(v));  // 0: never
+    std::vector<Config> configs = default_configs(base);
+    const std::string sweep = std::getenv("NN_PERF_SWEEP") ? std::getenv("NN_PERF_SWEEP") : "";
+    if (sweep == "1") add_sweep_both(base, configs);
+    else if (sweep == "fwd") add_sweep_fwd(base, ctx.info().subgroup_size, configs);
+    else if (sweep == "list") add_sweep_list(base, configs);
+    else if (sweep == "dw") add_sweep_dw(base, configs);
+    const unsigned passes = std::getenv("NN_PERF_PASSES") ? unsigned(std::atoi(std::getenv("NN_PERF_PASSES"))) : 7u;
+    const auto shapes = conv_shapes_from_env();
+    for (const auto& c : configs) time_config(ctx, c, shapes, reps, passes);
 }
 
 }  // namespace
@@ -375,10 +405,7 @@ namespace {
 // SiLU, the rest) and the wall time of the whole submission (which also holds the gaps between layers that
 // per-layer timestamps miss on lavapipe). NN_PERF_LAYERS=1 also prints every layer.
 TEST(DISABLED_NnPerf, UNetPasses) {
-    engine::ContextOptions o;
-    o.quiet = true;
-    if (const char* d = std::getenv("DIFFUSCOPE_TEST_DEVICE")) o.device_index = std::atoi(d);
-    engine::Context ctx(o);
+    engine::Context ctx(perf_context_options());
     if (!engine::Timestamps(ctx).supported()) GTEST_SKIP() << "no timestamps";
     const int reps = std::getenv("NN_PERF_REPS") ? std::atoi(std::getenv("NN_PERF_REPS")) : 3;
     nn::UNetConfig cfg;

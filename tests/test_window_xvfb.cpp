@@ -113,9 +113,9 @@ struct Xvfb {
             return;
         }
         display = std::stoi(got);
-        // Wait until a socket accepts, or the server has gone. (This wait was once blamed for "Failed to open
-        // display :0" in CI; the cause was diffuscope's own reconnect into the reset that Xvfb performs when its
-        // last client leaves, see engine/window/window.cpp.)
+        // Wait until a socket accepts, or the server has gone. ("Failed to open display :0" comes from a client
+        // reconnecting into the reset that Xvfb performs when its last client leaves, not from this wait; see
+        // engine/window/window.cpp.)
         std::string why;
         for (int waited = 0;; waited += 50) {
             why = x11_connect(display);
@@ -150,12 +150,12 @@ struct Xvfb {
 // Runs the client on a fresh private X server; a failure carries the server's stderr. The server audits every
 // connection (-audit 4). `connections` counts the clients that completed a connection setup (GLFW's, and the
 // Vulkan driver's own), and `emptied` the times all of them had left while another was still to come: the tests
-// expect 0 — diffuscope once closed its only X connection and opened a new one, and Xvfb, resetting as its last
-// client left, refused the new one about one start in four on a loaded machine (engine/window/window.cpp).
-// Even with a single connection, one start in a full suite run (1 of about 20 runs of the two window tests here)
-// was still refused at once ("Failed to open display", the server alive and accepting). Not reproduced in 40
-// starts under load; until its cause is known, such a start is logged with the server's stderr and repeated on a
-// new server, at most twice. Any other failure is returned as it is.
+// expect 0: a client that closes its only X connection and opens a new one meets Xvfb resetting as its last
+// client leaves, and is refused (engine/window/window.cpp keeps one connection open).
+// A start with a single connection can still be refused at once ("Failed to open display", the server alive and
+// accepting), for a cause not known: such a start is logged with the server's stderr and repeated on a new
+// server, at most twice. Any other failure is returned as it is.
+// Seen in 1 of about 20 full-suite runs of the two window tests on a loaded 2-core host; not in 40 starts under load.
 struct WindowRun {
     Run r;
     std::string skip;

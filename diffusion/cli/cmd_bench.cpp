@@ -112,7 +112,7 @@ nlohmann::json bench_engine(engine::Context& ctx) {
 
 // The ceilings every pass is measured against, from the same run: a register-tiled SGEMM and a vec4 copy.
 constexpr uint32_t k_sgemm_tn = 16;  // columns per lane; measured on llvmpipe with texel loads: 4: 16.8, 8: 16.4, 16: 18.5 GFLOP/s
-// sgemm_rows.comp: rows × columns per invocation and k steps per load (docs/PERFORMANCE.md, session 9).
+// sgemm_rows.comp: rows × columns per invocation and k steps per load (docs/PERFORMANCE.md, SGEMM).
 constexpr uint32_t k_sgemm_rows_tm = 16, k_sgemm_rows_tn = 16, k_sgemm_rows_ku = 4;
 
 nlohmann::json bench_ceilings(engine::Context& ctx) {
@@ -140,8 +140,8 @@ nlohmann::json bench_ceilings(engine::Context& ctx) {
             ts.reset(cmd);
             cmd.fill(c, 0x7fc00000u);  // NaN: a kernel that skips part of C fails the check
             cmd.barrier();
-            // Best of 10: each run is ~4 ms on llvmpipe, and best of 3 read anywhere from 32 to 70 GFLOP/s on a busy
-            // host (session 9), a ceiling that moved every ratio with it.
+            // Best of 10: each run is ~4 ms on llvmpipe, and the ceiling moves every ratio with it.
+            // On a busy 2-core llvmpipe host best of 3 reads anywhere from 32 to 70 GFLOP/s.
             for (int rep = 0; rep < 10; ++rep) {
                 ts.begin(cmd, "sgemm");
                 cmd.dispatch(gemm, set, push, groups);
@@ -300,8 +300,8 @@ nlohmann::json bench_sampling(engine::Context& ctx, const nn::UNetConfig& cfg) {
 // The real training step (diffusion/train/unet_trainer.cpp: batch drawn on the GPU, forward, MSE, backward, clipping,
 // AdamW, EMA) at batch 64, v-prediction, on synthetic digits (the arithmetic does not depend on the pixels).
 // Wall time per step, median of 5 after two warm-ups (PyTorch's: median of 4 after 2): the figure PyTorch's img/s
-// is compared with. Median of 3 let one slow second of a shared 2-core host decide (session 10: 309–378 ms for
-// steps whose passes summed to 306–309 ms).
+// is compared with. With a median of 3, one slow second of a shared 2-core host decides.
+// On a shared 2-core llvmpipe host medians of 3 read 309–378 ms for steps whose passes sum to 306–309 ms.
 nlohmann::json bench_trainer(engine::Context& ctx, const nn::UNetConfig& cfg) {
     train::TrainConfig tc;
     tc.model = cfg;

@@ -22,44 +22,44 @@ ConvTiles ConvTiles::for_device(const engine::Context& ctx) {
     const auto& info = ctx.info();
     t.subgroup = info.subgroup_ballot && info.subgroup_size >= 2;
     t.tms = t.subgroup ? std::min(8u, info.subgroup_size) : 8u;
-    // dW on a CPU driver (measured on llvmpipe, NnPerf.ConvGflops NN_PERF_SHAPES=unet, issue 8): one-subgroup
-    // workgroups, so the tile needs no shared-memory reduction between subgroups or barrier (~25 % less dW time
-    // than 32-invocation workgroups, session 3). A GPU keeps 32-invocation workgroups (a multiple of tms either
-    // way).
+    // dW on a CPU driver: one-subgroup workgroups, so the tile needs no shared-memory reduction between subgroups
+    // and no barrier. A GPU keeps 32-invocation workgroups (a multiple of tms either way).
+    // On llvmpipe (NnPerf.ConvGflops, NN_PERF_SHAPES=unet) this is ~25 % less dW time than 32-invocation groups.
     if (info.type == VK_PHYSICAL_DEVICE_TYPE_CPU) {
         t.wg_weight = t.subgroup ? std::max(t.tms, info.subgroup_size) : t.tms;  // tms divides the subgroup size
-        // dW takes the dw_px kernel below; these tiles serve its fallback (no subgroup arithmetic). Re-swept in
-        // session 9 with dy as shared texels: 8 pixels a step and 2 input channels per lane at K = 3 (each
-        // shared dy texel then feeds 2·K² FMAs per lane) cut that kernel's CPU time ~13 % against 4 and 1.
+        // dW takes the dw_px kernel below; these tiles serve its fallback (no subgroup arithmetic), with dy as
+        // shared texels: 8 pixels a step and 2 input channels per lane at K = 3, so each shared dy texel feeds
+        // 2·K² FMAs per lane.
+        // On llvmpipe (NnPerf.ConvGflops) this is ~13 % less CPU time for that kernel than 4 pixels and 1 channel.
         t.tn_weight = 8;
         t.cpl3 = 2;
-        // Split dW's pixel sum until there are ~4 workgroups per core: a 16 → 16 layer is one or two tiles, on
-        // one of the driver's threads (28² layers at batch 64 with the fallback's tiles: 11.4 → 8.5 ms for
-        // 16 → 16, 11.1 → 7.9 ms for conv_in's, 2 cores; with dw_px, 8 to 32 measured alike).
+        // Split dW's pixel sum until there are ~4 workgroups per core: unsplit, a 16 → 16 layer is one or two
+        // tiles, on one of the driver's threads. With dw_px, 8 to 32 workgroups per core time alike.
+        // On llvmpipe (2 cores, 28² at batch 64, fallback tiles) split/unsplit: 8.5/11.4 ms 16 → 16, 7.9/11.1 conv_in.
         t.dw_split_groups = 4 * std::max(1u, std::thread::hardware_concurrency());
-        // dW with the pixels across lanes (ConvTiles::dw_px): 108 → 57–63 ms over the UNet's 15 conv shapes.
+        // dW with the pixels across lanes (ConvTiles::dw_px).
+        // On llvmpipe (the UNet's 15 conv shapes, batch 64) its dW takes 57–63 ms against 108 ms for channel lanes.
         t.dw_px = true;
         // Forward and dX: more pixels per invocation on rows ≥ 14 wide halves the weight reads per FMA (one
         // weight feeds TN FMAs); 7-wide rows keep 8 at most. On a GPU 16 × 16 accumulators would not fit the
-        // register file. Small batches keep 8 (pixels_for). 16 was the best of the tn/tmb sweep with wt4
-        // (session 6), within this host's noise, when rows were cut into tiles.
+        // register file. Small batches keep 8 (pixels_for).
+        // On llvmpipe (NnPerf, wt4, rows cut into tiles) 16 pixels is the best of the tn/tmb sweep, within noise.
         // A row that fits the tile is one invocation's (ConvTiles::tn_row): 28-wide rows too, in 8 channels, not
-        // 16 (acc_budget). NnPerf.ConvGflops, the UNet's 28² shapes at batch 64, forward + dX CPU time (2 runs
-        // each): 81.9 / 84.1 ms in tiles of 16 × 16 → 76.0 / 74.7 ms as 8 × 28; 16 × 28 was no faster than
-        // 16 × 16, and 8 × 14 slower than 16 × 14 on the 14² shapes (session 11).
+        // 16 (acc_budget). 16 × 28 is no faster than 16 × 16, and 8 × 14 slower than 16 × 14 on the 14² shapes.
+        // On llvmpipe (NnPerf.ConvGflops, 28² at batch 64, fwd + dX CPU ms) 8 × 28 takes 75–76, 16 × 16 tiles 82–84.
         t.tn_wide = 32;
         t.tn_row = true;
         t.acc_budget = 256;
-        // K = 1 layers in twice the channels (up to 32 of 28-wide rows' pixels, 32 channels of 14): NnPerf, the
-        // UNet's four 1×1 shapes at batch 64 (2 runs each), CPU time forward 13.9 / 14.1 → 13.0 / 13.5 ms, dX
-        // 20.2 / 18.0 → 16.5 / 15.8 ms.
+        // K = 1 layers in twice the channels (up to 32 of 28-wide rows' pixels, 32 channels of 14).
+        // On llvmpipe (NnPerf, the 1×1 shapes, batch 64, CPU ms) ×2 vs ×1: fwd 13.0–13.5 vs 13.9–14.1, dX 15.8–16.5 vs 18.0–20.2.
         t.k1_scale = 2;
         // Weights as shared RGBA32F texels instead of a broadcast per channel (ConvTiles::wt4).
         t.wt4 = true;
         t.x4 = true;
     } else {
-        // dW on a GPU: a 16 → 16 channel layer is 2 workgroups of 32 invocations, each summing 50,000 pixels at
-        // batch 64 — 12.6 ms on an NVIDIA H200 (bench, issue 8). Split the pixel sum until ~1024 workgroups.
+        // dW on a GPU: unsplit, a 16 → 16 channel layer is 2 workgroups of 32 invocations, each summing 50,000
+        // pixels at batch 64. Split the pixel sum until ~1024 workgroups.
+        // On an NVIDIA H200 (diffuscope bench) the unsplit 16 → 16 dW takes 12.6 ms.
         t.dw_split_groups = 1024;
     }
     return t;
@@ -152,7 +152,8 @@ static uint32_t blocks_for(uint32_t channels, const ConvTiles& t) {
 constexpr uint32_t k_stride_groups = 4096;
 
 // Whether the forward (dX) of a layer with `channels` output (input) channels takes the WT4 path: not below 4
-// channels, where a texel would carry 3 dead channels (conv_out's 1 output channel: 4.8 → 6.7 ms, llvmpipe).
+// channels, where a texel would carry 3 dead channels.
+// On llvmpipe conv_out (1 output channel) takes 6.7 ms on the WT4 path against 4.8 ms with broadcasts.
 static bool wt4_for(uint32_t channels, const ConvTiles& t) { return t.wt4 && channels >= 4; }
 // The WT4 path's channels per invocation: tmb·tms, no more than the layer's channels, both rounded up to 4 (one
 // texel); the transposed weights' channel rows are padded to a multiple of it.
@@ -331,15 +332,16 @@ uint32_t Conv2d::dw_tco(const ConvShape& s, bool* dt4) const {
     return *dt4 ? tco4 : std::min(tiles_.tco, s.cout);  // conv_out has one output channel, not 16
 }
 
-// The dw_px path's tile: TCO output × TCI input channels per workgroup, TN pixels a step. Swept on llvmpipe over
-// the UNet's 15 conv shapes at batch 64 (dW GPU ms / CPU ms): 8 × 4 × TN 8: 57–63 / 113–118; TN 16: 79–87 /
-// 157–165; TCO 16: 69 / 127; TCI 2: 70–71 / 128–130 (session 9).
+// The dw_px path's tile: TCO output × TCI input channels per workgroup, TN pixels a step.
+// On llvmpipe (the UNet's 15 conv shapes, batch 64, dW GPU / CPU ms) 8 × 4 × TN 8 takes 57–63 / 113–118;
+// TN 16 79–87 / 157–165; TCO 16 69 / 127; TCI 2 70–71 / 128–130.
 // Layers with fewer channels than a tile take a narrower one (conv_out's one output channel, conv_in's one
-// input): the tile's other channels would be clamped copies, computed and dropped — conv_out's dW 2.9 ms and
-// conv_in's 2.5 ms at batch 64 (llvmpipe), 7/8 and 3/4 of it on such copies.
+// input): the tile's other channels would be clamped copies, computed and dropped.
+// On llvmpipe (batch 64) a full tile spends 7/8 of conv_out's 2.9 ms dW and 3/4 of conv_in's 2.5 ms on copies.
 constexpr uint32_t k_px_tco = 8, k_px_tn = 8;
-// With tn_row a row narrower than a step is one step: 7 pixels, not 8 with one dead (the 7² layers' dW CPU time
-// −8 %). 14-wide rows keep two steps of 8: steps of 14 took 10 % longer, as 16 did (session 9).
+// With tn_row a row narrower than a step is one step: 7 pixels, not 8 with one dead. 14-wide rows keep two
+// steps of 8.
+// On llvmpipe (NnPerf) 7-pixel steps cut the 7² layers' dW CPU time 8 %; steps of 14 or 16 take 10 % longer than two of 8.
 static uint32_t px_tn(const ConvShape& s, const ConvTiles& t) { return t.tn_row && s.ow() < k_px_tn ? s.ow() : k_px_tn; }
 static uint32_t px_tco(const ConvShape& s) { return std::min(k_px_tco, s.cout); }
 static uint32_t px_tci(const ConvShape& s) { return std::min(s.k == 1 ? 16u : 4u, s.cin); }

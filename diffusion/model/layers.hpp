@@ -86,15 +86,15 @@ struct ConvTiles {
     // Pixels per invocation for `rows` rows `width` wide (`even`: stride-2 dX, whose taps need an even TN):
     // tn_wide on rows ≥ 14 wide unless that leaves fewer than 2 workgroups of pixels (at batch 1 a 28×28 layer
     // would run as one workgroup, on one core of a CPU driver), else tn; with tn_row the row's width when that is
-    // no more. (The bound was 4 workgroups: at batch 16, sampling's, 14-wide rows then took 8 pixels, not 14 —
-    // 14 is 10 % faster over the 14² forwards, NnPerf, session 11.)
+    // no more. A bound of 4 workgroups would give sampling's batch 16 8 pixels on 14-wide rows, not 14.
+    // On llvmpipe (NnPerf, the 14² forwards at batch 16) 14 pixels are 10 % faster than 8.
     uint32_t pixels_for(uint64_t rows, uint32_t width, bool even) const;
     // Channel blocks per invocation at TN = tn for a K × K conv: tmb, fewer where tmb·tms·tn would pass
     // acc_budget (at least 1); both × k1_scale at K = 1.
     uint32_t blocks_at(uint32_t tn, uint32_t k) const;
 };
 
-// What the conv forward adds to its output in the same pass (issue 8, fused epilogues): a per-sample channel
+// What the conv forward adds to its output in the same pass (fused epilogues): a per-sample channel
 // vector v [N,Cout] (the UNet's conditioning) and a residual r of y's shape. View{}: not added.
 struct ConvEpilogue {
     View v, residual;

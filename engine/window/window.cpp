@@ -15,8 +15,9 @@ namespace {
 // GLFW is process-wide: initialised by the first user, terminated with the last. The users are the live windows,
 // plus one held by required_instance_extensions() for the window that follows it: terminating GLFW in between
 // closes the X connection, and an X server whose last client leaves resets itself (Xvfb, a kiosk display without
-// a window manager). The window's connection, opened during that reset, was refused about one start in four on
-// a loaded machine ("Failed to open display"), so the connection stays open from the query to the window.
+// a window manager), and a connection opened during that reset is refused ("Failed to open display"), so the
+// connection stays open from the query to the window.
+// On a loaded 2-core host (Xvfb) about one start in four reconnecting that way is refused.
 int g_windows = 0;
 bool g_held_for_window = false;
 
