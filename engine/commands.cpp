@@ -210,6 +210,22 @@ void CommandBuffer::wait() {
 void CommandBuffer::submit_and_wait(const SubmitSync& sync) {
     submit(sync);
     wait();
+    // The fence covers the batch's commands; that the batch's timeline signals are visible to
+    // vkGetSemaphoreCounterValue once it is signalled is not something every driver gives (lavapipe read the old
+    // value in 10 of 20 runs of GpuTest.AsyncComputeSubmissionsAreOrderedByTimelineSemaphores). A caller that reads
+    // a timeline value after this call must see its own signals, so wait for them too.
+    if (sync.signals.empty()) return;
+    std::vector<VkSemaphore> sems;
+    std::vector<uint64_t> values;
+    for (const auto& g : sync.signals) {
+        sems.push_back(g.semaphore);
+        values.push_back(g.value);
+    }
+    VkSemaphoreWaitInfo wi{VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO};
+    wi.semaphoreCount = uint32_t(sems.size());
+    wi.pSemaphores = sems.data();
+    wi.pValues = values.data();
+    VK_CHECK(vkWaitSemaphores(ctx_->device(), &wi, UINT64_MAX));
 }
 
 void one_shot(Context& ctx, const std::function<void(CommandBuffer&)>& fn) {
