@@ -1,6 +1,7 @@
 // --config: the visualiser's settings as JSON. Values pass the options' own validators, the command line wins,
 // what the window saves reads back to the same settings, and bad files are refused naming the file and the key.
 #include "diffusion/cli/vis_options.hpp"
+#include "tests/run_binary.hpp"
 
 #include <gtest/gtest.h>
 
@@ -85,3 +86,30 @@ TEST(VisConfig, BadFilesAreRefusedNamingTheKey) {
 }
 
 }  // namespace
+
+// A bad --config file, handed to the window or to `render`, is a clear error naming the file: exit 2, never an
+// abort (the file is read while the command line is parsed, outside the commands' own error handling).
+TEST(VisConfig, BadConfigFilesAreClearErrorsNotAborts) {
+    const auto dir = std::filesystem::temp_directory_path() / ("diffuscope_badcfg_" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir);
+    struct Case {
+        const char* name;
+        const char* text;
+    };
+    const Case cases[] = {{"garbage", "garbage"},          {"empty", ""},
+                          {"array", "[1,2]"},              {"unknown_key", "{\"no-such-option\": 1}"},
+                          {"wrong_type", "{\"label\": \"seven\"}"}, {"short_curve", "{\"curve-beta\": [0.1, 0.2]}"},
+                          {"huge_number", "{\"steps\": 1e400}"}};
+    for (const auto& c : cases) {
+        const auto path = dir / (std::string(c.name) + ".json");
+        std::ofstream(path) << c.text;
+        for (const std::string& cmd : {"render --frames 1 --out " + (dir / "x.png").string(), std::string("visualise --frames 1")}) {
+            auto r = test::run_diffuscope(cmd + " --config " + path.string());
+            EXPECT_EQ(r.rc, 2) << c.name << " (" << cmd << "): " << r.out;
+            EXPECT_NE(r.out.find(path.string()), std::string::npos) << c.name << ": the message names the file\n" << r.out;
+            EXPECT_EQ(r.out.find("terminate called"), std::string::npos) << c.name << ": " << r.out;
+        }
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir / "x.png")) << "nothing is rendered from a refused config";
+    std::filesystem::remove_all(dir);
+}

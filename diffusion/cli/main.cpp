@@ -45,6 +45,9 @@ int main(int argc, char** argv) {
         app.parse(int(args.size()), args.data());
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
+    } catch (const std::exception& e) {  // a subcommand's callback reading a file (--config) refused it
+        std::fprintf(stderr, "diffuscope: error: %s\n", e.what());
+        return 2;
     }
     if (!run) return app.exit(CLI::CallForHelp());
     int rc = 0;
