@@ -9,6 +9,8 @@
 // shared memory, no barriers (a barrier splits a shader into coroutines on CPU drivers); loops are
 // [[unroll]]ed so the accumulators stay in registers.
 // M % 8 == 0, N % (8·TN) == 0, TN % 4 == 0, subgroup size a multiple of 8.
+// Reference: the integer GEMM in tests/test_bench_kernels.cpp (run_gemm); tests: tests/test_bench_kernels.cpp
+//   (SgemmShuffleIsExactOnSmallIntegers)
 layout(local_size_x = 64) in;
 layout(constant_id = 0) const uint TN = 8;
 layout(binding = 0) uniform samplerBuffer at_t;  // [K][M], R32F

@@ -6,6 +6,8 @@
 // TN/4 texels of B. KU steps of k are loaded first, then each accumulator takes its KU FMAs in a row: on a
 // CPU driver the accumulators live in memory, and this loads and stores each once per KU FMAs. No shared
 // memory, no shuffles, no barriers. M % TM == 0, N % TN == 0, K % KU == 0, TM and TN multiples of 4.
+// Reference: the integer GEMM in tests/test_bench_kernels.cpp (run_gemm); tests: tests/test_bench_kernels.cpp
+//   (SgemmRowsIsExactOnSmallIntegers)
 layout(local_size_x = 64) in;
 layout(constant_id = 0) const uint TM = 16;
 layout(constant_id = 1) const uint TN = 16;

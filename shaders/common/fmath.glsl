@@ -14,6 +14,8 @@
 //   log_acc:           ≤ ~2 ulp for positive normal x (0, negatives, inf and NaN go to the built-in);
 //   exp2_acc(hi, lo):  2^(hi + lo), ≤ ~2 ulp, for |hi| < 126 and |lo| ≪ 1 (a two-float exponent).
 // Measured against double on random arguments by tests/test_fmath.cpp.
+// Reference: the C library's double sin, cos, log, exp2 (through shaders/test/fmath.comp); tests:
+//   tests/test_fmath.cpp
 #ifndef DIFFUSCOPE_FMATH_GLSL
 #define DIFFUSCOPE_FMATH_GLSL
 

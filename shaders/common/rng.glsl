@@ -1,6 +1,8 @@
 // shaders/common/rng.glsl — Philox4x32-10 (Salmon et al. 2011), twin of engine/rng.hpp.
 // philox(key, ctr) is a bijection of the 128-bit counter under a 64-bit key: element i of the draw
 // (seed, stream, step) uses counter (i/4, step, stream, 0x5eed) and takes word i%4 of the block.
+// Reference: engine/rng.hpp (philox4x32_10, uniform, gaussian: the C++ twin); tests: tests/test_rng.cpp (through
+//   shaders/test/rng_fill.comp)
 #ifndef DIFFUSCOPE_RNG_GLSL
 #define DIFFUSCOPE_RNG_GLSL
 

@@ -4,6 +4,8 @@
 //
 // Step i goes from level timesteps[i] to timesteps[i+1]; timesteps[S] = T is the clean sentinel (ᾱ = 1).
 // Noise of step i is gaussian(seed, first_index + n, i + 1, element); the initial x_T uses draw 0.
+// Reference: tests/reference/sampler_ref.cpp (ref::run_chain: the step loop, the sentinel, the noise draws); tests:
+//   tests/test_samplers.cpp
 #ifndef DIFFUSCOPE_CHAIN_GLSL
 #define DIFFUSCOPE_CHAIN_GLSL
 #include "common/rng.glsl"

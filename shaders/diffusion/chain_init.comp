@@ -1,6 +1,8 @@
 #version 450
 // shaders/diffusion/chain_init.comp — x_T ~ N(0, I): element i of sample n is gaussian(seed, first_index + n, 0, i)
 // (draw 0; step i's noise uses draw i + 1). Also trajectory slot 0 and zeroed x̂₀, ε̂, score, v̂.
+// Reference: tests/reference/sampler_ref.cpp (ref::run_chain: x_T from engine/rng.hpp's gaussian, draw 0); tests:
+//   tests/test_samplers.cpp (EveryGpuChainMatchesTheDoubleReference, ChainsReplayFromSeedSampleIndexAndStep)
 #include "diffusion/chain.glsl"
 
 layout(local_size_x = 64) in;

@@ -3,6 +3,8 @@
 //   x_t' = √ᾱ_t' x̂₀ + √(1 − ᾱ_t' − σ²) ε̂ + σ z,   σ = η √((1 − ᾱ_t')/(1 − ᾱ_t)) √(1 − ᾱ_t/ᾱ_t')
 // η = 0 is deterministic (the probability-flow ODE's first-order solver), η = 1 is DDPM with σ² = β̃.
 // At the clean level σ = 0 and x_t' = x̂₀.
+// Reference: tests/reference/sampler_ref.cpp (ref::run_chain, SamplerKind::ddim); tests: tests/test_samplers.cpp
+//   (EveryGpuChainMatchesTheDoubleReference), tests/test_oracles.cpp (EmpiricalChainMatchesTheReferenceChain)
 #define SAMPLER_STEP
 #include "diffusion/chain.glsl"
 

@@ -5,6 +5,9 @@
 //   μ̃ = √ᾱ_t' β'/(1 − ᾱ_t) · x̂₀ + √(1 − β') (1 − ᾱ_t')/(1 − ᾱ_t) · x_t
 //   x_t' = μ̃ + σ z,   σ² = β̃ = β' (1 − ᾱ_t')/(1 − ᾱ_t)   or   σ² = β'   (prm.ddpm_sigma)
 // The last step (t' = clean) returns μ̃ = x̂₀ and adds no noise.
+// Reference: tests/reference/sampler_ref.cpp (ref::run_chain, SamplerKind::ddpm); tests: tests/test_samplers.cpp
+//   (EveryGpuChainMatchesTheDoubleReference, TrajectoryKeepsEveryKthStep), tests/test_oracles.cpp
+//   (EmpiricalChainMatchesTheReferenceChain)
 #define SAMPLER_STEP
 #include "diffusion/chain.glsl"
 

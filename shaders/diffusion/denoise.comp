@@ -1,15 +1,18 @@
 #version 450
 // shaders/diffusion/denoise.comp — the model's raw output → guided ε̂, x̂₀, the score and v̂, one sample per
 // invocation. With x_t = √ᾱ x₀ + √(1−ᾱ) ε (a = √ᾱ, b = √(1−ᾱ)):
-//   guidance   o = o_null + w (o_label − o_null)   (affine in o, so guiding ε, x₀ or v is the same)
+//   guidance   o = o_null + w (o_label − o_null)   (diffusion/guidance.glsl; o_null is row n + s of the doubled batch)
 //   from ε:    x̂₀ = (x − b ε̂)/a          from x₀:  ε̂ = (x − a x̂₀)/b          from v = a ε − b x₀:  x̂₀ = a x − b v, ε̂ = b x + a v
 //   clipping   x̂₀ ← clamp(x̂₀, −1, 1), or dynamic thresholding (Saharia et al. 2022): s = max(1, p-th
 //              percentile of |x̂₀| over the sample), x̂₀ ← clamp(x̂₀, −s, s)/s; then ε̂ = (x − a x̂₀)/b again
 //   score      s(x) = ∇log p_t(x) = −ε̂/b;   v̂ = a ε̂ − b x̂₀ (after clipping, like ε̂)
 // The percentile is the nearest-rank one: the k-th smallest |x̂₀|, k = ⌈p·dim⌉, found by bisection on the value.
 // At the clean level (b = 0) it returns x̂₀ = x, ε̂ = 0, score = 0, v̂ = 0 rather than dividing by zero.
+// Reference: tests/reference/sampler_ref.cpp (ref::denoise_ref); tests: tests/test_samplers.cpp
+//   (EveryGpuChainMatchesTheDoubleReference)
 #include "diffusion/chain.glsl"
 #include "diffusion/denoiser_io.glsl"
+#include "diffusion/guidance.glsl"
 
 layout(local_size_x = 64) in;
 layout(std430, binding = 0) readonly buffer Levels { Level levels[]; };
@@ -37,10 +40,7 @@ void main() {
     float amax = 0.0;
     for (uint i = 0; i < dim; ++i) {
         float o = model_out[base + i];
-        if (guided != 0u) {
-            float u = model_out[(n + s) * dim + i];
-            o = u + w * (o - u);
-        }
+        if (guided != 0u) o = guidance_combine(o, model_out[(n + s) * dim + i], w);
         float x = xs[base + i], x0, e;
         if (prediction == PREDICT_EPS) { e = o; x0 = (x - b * e) / a; }
         else if (prediction == PREDICT_X0) { x0 = o; e = (x - a * x0) / b; }

@@ -2,6 +2,8 @@
 // level as log-SNR λ = log(ᾱ/(1 − ᾱ)) (float per sample; docs/model.md's `level`), and a label (int per sample:
 // 0–9, or NULL_LABEL = 10 for "no label", used by classifier-free guidance). Everything else follows from λ:
 //   ᾱ = σ(λ),  1 − ᾱ = σ(−λ)   (σ the logistic function; each side computed directly, so neither cancels)
+// Reference: diffusion/model/denoiser.hpp (its C++ twin: Prediction, null_label, the level as log-SNR); tests:
+//   through its users (tests/test_samplers.cpp, tests/test_oracles.cpp)
 #ifndef DIFFUSCOPE_DENOISER_IO_GLSL
 #define DIFFUSCOPE_DENOISER_IO_GLSL
 

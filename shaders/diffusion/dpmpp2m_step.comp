@@ -4,6 +4,8 @@
 //   x_t' = (σ'/σ) x_t − α' expm1(−h) D
 //   D = x̂₀ on the first step; else, with r = h_prev/h,  D = (1 + 1/(2r)) x̂₀ − 1/(2r) x̂₀_prev
 // The last step (σ' = 0) returns x̂₀ (first order, as k-diffusion does). x̂₀ is kept in aux1 for the next step.
+// Reference: tests/reference/sampler_ref.cpp (ref::run_chain, SamplerKind::dpmpp2m); tests: tests/test_samplers.cpp
+//   (EveryGpuChainMatchesTheDoubleReference)
 #define SAMPLER_STEP
 #include "diffusion/chain.glsl"
 

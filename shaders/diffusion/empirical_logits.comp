@@ -10,6 +10,8 @@
 // and gets the 8 queries' pixel by subgroup shuffle: per pixel 1 image word + 1 query value loaded, 32 FMAs.
 // Only images in a query's class range are written; a lane group whose 32 images are outside all 8 ranges
 // returns at once.
+// Reference: tests/reference/empirical_ref.cpp (ref::empirical_denoise); tests: tests/test_oracles.cpp
+//   (EmpiricalShaderMatchesTheReference, EmpiricalChainMatchesTheReferenceChain)
 #include "diffusion/denoiser_io.glsl"
 
 layout(local_size_x = 64) in;

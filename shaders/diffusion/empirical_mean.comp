@@ -9,6 +9,8 @@
 // [batch × count]·[count × dim] tiled like empirical_logits.comp: 8 lanes share 8 queries (weights by subgroup
 // shuffle), lane k owns pixels 4k…4k+3 (one uint8×4 word of each image). An image whose 8 weights all
 // underflowed to 0 is skipped — at low noise that leaves only the few nearest images.
+// Reference: tests/reference/empirical_ref.cpp (ref::empirical_denoise); tests: tests/test_oracles.cpp
+//   (EmpiricalShaderMatchesTheReference, EmpiricalChainMatchesTheReferenceChain)
 #include "diffusion/denoiser_io.glsl"
 
 layout(local_size_x = 64) in;

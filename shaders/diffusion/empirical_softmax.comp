@@ -3,6 +3,8 @@
 //   w_{n,i} = exp(ℓ_{n,i} − max_j ℓ_{n,j}) / Σ_j exp(ℓ_{n,j} − max_j ℓ_{n,j})
 // written over the logits in place, and w = 0 outside the range (the weighted mean sums over the union of its
 // queries' ranges). One workgroup per query: a max reduction, then a sum reduction.
+// Reference: tests/reference/empirical_ref.cpp (ref::empirical_denoise); tests: tests/test_oracles.cpp
+//   (EmpiricalShaderMatchesTheReference, EmpiricalChainMatchesTheReferenceChain)
 #include "diffusion/denoiser_io.glsl"
 
 layout(local_size_x = 256) in;

@@ -3,6 +3,8 @@
 // x̃ = x/√ᾱ, σ = √((1 − ᾱ)/ᾱ), where the ODE is dx̃/dσ = (x̃ − D(x̃; σ))/σ = ε̂. One step σ → σ':
 //   x̃' = x̃ + (σ' − σ) ε̂   ⇒   x_t' = (√ᾱ_t'/√ᾱ_t) x_t + √ᾱ_t' (σ' − σ) ε̂
 // (algebraically DDIM with η = 0 — the test checks they agree). At the clean level x_t' = x̂₀.
+// Reference: tests/reference/sampler_ref.cpp (ref::run_chain, SamplerKind::euler); tests: tests/test_samplers.cpp
+//   (EveryGpuChainMatchesTheDoubleReference, EulerIsDdimWithEtaZero)
 #define SAMPLER_STEP
 #include "diffusion/chain.glsl"
 

@@ -9,6 +9,8 @@
 // The responsibilities use a running log-sum-exp (subtract the max) so far-away x cannot underflow them all.
 // Label L ≠ 10 keeps only components of that label (the class-conditional mixture); a label with no
 // components falls back to the whole mixture.
+// Reference: tests/reference/gmm_ref.cpp (ref::gmm_predict, ref::gmm_posterior); tests: tests/test_oracles.cpp
+//   (GmmShaderMatchesTheReference)
 #include "diffusion/denoiser_io.glsl"
 
 struct Component {

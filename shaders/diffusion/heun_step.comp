@@ -4,6 +4,8 @@
 //   stage 0:  x̃_E = x̃ + (σ' − σ) ε̂(x̃; σ)                       (Euler predictor → aux1)
 //   stage 1:  x̃' = x̃ + (σ' − σ) · ½ (ε̂(x̃; σ) + ε̂(x̃_E; σ'))    (trapezoid corrector; ε̂(x̃_E; σ') in aux2)
 // in x: x_t' = (√ᾱ'/√ᾱ) x_t + √ᾱ' (σ' − σ) d. The last step (σ' = 0) is the Euler step alone, = x̂₀.
+// Reference: tests/reference/sampler_ref.cpp (ref::run_chain, SamplerKind::heun); tests: tests/test_samplers.cpp
+//   (EveryGpuChainMatchesTheDoubleReference)
 #define SAMPLER_STEP
 #include "diffusion/chain.glsl"
 

@@ -1,6 +1,8 @@
 // shaders/diffusion/level.glsl — the per-timestep level (std430, 64 bytes), twin of `struct Level` in
 // diffusion/schedule/schedule.hpp; field order is the ABI. Index T of a level buffer is the clean sentinel (ᾱ = 1).
 // Also: log1p/expm1 that stay accurate in float near 0 (GLSL has neither), used wherever 1 − ᾱ ≈ β is small.
+// Reference: diffusion/schedule/schedule.cpp (compute_levels, LevelD: the double twin); tests:
+//   tests/test_schedule.cpp (ScheduleGpu.*)
 #ifndef DIFFUSCOPE_LEVEL_GLSL
 #define DIFFUSCOPE_LEVEL_GLSL
 

@@ -3,6 +3,8 @@
 // level timesteps[step + level_offset], each sample's log-SNR λ, and its label. With classifier-free
 // guidance the batch is doubled: samples N…2N−1 repeat x with the null label, so ε̂_label and ε̂_null come
 // from one forward (Ho & Salimans 2022).
+// Reference: tests/reference/sampler_ref.cpp (ref::run_chain: the model's batch, doubled for guidance); tests:
+//   tests/test_samplers.cpp (EveryGpuChainMatchesTheDoubleReference, guided rows)
 #include "diffusion/chain.glsl"
 #include "diffusion/denoiser_io.glsl"
 

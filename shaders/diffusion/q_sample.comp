@@ -1,11 +1,15 @@
 #version 450
-// shaders/diffusion/q_sample.comp — the forward process, Ho et al. 2020 eq. 4:
+// shaders/diffusion/q_sample.comp — the forward process, Ho et al. 2020 eq. 4 (the maths: diffusion/q_sample.glsl):
 //   q(x_t | x₀) = N(√ᾱ_t x₀, (1 − ᾱ_t) I)   ⇒   x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε,  ε ~ N(0, I)
-// for a per-sample timestep t_n. ε comes from the counter-based RNG: element i of sample n is
-// gaussian(seed, first_index + n, draw, i), so a batch replays from (seed, sample index, draw). Also writes ε
-// (the training target) and each sample's log-SNR λ (what the model is conditioned on).
+// for a per-sample timestep t_n, with √ᾱ_t and √(1 − ᾱ_t) from the schedule's level buffer. ε comes from the
+// counter-based RNG: element i of sample n is gaussian(seed, first_index + n, draw, i), so a batch replays from
+// (seed, sample index, draw). Also writes ε (the training target) and each sample's log-SNR λ (what the model is
+// conditioned on).
+// Reference: the closed form in tests/test_samplers.cpp (no tests/reference twin); tests: tests/test_samplers.cpp
+//   (ForwardProcessMatchesItsClosedForm)
 #include "common/rng.glsl"
 #include "diffusion/level.glsl"
+#include "diffusion/q_sample.glsl"
 
 layout(local_size_x = 64) in;
 layout(std430, binding = 0) readonly buffer Levels { Level levels[]; };
@@ -22,7 +26,7 @@ void main() {
     uint s = idx / dim, i = idx - s * dim;
     Level L = levels[t_of[s]];
     float e = gaussian(seed, first_index + s, draw, i);
-    xt[idx] = L.sqrt_alpha_bar * x0[idx] + L.sqrt_one_minus_alpha_bar * e;
+    xt[idx] = q_sample(L.sqrt_alpha_bar, L.sqrt_one_minus_alpha_bar, x0[idx], e);
     eps[idx] = e;
     if (i == 0u) log_snr_out[s] = L.log_snr;
 }

@@ -16,6 +16,8 @@
 //  4. Everything a sampler reads, from log ᾱ_t and ᾱ_{t−1}:
 //       λ = log ᾱ − log(1 − ᾱ), σ = e^{−λ/2}, β̃_t = β_t(1 − ᾱ_{t−1})/(1 − ᾱ_t),
 //       μ̃ = [√ᾱ_{t−1}β_t/(1 − ᾱ_t)]·x̂₀ + [√α_t(1 − ᾱ_{t−1})/(1 − ᾱ_t)]·x_t   (Ho et al. 2020, eq. 7)
+// Reference: diffusion/schedule/schedule.cpp (compute_levels, the double twin, itself judged against
+//   tests/reference/schedule_ref.cpp); tests: tests/test_schedule.cpp (ScheduleGpu.*)
 #include "common/fmath.glsl"
 #include "diffusion/level.glsl"
 

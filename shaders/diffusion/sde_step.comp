@@ -4,6 +4,8 @@
 // With u = log ᾱ (du = −β dt) a step from t to t' < t covers Δu = log ᾱ_t' − log ᾱ_t > 0 and reads
 //   x_t' = x_t + (½ x_t + s) Δu + √Δu z,   s = −ε̂/√(1 − ᾱ_t) (the score)
 // The last step (to the clean level, where s is not defined) returns Tweedie's x̂₀ without noise.
+// Reference: tests/reference/sampler_ref.cpp (ref::run_chain, SamplerKind::sde); tests: tests/test_samplers.cpp
+//   (EveryGpuChainMatchesTheDoubleReference)
 #define SAMPLER_STEP
 #include "diffusion/chain.glsl"
 

@@ -6,6 +6,8 @@
 //   p ← p·(1 − lr·wd) − lr·(m/(1 − β1^t)) / (√(v/(1 − β2^t)) + eps)
 // Hyperparameters and the bias corrections 1 − β^t come from the state buffer, so a recorded step replays with new values.
 // When `skipped` is set (non-finite gradient norm) nothing is written.
+// Reference: tests/reference/embed_loss_optim.cpp (ref::adamw_step); tests: tests/test_nn_optim.cpp
+//   (AdamWClipAndEmaMatchReferenceOverSteps)
 layout(local_size_x = 256) in;
 #include "nn/opt_state.glsl"
 layout(std430, binding = 0) buffer P { float p[]; };

@@ -3,6 +3,8 @@
 //   da (+)= dy,   db (+)= dy
 // `acc_a`, `acc_b` add to what da, db hold; `has_b` = 0 writes da only (a plain gradient copy).
 // VEC4 (CPU drivers, when n and the offsets are multiples of 4): 4 values per invocation.
+// Reference: tests/reference/elementwise.cpp (ref::add_forward; the backward is a copy, da = db = dy); tests:
+//   tests/test_nn_layers.cpp (add rows, tests/nn_runners_misc.cpp run_add)
 layout(local_size_x = 256) in;
 layout(constant_id = 0) const bool VEC4 = false;
 layout(binding = 0) uniform samplerBuffer dy_t;  // DY: read as texels (see docs/PERFORMANCE.md)

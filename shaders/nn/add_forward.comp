@@ -1,5 +1,7 @@
 #version 450
 // Elementwise add (the residual connection): y = a + b over n values. y may alias a or b.
+// Reference: tests/reference/elementwise.cpp (ref::add_forward); tests: tests/test_nn_layers.cpp (add rows,
+//   tests/nn_runners_misc.cpp run_add)
 layout(local_size_x = 256) in;
 layout(binding = 0) uniform samplerBuffer a_t;  // A: read as texels (see docs/PERFORMANCE.md)
 layout(binding = 1) uniform samplerBuffer b_t;  // B: read as texels (see docs/PERFORMANCE.md)

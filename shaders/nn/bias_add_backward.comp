@@ -7,7 +7,10 @@
 // and sums them in a fixed-order tree.
 // VEC4 (CPU drivers, when H·W and the offsets of dy and dx are multiples of 4): 4 values per access.
 // SERIAL (CPU drivers): one invocation per (n, c) sums its H·W values in order, with no subgroup reduction
-// (llvmpipe runs one as a loop over the lanes, ~0.1 µs: at 64·64 channels of 7×7 that was most of the pass).
+// (llvmpipe runs a subgroup reduction as a loop over the lanes, ~0.1 µs each: at 64·64 channels of 7×7 that would be
+// most of the pass).
+// Reference: tests/reference/elementwise.cpp (ref::bias_add_backward); tests: tests/test_nn_layers.cpp (bias_add
+//   rows, tests/nn_runners_misc.cpp run_bias_add)
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const bool VEC4 = false;
 layout(constant_id = 2) const bool SERIAL = false;

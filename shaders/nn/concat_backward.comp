@@ -3,6 +3,8 @@
 //   da[n,c] (+)= dy[n,c],   db[n,c] (+)= dy[n,Ca+c]
 // `acc_a`, `acc_b` add to what da, db hold (a skip tensor also feeds the layer after it).
 // VEC4: 4 elements per invocation, as concat_forward.comp.
+// Reference: tests/reference/elementwise.cpp (ref::concat_backward); tests: tests/test_nn_layers.cpp (concat rows,
+//   tests/nn_runners_misc.cpp run_concat)
 layout(local_size_x = 256) in;
 layout(constant_id = 0) const bool VEC4 = false;
 layout(binding = 0) uniform samplerBuffer dy_t;  // DY: read as texels (see docs/PERFORMANCE.md)

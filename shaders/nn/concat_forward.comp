@@ -3,6 +3,8 @@
 //   y[n,c] = a[n,c] for c < Ca,   y[n,Ca+c] = b[n,c]
 // One invocation per y element; with VEC4 (CPU drivers, when Ca·HW, Cb·HW and the offsets are multiples of 4)
 // per 4 elements, read as RGBA32F texels and written as a vec4.
+// Reference: tests/reference/elementwise.cpp (ref::concat_forward); tests: tests/test_nn_layers.cpp (concat rows,
+//   tests/nn_runners_misc.cpp run_concat)
 layout(local_size_x = 256) in;
 layout(constant_id = 0) const bool VEC4 = false;
 layout(binding = 0) uniform samplerBuffer a_t;  // A: read as texels (see docs/PERFORMANCE.md)

@@ -8,6 +8,8 @@
 // of a branch): 0 writes y's a part, one invocation per a element and its 2×2 block; 1 copies b into y; 2 sums
 // da, one invocation per da element; 3 copies dy's b part into db. VEC4 (modes 1 and 3, CPU drivers, when Cb·HW,
 // Ca·HW and the offsets are multiples of 4): 4 values an invocation, RGBA32F texels in, vec4 stores out.
+// Reference: tests/reference/elementwise.cpp (ref::upsample2_forward/backward, ref::concat_forward/backward); tests:
+//   tests/test_nn_layers.cpp (concat_up and upsample2 rows, tests/nn_runners_misc.cpp)
 layout(local_size_x = 256) in;
 layout(constant_id = 0) const uint MODE = 0;
 layout(constant_id = 1) const bool VEC4 = false;

@@ -16,6 +16,8 @@
 // at compile time, as the kx are: half the stride-1 kernel's FMAs and dy rows are skipped rather than computed
 // with zeros (llvmpipe executes both sides of a branch, so only a compile-time choice skips work).
 // Workgroup (x, y) = (WG invocations over (n, iy, ix/TN), block of TMB·TMS input channels).
+// Reference: tests/reference/conv2d.cpp (ref::conv2d_backward, dx); tests: tests/test_nn_layers.cpp (conv* rows,
+//   tests/nn_runners_conv.cpp run_conv)
 #extension GL_KHR_shader_subgroup_basic : enable
 #extension GL_KHR_shader_subgroup_ballot : enable
 #extension GL_EXT_control_flow_attributes : enable

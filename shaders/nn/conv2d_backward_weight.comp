@@ -16,10 +16,12 @@
 //   memory in a fixed order. Deterministic, no atomics.
 // With DT4 (CPU drivers) dy comes channel-last, [N,OH,OW,Cpad] (nn/conv2d_nhwc.comp), and every lane reads the
 // same RGBA32F texels, 4 channels of one pixel a fetch: TCO·TN/4 fetches per step instead of TCO·TN/TCI loads and
-// TCO·TN broadcasts (on llvmpipe the broadcasts were more than half of each step).
+// TCO·TN broadcasts (on llvmpipe the broadcasts would be more than half of each step).
 // Split (GPUs, diffusion/model/conv.cpp): with Z = gl_NumWorkGroups.z > 1, workgroup z takes pixel groups
 // z·NSG + sg, stepping NSG·Z, and writes its partial tile at dw_off/db_off + z·split_stride of a scratch
 // buffer; nn/conv2d_dw_reduce.comp then adds the Z partials in order. Z = 1, split_stride = 0 is the above.
+// Reference: tests/reference/conv2d.cpp (ref::conv2d_backward, dw and db); tests: tests/test_nn_layers.cpp (conv*
+//   rows, tests/nn_runners_conv.cpp run_conv)
 #extension GL_KHR_shader_subgroup_basic : enable
 #extension GL_KHR_shader_subgroup_ballot : enable
 #extension GL_EXT_control_flow_attributes : enable

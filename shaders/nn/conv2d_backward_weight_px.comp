@@ -12,6 +12,8 @@
 // dw_off/db_off + z·split_stride of a scratch buffer that nn/conv2d_dw_reduce.comp sums in order; Z = 1 writes
 // dw and db themselves (+= with `accumulate`).
 // X4 / D4: x / dy rows as RGBA32F texels (W or OW, the offset and TN·S or TN multiples of 4).
+// Reference: tests/reference/conv2d.cpp (ref::conv2d_backward, dw and db); tests: tests/test_nn_layers.cpp (conv*
+//   rows on CPU drivers, tests/nn_runners_conv.cpp run_conv)
 #extension GL_KHR_shader_subgroup_basic : enable
 #extension GL_KHR_shader_subgroup_arithmetic : enable
 #extension GL_EXT_control_flow_attributes : enable

@@ -3,6 +3,8 @@
 //   dw[i] (+)= Σ_z part[z·stride + i]         i < nw = Cout·Cin·K²
 //   db[c] (+)= Σ_z part[z·stride + nw + c]    c < Cout, when has_bias
 // One invocation per output element; the fixed order keeps training deterministic.
+// Reference: tests/reference/conv2d.cpp (ref::conv2d_backward, dw and db); tests: tests/test_nn_layers.cpp
+//   (conv*_split rows, tests/nn_runners_conv.cpp run_conv)
 layout(local_size_x = 256) in;
 layout(binding = 0) uniform samplerBuffer part_t;  // read as texels (see docs/PERFORMANCE.md)
 layout(std430, binding = 1) buffer DW { float dw[]; };

@@ -18,8 +18,10 @@
 //   once and reads all K taps of its TN pixels from it.
 // - or, with WT4 (CPU drivers), weights come pre-transposed to [Cin,K,K,Cpad] (nn/conv2d_weight_t.comp) and every
 //   lane reads the same RGBA32F texel: 4 channels per fetch, no broadcasts. On llvmpipe a broadcast costs about
-//   as much as 14 FMAs, so one per channel per tap was ~40 % of the inner loop (docs/PERFORMANCE.md).
+//   as much as 14 FMAs, so one per channel per tap would be ~40 % of the inner loop (docs/PERFORMANCE.md).
 // Workgroup (x, y) = (WG invocations over (n, oy, ox/TN), block of TM channels).
+// Reference: tests/reference/conv2d.cpp (ref::conv2d_forward); tests: tests/test_nn_layers.cpp (conv* rows,
+//   tests/nn_runners_conv.cpp run_conv), tests/test_unet.cpp, tests/test_classifier.cpp
 #extension GL_KHR_shader_subgroup_basic : enable
 #extension GL_KHR_shader_subgroup_ballot : enable
 #extension GL_EXT_control_flow_attributes : enable

@@ -3,6 +3,8 @@
 //   t[(n·HW + p)·Cpad + c] = x[(n·C + c)·HW + p]
 // so that the dW kernel's DT4 path reads 4 channels of one pixel as one RGBA32F texel
 // (conv2d_backward_weight.comp). Grid-stride over the elements of t (any size fits the group-count limit).
+// Reference: none of its own (a relayout), checked through tests/reference/conv2d.cpp (ref::conv2d_backward); tests:
+//   tests/test_nn_layers.cpp (conv* rows with wt4 tiles, where dW reads dy channel-last)
 layout(local_size_x = 64) in;
 layout(binding = 0) uniform samplerBuffer x_t;
 layout(std430, binding = 1) writeonly buffer T { float t[]; };

@@ -5,6 +5,8 @@
 //   for dX          (A = Cout, B = Cin):  t[(a·KK + k)·Bpad + b] = w[a, b, k]
 // with k = ky·K + kx and b < Bpad (a multiple of the kernel's channel block); channels b ≥ B are 0.
 // Grid-stride over the elements of t.
+// Reference: none of its own (a relayout), checked through tests/reference/conv2d.cpp (ref::conv2d_forward,
+//   ref::conv2d_backward); tests: tests/test_nn_layers.cpp (conv*, conv_wt4* rows that read WT4)
 layout(local_size_x = 64) in;
 layout(binding = 0) uniform samplerBuffer w_t;
 layout(std430, binding = 1) writeonly buffer T { float t[]; };

@@ -2,6 +2,8 @@
 // conv2d_backward_weight_px.comp. The including shader declares, before the #include: `samplerBuffer x_t`, the
 // push constants H and W, and the constants RW (values per segment), X4 (x as RGBA32F texels), and for X4
 // XO (values of the first texel left of the segment) and NT (texels per segment).
+// Reference: tests/reference/conv2d.cpp (ref::conv2d_forward, ref::conv2d_backward) through its users; tests:
+//   tests/test_nn_layers.cpp (conv* rows, tests/nn_runners_conv.cpp run_conv)
 #ifndef DIFFUSCOPE_NN_CONV_ROW_GLSL
 #define DIFFUSCOPE_NN_CONV_ROW_GLSL
 

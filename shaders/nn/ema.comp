@@ -1,6 +1,8 @@
 #version 450
 // Exponential moving average of the weights (what sampling uses): ema ← d·ema + (1 − d)·p, d = ema_decay
 // from the state buffer. Skipped with the step when the gradient norm was not finite.
+// Reference: tests/reference/embed_loss_optim.cpp (ref::ema_update); tests: tests/test_nn_optim.cpp
+//   (AdamWClipAndEmaMatchReferenceOverSteps)
 layout(local_size_x = 256) in;
 #include "nn/opt_state.glsl"
 layout(binding = 0) uniform samplerBuffer p_t;  // P: read as texels (see docs/PERFORMANCE.md)

@@ -1,5 +1,7 @@
 // shaders/nn/gn_flat.glsl — the FLAT path of groupnorm_forward.comp and groupnorm_backward.comp: a group (Cg
 // contiguous channels of HW ≥ 4 values, HW not a multiple of 4, Cg·HW one) walked as one run of texels.
+// Reference: tests/reference/linear_norm.cpp (ref::groupnorm_forward, ref::groupnorm_backward) through its users;
+//   tests: tests/test_nn_layers.cpp (groupnorm*_flat rows)
 #ifndef DIFFUSCOPE_NN_GN_FLAT_GLSL
 #define DIFFUSCOPE_NN_GN_FLAT_GLSL
 

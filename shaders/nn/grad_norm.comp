@@ -4,6 +4,8 @@
 // Global gradient norm, level 1 of 2: ‖g‖₂² = Σ_i g_i² over the flat gradient buffer.
 // Workgroup w writes partial[w] = Σ g² over its WG·ITEMS elements (fixed-order tree); grad_norm_finalize
 // sums the partials. Deterministic.
+// Reference: tests/reference/embed_loss_optim.cpp (ref::adamw_step: the norm and the clip scale); tests:
+//   tests/test_nn_optim.cpp (AdamWClipAndEmaMatchReferenceOverSteps)
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint ITEMS = 16;
 layout(binding = 0) uniform samplerBuffer g_t;  // G: read as texels (see docs/PERFORMANCE.md)

@@ -4,6 +4,8 @@
 // Global gradient norm, level 2 of 2, and the clipping decision (one workgroup):
 //   norm = √(Σ_w partial[w]);   clip_scale = min(1, max_grad_norm/(norm + 1e-6))  (1 when max_grad_norm ≤ 0)
 //   skipped = 1 when norm is NaN or Inf: the step must not touch the weights or the Adam moments.
+// Reference: tests/reference/embed_loss_optim.cpp (ref::adamw_step: the norm, the clip scale, the skip); tests:
+//   tests/test_nn_optim.cpp (AdamWClipAndEmaMatchReferenceOverSteps)
 layout(local_size_x_id = 0) in;
 #include "nn/opt_state.glsl"
 layout(binding = 0) uniform samplerBuffer partial_t;  // Partial: read as texels (see docs/PERFORMANCE.md)

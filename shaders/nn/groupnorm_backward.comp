@@ -19,6 +19,8 @@
 // groupnorm_forward.comp. FLAT (with VEC4; as the forward's, the 7×7 layers): pass 1 takes one value per access,
 // channel by channel, for its per-channel sums; pass 2 walks the group as one run of texels, each component with
 // the γ and β of its own channel.
+// Reference: tests/reference/linear_norm.cpp (ref::groupnorm_backward, dx; with SILU also elementwise.cpp
+//   ref::silu_backward); tests: tests/test_nn_layers.cpp (groupnorm* rows, tests/nn_runners_conv.cpp run_groupnorm)
 layout(local_size_x_id = 0) in;   // a power of two
 layout(constant_id = 1) const bool SILU = false;
 layout(constant_id = 2) const bool VEC4 = false;

@@ -4,6 +4,8 @@
 // The sums over (h, w) come from groupnorm_backward.comp's `partial` [N, C, P, 2] = (Σ dy·x̂, Σ dy), P = its
 // LANES or 1; here one invocation per channel sums them over the batch and the lanes in order (deterministic,
 // no atomics).
+// Reference: tests/reference/linear_norm.cpp (ref::groupnorm_backward, dgamma and dbeta); tests:
+//   tests/test_nn_layers.cpp (groupnorm* rows, tests/nn_runners_conv.cpp run_groupnorm)
 layout(local_size_x = 64) in;
 layout(binding = 0) uniform samplerBuffer partial_t;  // Partial: read as texels (see docs/PERFORMANCE.md)
 layout(std430, binding = 1) buffer DGamma { float dgamma[]; };

@@ -15,6 +15,8 @@
 // FLAT (with VEC4, when H·W is not a multiple of 4 but the group's Cg·H·W is, and H·W ≥ 4: the 7×7 layers): the
 // group, which is contiguous, is walked as one run of texels; a texel may straddle two channels, so its
 // components take γ and β of the channel each belongs to.
+// Reference: tests/reference/linear_norm.cpp (ref::groupnorm_forward; with SILU also elementwise.cpp
+//   ref::silu_forward); tests: tests/test_nn_layers.cpp (groupnorm* rows, tests/nn_runners_conv.cpp run_groupnorm)
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const bool SILU = false;
 layout(constant_id = 2) const bool VEC4 = false;

@@ -3,6 +3,8 @@
 // the samples that read it:
 //   dtable[r,d] (+)= Σ_{n : label[n] = r} dy[n,d]
 // One invocation per (r, d) looping over the batch in order: a deterministic scatter-add, no atomics.
+// Reference: tests/reference/embed_loss_optim.cpp (ref::label_embed_backward); tests: tests/test_nn_layers.cpp
+//   (label_embed rows, tests/nn_runners_misc.cpp run_label_embed)
 layout(local_size_x = 64) in;
 layout(std430, binding = 0) readonly buffer Label { int label[]; };
 layout(binding = 1) uniform samplerBuffer dy_t;  // DY: read as texels (see docs/PERFORMANCE.md)

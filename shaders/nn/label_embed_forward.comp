@@ -2,6 +2,8 @@
 // Label embedding (a lookup table with one row per class plus the null label of classifier-free guidance):
 //   y[n,d] = table[label[n], d],   table [rows, D]
 // Labels outside [0, rows) read the last row (the null label) instead of memory that is not the table.
+// Reference: tests/reference/embed_loss_optim.cpp (ref::label_embed_forward); tests: tests/test_nn_layers.cpp
+//   (label_embed rows, tests/nn_runners_misc.cpp run_label_embed)
 layout(local_size_x = 64) in;
 layout(std430, binding = 0) readonly buffer Label { int label[]; };
 layout(binding = 1) uniform samplerBuffer table_t;  // Table: read as texels (see docs/PERFORMANCE.md)

@@ -3,6 +3,8 @@
 //   dx[n,i] (+)= Σ_{o<Out} dy[n,o] · w[o,i]          (dx = dy·W)
 // One invocation per 4 × 4 tile of dx (4 samples × 4 inputs), 16 FMAs per 8 fetches (see linear_forward.comp);
 // `accumulate` adds to what dx holds.
+// Reference: tests/reference/linear_norm.cpp (ref::linear_backward, dx); tests: tests/test_nn_layers.cpp (linear
+//   rows, tests/nn_runners_conv.cpp run_linear)
 layout(local_size_x = 64) in;
 layout(binding = 0) uniform samplerBuffer dy_t;  // DY: read as texels (see docs/PERFORMANCE.md)
 layout(binding = 1) uniform samplerBuffer w_t;  // W: read as texels

@@ -5,6 +5,8 @@
 // One invocation per 4 × 4 tile of dw (4 outputs × 4 inputs), 16 FMAs per 8 fetches (see linear_forward.comp);
 // the tiles of the first 4 inputs also sum db for their 4 outputs from the dy values they fetch. Each sums over
 // the batch in order: deterministic, no atomics.
+// Reference: tests/reference/linear_norm.cpp (ref::linear_backward, dw and db); tests: tests/test_nn_layers.cpp
+//   (linear rows, tests/nn_runners_conv.cpp run_linear)
 layout(local_size_x = 64) in;
 layout(binding = 0) uniform samplerBuffer x_t;  // X: read as texels (see docs/PERFORMANCE.md)
 layout(binding = 1) uniform samplerBuffer dy_t;  // DY: read as texels

@@ -2,8 +2,10 @@
 // linear forward (PyTorch's nn.Linear): x [N,In], w [Out,In], b [Out]
 //   y[n,o] = b[o] + Σ_{i<In} x[n,i] · w[o,i]
 // One invocation per 4 × 4 tile of y (4 samples × 4 outputs): each step fetches 4 x and 4 w values and makes
-// 16 FMAs, where one invocation per y[n,o] made 1 FMA per 2 fetches (a fetch costs ~10 FMAs on llvmpipe, see
+// 16 FMAs, where one invocation per y[n,o] would make 1 FMA per 2 fetches (a fetch costs ~10 FMAs on llvmpipe, see
 // docs/PERFORMANCE.md). Rows and columns past the edge read a clamped index and are not stored.
+// Reference: tests/reference/linear_norm.cpp (ref::linear_forward); tests: tests/test_nn_layers.cpp (linear rows,
+//   tests/nn_runners_conv.cpp run_linear)
 layout(local_size_x = 64) in;
 layout(binding = 0) uniform samplerBuffer x_t;  // X: read as texels (see docs/PERFORMANCE.md)
 layout(binding = 1) uniform samplerBuffer w_t;  // W: read as texels

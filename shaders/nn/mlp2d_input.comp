@@ -6,6 +6,8 @@
 //   h[2 + k, n] = sin(scale·u·f_k),  h[2 + half + k, n] = cos(scale·u·f_k),  f_k = 1000^(k/(half−1))
 // — the noise level, the sinusoidal embedding (nn/sinusoidal_embed.comp) and the concatenation in one pass.
 // One invocation per sample. No backward: x and λ are data. f_k and sin/cos as nn/sinusoidal_embed.comp.
+// Reference: tests/reference/mlp2d_ref.cpp (ref::mlp2d_forward, its input); tests: tests/test_mlp2d.cpp
+//   (ForwardAndBackwardMatchTheReference)
 #include "common/fmath.glsl"
 layout(local_size_x = 64) in;
 layout(binding = 0) uniform samplerBuffer x_t;      // [N,2]

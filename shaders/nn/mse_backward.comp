@@ -1,6 +1,8 @@
 #version 450
 // MSE loss backward. L = (1/count)·Σ_i (pred_i − target_i)²  ⇒  ∂L/∂pred_i = 2·(pred_i − target_i)/count
 // (the root of the graph: the upstream gradient is 1). Written, never accumulated.
+// Reference: tests/reference/embed_loss_optim.cpp (ref::mse_backward); tests: tests/test_nn_layers.cpp (mse rows,
+//   tests/nn_runners_misc.cpp run_mse)
 layout(local_size_x = 256) in;
 layout(binding = 0) uniform samplerBuffer pred_t;  // Pred: read as texels (see docs/PERFORMANCE.md)
 layout(binding = 1) uniform samplerBuffer target_t;  // Target: read as texels (see docs/PERFORMANCE.md)

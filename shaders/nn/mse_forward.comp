@@ -4,6 +4,8 @@
 // MSE loss, level 1 of 2: L = (1/count)·Σ_i (pred_i − target_i)².
 // Workgroup g writes partial[g] = Σ (pred − target)² over its WG·ITEMS elements (fixed-order tree);
 // mse_forward_finalize.comp sums the partials. Deterministic.
+// Reference: tests/reference/embed_loss_optim.cpp (ref::mse_forward); tests: tests/test_nn_layers.cpp (mse rows,
+//   tests/nn_runners_misc.cpp run_mse)
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint ITEMS = 16;
 layout(binding = 0) uniform samplerBuffer pred_t;  // Pred: read as texels (see docs/PERFORMANCE.md)

@@ -1,6 +1,7 @@
 // shaders/nn/opt_state.glsl — the optimiser's small state buffer, shared by grad_norm_finalize, adamw and
 // ema (and mirrored by diffuscope::nn::OptState in diffusion/model/optim.hpp). The host writes the first
 // ten words before a step (no re-recording: they are read here, not pushed); the GPU writes the rest.
+// Reference: diffusion/model/optim.hpp (OptState, its C++ twin); tests: tests/test_nn_optim.cpp
 #ifndef DIFFUSCOPE_NN_OPT_STATE_GLSL
 #define DIFFUSCOPE_NN_OPT_STATE_GLSL
 struct OptState {

@@ -7,6 +7,8 @@
 // one partial per subgroup goes through shared memory and every invocation adds them in subgroup order.
 // The layers size their reduction workgroups to one subgroup on CPU drivers (layers.cpp: reduce_wg), where
 // a barrier splits the shader into coroutines and every shared-memory access costs as much as a storage load.
+// Reference: none of its own (a sum), checked through its users' references; tests: tests/test_nn_layers.cpp (mse,
+//   bias_add, groupnorm rows), tests/test_nn_optim.cpp
 #ifndef DIFFUSCOPE_NN_REDUCE_GLSL
 #define DIFFUSCOPE_NN_REDUCE_GLSL
 

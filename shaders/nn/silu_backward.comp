@@ -1,6 +1,8 @@
 #version 450
 // SiLU backward. y = x·σ(x), σ' = σ(1 − σ)  ⇒  dy/dx = σ + x·σ(1 − σ) = σ·(1 + x·(1 − σ))
 //   dx (+)= dy ⊙ σ(x)·(1 + x·(1 − σ(x)))          (x saved from the forward pass)
+// Reference: tests/reference/elementwise.cpp (ref::silu_backward); tests: tests/test_nn_layers.cpp (silu rows,
+//   tests/nn_runners_misc.cpp run_silu)
 layout(local_size_x = 256) in;
 layout(binding = 0) uniform samplerBuffer x_t;  // X: read as texels (see docs/PERFORMANCE.md)
 layout(binding = 1) uniform samplerBuffer dy_t;  // DY: read as texels (see docs/PERFORMANCE.md)

@@ -1,5 +1,7 @@
 #version 450
 // SiLU (swish): y = x·σ(x), σ(x) = 1/(1 + e^(−x)). Elementwise over n values.
+// Reference: tests/reference/elementwise.cpp (ref::silu_forward); tests: tests/test_nn_layers.cpp (silu rows,
+//   tests/nn_runners_misc.cpp run_silu)
 layout(local_size_x = 256) in;
 layout(binding = 0) uniform samplerBuffer x_t;  // X: read as texels (see docs/PERFORMANCE.md)
 layout(std430, binding = 1) writeonly buffer Y { float y[]; };

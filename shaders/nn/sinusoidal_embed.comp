@@ -7,6 +7,8 @@
 // No parameters, no backward: the level is an input, not something trained.
 // f_k = 2^(k·c) with c = step_hi + step_lo (diffusion/model/sinusoid.hpp) and sin/cos from common/fmath.glsl:
 // the built-ins miss by up to 8e-4 at a = 1000 on some drivers (see there).
+// Reference: tests/reference/embed_loss_optim.cpp (ref::sinusoidal_forward); tests: tests/test_nn_layers.cpp
+//   (sinusoidal rows, tests/nn_runners_misc.cpp run_sinusoidal)
 #include "common/fmath.glsl"
 layout(local_size_x = 64) in;
 layout(binding = 0) uniform samplerBuffer level_t;  // Level: read as texels (see docs/PERFORMANCE.md)

@@ -3,6 +3,8 @@
 //   p[n,k] = exp(z[n,k] − m) / Σ_j exp(z[n,j] − m),   m = max_j z[n,j]   (shifted: no overflow)
 //   loss[n] = −log p[n, y[n]] = log Σ_j exp(z[n,j] − m) − (z[n,y[n]] − m)
 // The mean over the batch is the training loss; p is saved for the backward. One invocation per sample.
+// Reference: tests/reference/embed_loss_optim.cpp (ref::softmax_xent_forward); tests: tests/test_nn_layers.cpp (xent
+//   rows, tests/nn_runners_misc.cpp run_xent), tests/test_classifier.cpp
 layout(local_size_x = 64) in;
 layout(binding = 0) uniform samplerBuffer z_t;  // logits [N,K]
 layout(std430, binding = 1) readonly buffer Label { int label[]; };

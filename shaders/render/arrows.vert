@@ -4,6 +4,7 @@
 //   9 vertices per instance: 0–5 a quad of `thickness` px along a → b (the shaft; stops short of a head),
 //   6–8 the head: tip b, base b − t·head ± n·head/2 with t = (b − a)/|b − a|, n = t rotated by 90°.
 //   A segment has no head (drawn with 6 vertices only); a dot is a square centred on a.
+// Reference: none (no CPU reference: render-only); tests: tests/test_render.cpp (ArrowsDrawWhereTheDataSays)
 #include "render/arrows_push.glsl"
 #include "render/colormap.glsl"
 layout(std430, binding = 0) readonly buffer Items { vec4 items[]; };

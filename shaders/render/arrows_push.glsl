@@ -1,4 +1,6 @@
 // Push constants of render/arrows.vert + render/flat.frag.
+// Reference: none (no CPU reference: render-only push constants); tests: tests/test_render.cpp
+//   (ArrowsDrawWhereTheDataSays)
 layout(push_constant) uniform P {
     vec4 rect;          // the plot's x, y, w, h in framebuffer pixels (y down)
     vec4 domain;        // data x_lo, y_lo, x_hi, y_hi shown in the rect (data y up)

@@ -2,6 +2,8 @@
 //   grey(v)       = (v, v, v)
 //   viridis(v)    = piecewise-linear through viridis at v = 0, ¼, ½, ¾, 1: #440154 #3b528b #21918c #5ec962 #fde725
 //   diverging(u)  = u ∈ [−1, 1]: blue #3b4cc0 at −1, light grey #eeeeee at 0, red #b40426 at +1, piecewise linear
+// Reference: the maps in double in tests/test_render.cpp (ref_map); tests: tests/test_render.cpp
+//   (TilePassMatchesReferenceForEveryMapAndOddLayouts)
 const uint MAP_GREY = 0u, MAP_VIRIDIS = 1u, MAP_DIVERGING = 2u;
 
 vec3 viridis(float v) {

@@ -10,6 +10,9 @@
 //   mode 4: arrows of the learned model, whose output at the grid points is v̂ (v-prediction):
 //           x̂₀ = √ᾱ x_t − √(1 − ᾱ) v̂, then as mode 1.
 //   mode 5: the difference learned − exact of the two arrows (before shortening): the learned model's error.
+// Reference: none (no CPU reference: the 2-D view's items, judged by what they show); tests:
+//   tests/test_render_app.cpp (Field2dArrowsPointToTheDataAndParticlesReachIt,
+//   Field2dLearnedFieldApproachesTheExactOneAndItsParticlesReachTheData)
 #include "diffusion/level.glsl"
 
 layout(local_size_x = 64) in;

@@ -7,7 +7,7 @@
 //       x = o + α u + β v,  λ = the chain's log-SNR,  label = the chain's label; guided: rows P … 2P − 1 are the same
 //       points with the null label 10 (the model sees 2P rows).
 //   mode 1 (project): one workgroup per point. The model's output m → guidance m = m_null + w (m_label − m_null)
-//       (affine in m, so the same for ε, x₀ or v) → x̂₀ (ε: (x − b m)/a; x₀: m; v = a ε − b x₀: a x − b m; with
+//       (diffusion/guidance.glsl) → x̂₀ (ε: (x − b m)/a; x₀: m; v = a ε − b x₀: a x − b m; with
 //       a = √ᾱ, b = √(1 − ᾱ)) → q = x̂₀ − x (the denoise direction) or the score q = (a x̂₀ − x)/b² (Tweedie)
 //       → raw[j] = (α, β, ⟨q, u⟩, ⟨q, v⟩), the sums a tree reduction in shared memory. At the clean level (b = 0)
 //       x̂₀ = x and q = 0.
@@ -15,7 +15,10 @@
 //       d = (⟨q,u⟩, ⟨q,v⟩) and L = max over the grid of |d|, so the longest grid arrow spans max_len (the colour,
 //       |shown|/max_len = |d|/L, tells the lengths apart). j = 0 (x_t's own arrow) of the denoise direction stays at
 //       full length, d, so it ends at x̂₀(x_t) projected; the score's has no such end point and is scaled like the grid.
-const uint PREDICT_EPS = 0u, PREDICT_X0 = 1u, PREDICT_V = 2u;
+// Reference: the double reference in tests/test_fieldimg.cpp (FieldImgProjectionsAndHeatMapMatchADoubleReference);
+//   tests: tests/test_fieldimg.cpp
+#include "diffusion/denoiser_io.glsl"
+#include "diffusion/guidance.glsl"
 
 layout(local_size_x = 64) in;
 layout(binding = 0) uniform samplerBuffer basis;                          // [3, dim]: o, u, v
@@ -52,7 +55,7 @@ void main() {
                      ab.y * texelFetch(basis, int(2u * dim + p)).r;
         if (p == 0u) {
             model_level[row] = log_snr;
-            model_label[row] = row < points ? label : 10;
+            model_label[row] = row < points ? label : NULL_LABEL;
         }
     } else if (mode == 1u) {
         uint s = gl_WorkGroupID.x, j = first + s, t = gl_LocalInvocationID.x;
@@ -61,10 +64,7 @@ void main() {
         if (b > 0.0) {
             for (uint p = t; p < dim; p += 64u) {
                 float m = texelFetch(model_out, int(s * dim + p)).r;
-                if (guided != 0u) {
-                    float m_null = texelFetch(model_out, int((points + s) * dim + p)).r;
-                    m = m_null + w * (m - m_null);
-                }
+                if (guided != 0u) m = guidance_combine(m, texelFetch(model_out, int((points + s) * dim + p)).r, w);
                 float x = model_x[s * dim + p];
                 float x0 = prediction == PREDICT_EPS ? (x - b * m) / a : prediction == PREDICT_X0 ? m : a * x - b * m;
                 float q = score != 0u ? (a * x0 - x) / (b * b) : x0 - x;

@@ -7,6 +7,8 @@
 // The layout is render/tiles.comp's: N tiles of W×H in `cols` columns with `gap` transparent pixels around each:
 //   grid pixel (x, y): u = x − gap, tx = u div (W + gap), px = u mod (W + gap) (likewise y), tile k = ty·cols + tx.
 // A NaN or ±Inf sample is opaque magenta, so a broken kernel shows.
+// Reference: the double heat map in tests/test_fieldimg.cpp (FieldImgProjectionsAndHeatMapMatchADoubleReference);
+//   tests: tests/test_fieldimg.cpp
 #include "render/colormap.glsl"
 layout(local_size_x = 16, local_size_y = 16) in;
 layout(binding = 0) uniform samplerBuffer x_t;

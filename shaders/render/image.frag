@@ -1,6 +1,8 @@
 #version 450
 // Nearest-neighbour upscale of a packed RGBA8 image (R in the low byte) over the quad:
 //   texel = min(floor(uv · size), size − 1),  colour = unpack(image[texel.y · W + texel.x])
+// Reference: none (no CPU reference: render-only, checked pixel for pixel against the image it upscales); tests:
+//   tests/test_render.cpp (TileQuadUpscalesNearestNeighbourPixelForPixel)
 #include "render/quad_push.glsl"
 layout(std430, binding = 0) readonly buffer Image { uint image[]; };
 layout(location = 0) in vec2 uv;

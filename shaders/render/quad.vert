@@ -1,6 +1,8 @@
 #version 450
 // A rectangle in framebuffer pixels from 6 vertices (two triangles), no vertex buffer:
 //   corner c ∈ {(0,0),(1,0),(0,1),(1,0),(1,1),(0,1)},  pixel = rect.xy + c·rect.wh,  ndc = pixel / target · 2 − 1
+// Reference: none (no CPU reference: render-only); tests: tests/test_render.cpp
+//   (TileQuadUpscalesNearestNeighbourPixelForPixel)
 #include "render/quad_push.glsl"
 layout(location = 0) out vec2 uv;
 void main() {

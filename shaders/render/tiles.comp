@@ -5,6 +5,8 @@
 //   grid pixel (x, y): u = x − gap, tx = u div (W + gap), px = u mod (W + gap) (likewise y) — inside tile
 //   k = ty·cols + tx when px < W, py < H and k < N; the colour is colour_map(src[k, 0, py, px]).
 // A NaN or ±Inf sample is drawn magenta, so a broken kernel shows instead of hiding as black.
+// Reference: the layout and colour maps in double in tests/test_render.cpp (ref_grid, ref_map); tests:
+//   tests/test_render.cpp (TilePassMatchesReferenceForEveryMapAndOddLayouts)
 #include "render/colormap.glsl"
 layout(local_size_x = 16, local_size_y = 16) in;
 layout(std430, binding = 0) readonly buffer Src { float src[]; };

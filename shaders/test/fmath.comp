@@ -2,6 +2,8 @@
 // tests/test_fmath.cpp: common/fmath.glsl and the built-ins it replaces, on the same arguments.
 //   in[i]  = (x, y, hi, lo)
 //   out[i] = (sin_acc x, cos_acc x, log_acc y, exp2_acc(hi, lo), sin x, cos x, log y, exp2(hi + lo))
+// Reference: the C library's double sin, cos, log, exp2; tests: tests/test_fmath.cpp
+//   (FmathMatchesDoubleWhereTheBuiltinsNeedNot)
 #include "common/fmath.glsl"
 layout(local_size_x = 64) in;
 layout(std430, binding = 0) readonly buffer In { vec4 args[]; };

@@ -5,6 +5,7 @@
 // 6: uniform buffer, uniform address; 7: samplerBuffer R32F texelFetch per lane; 8: imageBuffer r32f imageLoad;
 // 9: samplerBuffer RGBA32F per lane (4 floats); 10: storage buffer store per lane; 11: imageStore r32f;
 // 12: imageStore rgba32f (4 floats); 13: storage buffer vec4 store per lane (4 floats).
+// Reference: none (no CPU reference: a microbenchmark); tests: tests/test_nn_perf.cpp (disabled)
 #extension GL_EXT_control_flow_attributes : enable
 layout(local_size_x = 64) in;
 layout(constant_id = 0) const uint MODE = 0;

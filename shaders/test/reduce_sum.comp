@@ -1,6 +1,7 @@
 #version 450
 // Partial sums: out[g] = Σ x[i] over workgroup g's slice of WG·ITEMS elements (a tree in shared memory).
 // Run twice (n -> groups -> 1) for a full reduction.
+// Reference: the double sum in tests/test_engine.cpp; tests: tests/test_engine.cpp (TwoLevelReductionAtOddSizes)
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint ITEMS = 4;
 layout(std430, binding = 0) readonly buffer X { float x[]; };

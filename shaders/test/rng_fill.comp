@@ -1,5 +1,6 @@
 #version 450
 // For the RNG test: raw Philox words and the Gaussian draw, element by element.
+// Reference: engine/rng.hpp (the C++ twin); tests: tests/test_rng.cpp (GpuEqualsCpuBitForBitAndMomentsAreNormal)
 #include "common/rng.glsl"
 layout(local_size_x = 64) in;
 layout(std430, binding = 0) writeonly buffer W { uint words[]; };

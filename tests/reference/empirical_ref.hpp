@@ -1,6 +1,8 @@
 // tests/reference/empirical_ref.hpp — the empirical optimal denoiser in double, straight from its definition:
 // E[x₀ | x_t = x] = Σ_i softmax_i(−‖x − √ᾱ x₀ⁱ‖² / (2(1−ᾱ))) x₀ⁱ over the images of `label` (all for 10, or
 // when the class has none), x₀ⁱ = 2·byte/255 − 1. (1 − ᾱ) is floored at 1e-10 as on the GPU.
+// Mirrors shaders/diffusion/empirical_logits.comp, empirical_softmax.comp and empirical_mean.comp (the three
+// passes of diffusion/oracle/empirical_oracle.cpp); tests: tests/test_oracles.cpp, tests/test_fieldimg.cpp.
 #pragma once
 #include <cstdint>
 #include <vector>

@@ -1,5 +1,7 @@
 // tests/reference/gmm_ref.hpp — the noised Gaussian mixture in double: its log-density (so the score can be
 // checked by finite differences), its score and E[x₀|x_t] in closed form.
+// Mirrors shaders/diffusion/gmm_denoiser.comp (diffusion/oracle/gmm_oracle.cpp); tests: tests/test_oracles.cpp,
+// tests/test_samplers.cpp (the model of the chain references), tests/test_mlp2d.cpp.
 #pragma once
 #include "diffusion/data/toy2d.hpp"
 #include "diffusion/model/denoiser.hpp"

@@ -1,5 +1,8 @@
 // tests/reference/mlp2d_ref.hpp — the 2-D denoiser (diffusion/model/mlp2d.hpp) in double, composed from the
 // layer references of nn_ref.hpp, with its backward (the gradient of Σ out·dout for every parameter).
+// Mirrors the 2-D denoiser's shaders: shaders/nn/mlp2d_input.comp (level, embedding, concatenation),
+// the fc layers as 1×1 convolutions (shaders/nn/conv2d_*.comp), shaders/nn/silu_*.comp and shaders/nn/transpose.comp;
+// tests: tests/test_mlp2d.cpp.
 #pragma once
 #include "tests/reference/nn_ref.hpp"
 

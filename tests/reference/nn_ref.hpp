@@ -4,6 +4,28 @@
 // conv weight [Cout,Cin,K,K], linear weight [out,in], GroupNorm gamma/beta [C], embedding table [rows,D].
 //
 // Backward functions *write* their gradients (the GPU's accumulate mode is checked against 2× these).
+//
+// The shaders each function mirrors (all in shaders/nn/; tests/test_nn_layers.cpp runs the pairs, through
+// tests/nn_runners_conv.cpp and tests/nn_runners_misc.cpp):
+//   conv2d_forward       conv2d_forward.comp (conv_row.glsl; weights relaid by conv2d_weight_t.comp)
+//   conv2d_backward      conv2d_backward_data.comp (dx); conv2d_backward_weight.comp or conv2d_backward_weight_px.comp
+//                        (dw, db; split partials summed by conv2d_dw_reduce.comp, dy relaid by conv2d_nhwc.comp)
+//   linear_forward       linear_forward.comp
+//   linear_backward      linear_backward_data.comp (dx), linear_backward_weight.comp (dw, db)
+//   groupnorm_forward    groupnorm_forward.comp (gn_flat.glsl, reduce.glsl)
+//   groupnorm_backward   groupnorm_backward.comp (dx), groupnorm_backward_params.comp (dgamma, dbeta)
+//   silu_forward/backward               silu_forward.comp, silu_backward.comp (and groupnorm_*.comp's SILU)
+//   upsample2_forward/backward          concat_up.comp (modes 0 and 2 with Cb = 0)
+//   concat_forward/backward             concat_forward.comp, concat_backward.comp, concat_up.comp
+//   bias_add_forward/backward           bias_add_forward.comp, bias_add_backward.comp
+//   add_forward                         add_forward.comp (add_backward.comp: the copies da = db = dy)
+//   sinusoidal_forward                  sinusoidal_embed.comp
+//   label_embed_forward/backward        label_embed_forward.comp, label_embed_backward.comp
+//   mse_forward/backward                mse_forward.comp + mse_forward_finalize.comp, mse_backward.comp
+//   softmax_xent_forward/backward       softmax_xent_forward.comp, softmax_xent_backward.comp
+//   adamw_step                          grad_norm.comp + grad_norm_finalize.comp (norm, clip, skip), adamw.comp
+//                                       (tests/test_nn_optim.cpp)
+//   ema_update                          ema.comp (tests/test_nn_optim.cpp)
 #pragma once
 #include <cstdint>
 #include <span>

@@ -1,7 +1,8 @@
 // tests/reference/sampler_ref.hpp — every sampler as a plain double-precision loop (k-diffusion style): one
 // function per step, each the twin of its shader in shaders/diffusion/ (ddpm_step, ddim_step, euler_step,
 // heun_step, sde_step, dpmpp2m_step .comp), run after the model batch (prepare_model_input.comp) and the
-// denoise pass (denoise.comp, denoise_ref below); chain_init.comp draws x_T, chain_advance.comp counts steps.
+// denoise pass (denoise.comp with guidance.glsl, denoise_ref below); chain_init.comp draws x_T, chain_advance.comp
+// counts steps. Tests: tests/test_samplers.cpp, tests/test_oracles.cpp.
 // Same conventions as the GPU chain: levels from the schedule twin, the clean sentinel after the last
 // timestep, guidance on the raw output, ε/x₀/v conversion, clipping or dynamic thresholding, and the noise of
 // step i drawn from the RNG twin at (seed, first_index + n, i + 1, element).

@@ -1,6 +1,8 @@
 // tests/reference/schedule_ref.hpp — the published closed forms of the schedule presets, written the way the
 // papers' code writes them (β as a linspace, ᾱ as a cumulative product, cosine's ᾱ directly), in double.
 // Independent of diffusion/schedule/schedule.cpp on purpose: the twin is judged against these.
+// Mirrors shaders/diffusion/schedule.comp at one remove: the shader is judged against the twin
+// (diffusion/schedule/schedule.cpp, compute_levels), the twin against these; tests: tests/test_schedule.cpp.
 #pragma once
 #include <cstdint>
 #include <string>

@@ -1,5 +1,6 @@
 // tests/reference/slice_ref.hpp — an independent eigen-solver for the image-field slice's PCA (vis/fieldimg.hpp):
 // cyclic Jacobi rotations on a symmetric matrix (Golub & Van Loan, Matrix Computations, §8.5), in double.
+// Mirrors no shader: the PCA runs on the host (diffusion/vis/fieldimg.cpp); tests: tests/test_fieldimg.cpp.
 #pragma once
 #include <cstddef>
 #include <vector>

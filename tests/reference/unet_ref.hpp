@@ -1,6 +1,9 @@
 // tests/reference/unet_ref.hpp — the UNet of docs/model.md in double precision, built from the layer
 // references in nn_ref.hpp over the same parameter table as the GPU model: the thing the GPU UNet's forward
 // and gradients are judged against, and whose own gradient is judged by finite differences.
+// Mirrors the UNet's shaders as a whole (diffusion/model/unet.cpp): shaders/nn/noise_level.comp (the level clamp in
+// forward()) and, through nn_ref.hpp, every layer shader listed there; tests: tests/test_unet.cpp,
+// tests/test_unet_denoiser.cpp.
 #pragma once
 #include "diffusion/model/unet.hpp"
 #include "tests/reference/nn_ref.hpp"
