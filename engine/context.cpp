@@ -145,11 +145,17 @@ static bool device_has_extension(VkPhysicalDevice pd, const char* name) {
     return std::any_of(ext.begin(), ext.end(), [&](auto& e) { return std::strcmp(e.extensionName, name) == 0; });
 }
 
-static int main_family(VkPhysicalDevice pd, uint32_t* ts_bits) {
+static std::vector<VkQueueFamilyProperties> queue_families(VkPhysicalDevice pd) {
     uint32_t n = 0;
     vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, nullptr);
     std::vector<VkQueueFamilyProperties> fam(n);
     vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, fam.data());
+    return fam;
+}
+
+static int main_family(VkPhysicalDevice pd, uint32_t* ts_bits) {
+    const auto fam = queue_families(pd);
+    const uint32_t n = uint32_t(fam.size());
     // Prefer a family with graphics+compute (the renderer shares it); any compute family otherwise.
     int best = -1;
     for (uint32_t i = 0; i < n; ++i) {
@@ -265,14 +271,6 @@ uint32_t Context::choose(const std::vector<DeviceInfo>& devices, int override_in
 }
 
 namespace {
-
-std::vector<VkQueueFamilyProperties> queue_families(VkPhysicalDevice pd) {
-    uint32_t n = 0;
-    vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, nullptr);
-    std::vector<VkQueueFamilyProperties> fam(n);
-    vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, fam.data());
-    return fam;
-}
 
 // The asynchronous compute queue: a compute-only family with timestamps first, then a second queue of the main
 // family; family −1 when there is neither.
