@@ -104,9 +104,9 @@ TEST(SampleCli, BadArgumentsAreRefusedWithAReason) {
         std::string args, must_say;
     };
     for (const auto& c : {Case{"", "--oracle"}, Case{" --oracle --label 12", "--label 12"},
-                          Case{" --oracle --steps 0", "--steps 0"}, Case{" --oracle --sampler rk4", "unknown sampler"},
+                          Case{" --oracle --steps 0", "--steps: 0"}, Case{" --oracle --sampler rk4", "unknown sampler"},
                           Case{" --oracle --schedule nope", "neither a preset"}, Case{" --oracle --eta 2", "--eta"},
-                          Case{" --oracle --timesteps 1", "outside [2, 4000]"}}) {
+                          Case{" --oracle --timesteps 1", "allowed: 2 to 4000"}}) {
         auto r = run(base + c.args);
         EXPECT_NE(r.rc, 0) << c.args;
         EXPECT_NE(r.out.find(c.must_say), std::string::npos) << c.args << "\n" << r.out;

@@ -1,5 +1,6 @@
 // diffusion/cli/cli.hpp — what every subcommand shares: the global options and how a command registers.
 #pragma once
+#include "diffusion/cli/option_checks.hpp"
 #include "engine/context.hpp"
 
 #include <CLI/CLI.hpp>

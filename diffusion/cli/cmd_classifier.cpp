@@ -67,14 +67,24 @@ void register_train_classifier(CLI::App& app, GlobalOptions& g, Command& run) {
     auto a = std::make_shared<ClassifierArgs>();
     auto* cmd = app.add_subcommand("train-classifier", "Train the MNIST classifier that `eval` judges samples with");
     cmd->add_option("--data", a->data_dir, "MNIST folder (IDX files); default: $DIFFUSCOPE_DATA, else data/mnist");
-    cmd->add_option("--epochs", a->cfg.epochs, "Passes over the training split")->capture_default_str();
-    cmd->add_option("--batch", a->cfg.batch, "Images per step")->capture_default_str()->check(CLI::Range(1u, 1024u));
-    cmd->add_option("--lr", a->cfg.lr, "AdamW peak learning rate (warm-up, then cosine decay)")->capture_default_str();
-    cmd->add_option("--shift", a->cfg.shift, "Random shifts of up to this many pixels (augmentation)")->capture_default_str();
-    cmd->add_option("--seed", a->cfg.seed, "Seed of the initialisation, the order and the shifts")->capture_default_str();
-    cmd->add_option("--heldout-per-class", a->heldout_per_class, "Held-out digits per class (the fixed split)")
+    cmd->add_option("--epochs", a->cfg.epochs, "Passes over the training split")
+        ->check(whole_range<uint32_t>(1, 10'000))
         ->capture_default_str();
-    cmd->add_option("--max-images", a->max_images, "Train on only the first N training images (0: all; for quick runs)");
+    cmd->add_option("--batch", a->cfg.batch, "Images per step")->capture_default_str()->check(whole_range<uint32_t>(1, 1024));
+    cmd->add_option("--lr", a->cfg.lr, "AdamW peak learning rate (warm-up, then cosine decay)")
+        ->check(finite_range(1e-6, 1))
+        ->capture_default_str();
+    cmd->add_option("--shift", a->cfg.shift, "Random shifts of up to this many pixels (augmentation)")
+        ->check(whole_range<int>(0, 4, "pixels"))
+        ->capture_default_str();
+    cmd->add_option("--seed", a->cfg.seed, "Seed of the initialisation, the order and the shifts")
+        ->check(whole_of<uint64_t>())
+        ->capture_default_str();
+    cmd->add_option("--heldout-per-class", a->heldout_per_class, "Held-out digits per class (the fixed split)")
+        ->check(whole_of<size_t>())
+        ->capture_default_str();
+    cmd->add_option("--max-images", a->max_images, "Train on only the first N training images (0: all; for quick runs)")
+        ->check(whole_of<uint32_t>());
     cmd->add_option("--out", a->out, "Weights to write (safetensors, atomic)")->capture_default_str();
     cmd->callback([&g, &run, a] { run = [&g, a] { return run_train_classifier(g, *a); }; });
 }

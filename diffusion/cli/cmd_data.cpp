@@ -51,6 +51,7 @@ void register_data(CLI::App& app, GlobalOptions&, Command& run) {
                     "t10k-… when present); default: $DIFFUSCOPE_DATA, else data/mnist of this checkout");
     cmd->add_option("--heldout-per-class", o->heldout_per_class,
                     "Examples of each digit held out (the last ones of each digit in file order)")
+        ->check(whole_of<size_t>())
         ->capture_default_str();
     cmd->add_option("--grid", o->grid, "Also write a PNG with the first 10 training examples of each digit");
     cmd->add_flag("--json", o->json, "Print the counts as JSON");

@@ -139,9 +139,14 @@ void register_eval(CLI::App& app, GlobalOptions& g, Command& run) {
     cmd->add_option("--classifier", a->classifier, "Classifier weights; default: the bundled assets/classifier.safetensors");
     cmd->add_option("--data", a->data_dir, "MNIST folder (IDX files); default: $DIFFUSCOPE_DATA, else data/mnist");
     cmd->add_option("--heldout-per-class", a->heldout_per_class, "Held-out digits per class (the fixed split)")
+        ->check(whole_of<size_t>())
         ->capture_default_str();
-    cmd->add_option("--count", a->count, "Digits to sample (labels 0–9 in turn)")->capture_default_str();
-    cmd->add_option("--batch", a->batch, "Chains per GPU batch (does not change the result)")->capture_default_str();
+    cmd->add_option("--count", a->count, "Digits to sample (labels 0–9 in turn)")
+        ->check(whole_range<uint32_t>(10, 1'000'000))
+        ->capture_default_str();
+    cmd->add_option("--batch", a->batch, "Chains per GPU batch (does not change the result)")
+        ->check(whole_range<uint32_t>(1, 65'536))
+        ->capture_default_str();
     add_sampling_options(cmd, a->common);
     cmd->add_option("--json", a->json, "Also write the figures as JSON");
     cmd->callback([&g, &run, a] { run = [&g, a] { return run_eval(g, *a); }; });

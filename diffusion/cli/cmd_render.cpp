@@ -31,16 +31,16 @@ void register_render(CLI::App& app, GlobalOptions& g, Command& run) {
                                        "with the model's arrows and the chain's path; see --slice-*)")
         ->check(CLI::IsMember({"sample", "forward", "field2d", "fieldimg"}));
     cmd->add_option("--frames", o->frames, "Frames to run before the one written (the chains advance each frame)")
-        ->check(CLI::Range(1, 100000));
+        ->check(whole_range<int>(1, 100'000));
     cmd->add_option("--out", o->out, "PNG file for the whole frame");
     cmd->add_option("--grid-out", o->grid_out, "Also write the x_t grid alone, one pixel per image pixel");
     cmd->add_option("--stats-json", o->stats_json,
                     "Write frame-time statistics as JSON here: each frame's wall time from recording to the end of "
                     "its GPU work (no window, no vsync), and the GPU ms of each pass");
-    cmd->add_option("--width", o->width, "Frame width in pixels")->check(CLI::Range(64, 8192));
-    cmd->add_option("--height", o->height, "Frame height in pixels")->check(CLI::Range(64, 8192));
+    cmd->add_option("--width", o->width, "Frame width in pixels")->check(whole_range<int>(64, 8192, "pixels"));
+    cmd->add_option("--height", o->height, "Frame height in pixels")->check(whole_range<int>(64, 8192, "pixels"));
     cmd->add_option("--fps", o->fps, "Simulated frame rate: sets the frame interval the playback speed uses")
-        ->check(CLI::Range(1.0, 1000.0));
+        ->check(finite_range(1, 1000, "frames/s"));
     add_vis_options(*cmd, o->vis);
     cmd->callback([&g, &run, o, cmd] {
         if (!o->vis.config.empty()) apply_config_file(*cmd, o->vis, o->vis.config);  // the command line wins

@@ -123,15 +123,20 @@ void register_sample(CLI::App& app, GlobalOptions& g, Command& run) {
     cmd->add_option("--data", a->data_dir, "MNIST folder (IDX files); default: $DIFFUSCOPE_DATA, else data/mnist");
     cmd->add_option("--heldout-per-class", a->heldout_per_class,
                     "Examples of each digit held out of the oracle's training set (the fixed split of `diffuscope data`)")
+        ->check(whole_of<size_t>())
         ->capture_default_str();
     cmd->add_option("--label", a->label, "Digit 0–9, 'all' (cycles 0–9) or 'none' (unconditional)")->capture_default_str();
-    cmd->add_option("--count", a->count, "Number of samples")->capture_default_str();
-    cmd->add_option("--batch", a->batch, "Samples per GPU batch (does not change the result)")->capture_default_str();
+    cmd->add_option("--count", a->count, "Number of samples")->check(whole_range<uint32_t>(1, 1'000'000))->capture_default_str();
+    cmd->add_option("--batch", a->batch, "Samples per GPU batch (does not change the result)")
+        ->check(whole_range<uint32_t>(1, 65'536))
+        ->capture_default_str();
     add_sampling_options(cmd, a->common);
     cmd->add_option("--out", a->out, "Samples as float32 [N,1,28,28] in [0,1]; labels go to <out>.labels.npy")->required();
     cmd->add_option("--png", a->png, "Also a labelled grid of the samples");
     cmd->add_option("--gif", a->gif, "Also an animated GIF of the chains from noise to digit");
-    cmd->add_option("--gif-frames", a->gif_frames, "Frames kept for the GIF (every k-th step)")->capture_default_str();
+    cmd->add_option("--gif-frames", a->gif_frames, "Frames kept for the GIF (every k-th step)")
+        ->check(whole_range<int>(2, 1000))
+        ->capture_default_str();
     cmd->callback([&g, &run, a] { run = [&g, a] { return run_sample(g, *a); }; });
 }
 

@@ -97,7 +97,7 @@ void register_sample2d(CLI::App& app, GlobalOptions& g, Command& run) {
     auto* cmd = app.add_subcommand("sample2d", "Sample a 2-D toy (exact Gaussian-mixture denoiser): points .npy and a PNG scatter");
     cmd->add_option("--toy", a->toy, "gmm8, rings, moons or digits")->capture_default_str();
     cmd->add_option("--label", a->label, "A label of the toy, 'all' (cycling) or 'none'")->capture_default_str();
-    cmd->add_option("--count", a->count, "Number of points")->capture_default_str();
+    cmd->add_option("--count", a->count, "Number of points")->check(whole_range<uint32_t>(1, 1u << 24))->capture_default_str();
     cmd->add_option("--prediction", a->prediction, "What the oracle answers: eps, x0 or v")->capture_default_str();
     add_sampling_options(cmd, a->common);
     cmd->add_option("--out", a->out, "Points as float32 [N, 2]; labels go to <out>.labels.npy");

@@ -127,23 +127,28 @@ void register_train(CLI::App& app, GlobalOptions& g, Command& run) {
     auto a = std::make_shared<TrainArgs>();
     auto* cmd = app.add_subcommand("train", "Train the UNet on MNIST (checkpoints are atomic; Ctrl-C saves and stops)");
     cmd->add_option("--data", a->data, "Folder with MNIST IDX files (default: the bundled data/mnist)");
-    cmd->add_option("--steps", a->steps, "Steps to run (default 5000 unless --minutes)");
-    cmd->add_option("--minutes", a->minutes, "Stop after this many minutes");
-    cmd->add_option("--batch", a->cfg.batch, "Images per step")->check(CLI::Range(1u, 1024u));
-    cmd->add_option("--lr", a->cfg.lr, "AdamW learning rate (after a linear warm-up)")->check(CLI::Range(1e-6, 1.0));
-    cmd->add_option("--warmup", a->cfg.warmup, "Warm-up steps");
-    cmd->add_option("--ema", a->cfg.ema_decay, "EMA decay of the weights")->check(CLI::Range(0.0, 0.99999));
-    cmd->add_option("--base", a->cfg.model.base, "UNet width C (C, 2C, 4C channels)")->check(CLI::Range(8u, 128u));
+    cmd->add_option("--steps", a->steps, "Steps to run, at least 1 (default 5000 unless --minutes; with both, the first "
+                                         "reached stops)")
+        ->check(whole_range<uint64_t>(1, 1'000'000'000));
+    cmd->add_option("--minutes", a->minutes, "Stop after this many minutes (more than 0)")
+        ->check(finite_above(0, 525'600, "minutes"));
+    cmd->add_option("--batch", a->cfg.batch, "Images per step")->check(whole_range<uint32_t>(1, 1024));
+    cmd->add_option("--lr", a->cfg.lr, "AdamW learning rate (after a linear warm-up)")->check(finite_range(1e-6, 1));
+    cmd->add_option("--warmup", a->cfg.warmup, "Warm-up steps")->check(whole_of<uint32_t>());
+    cmd->add_option("--ema", a->cfg.ema_decay, "EMA decay of the weights")->check(finite_range(0, 0.99999));
+    cmd->add_option("--base", a->cfg.model.base, "UNet width C (C, 2C, 4C channels)")->check(whole_range<uint32_t>(8, 128));
     cmd->add_option("--prediction", a->prediction,
                     "What the network predicts: v (default; x̂₀ = α·xₜ − σ·v̂ stays bounded at high noise, so short runs "
                     "sample cleanly) or eps (ε̂, Ho et al. 2020)")
         ->check(CLI::IsMember({"v", "eps"}))
         ->capture_default_str();
-    cmd->add_option("--p-uncond", a->cfg.p_uncond, "Fraction of null labels (for guidance)")->check(CLI::Range(0.0, 1.0));
-    cmd->add_option("--seed", a->cfg.seed, "Seed of the initialisation and of every batch");
+    cmd->add_option("--p-uncond", a->cfg.p_uncond, "Fraction of null labels (for guidance)")->check(finite_range(0, 1));
+    cmd->add_option("--seed", a->cfg.seed, "Seed of the initialisation and of every batch")
+        ->check(whole_of<uint64_t>());
     cmd->add_option("--out", a->out, "Checkpoint to write (the loss log goes beside it)");
     cmd->add_option("--resume", a->resume, "Continue from this checkpoint, bit for bit");
-    cmd->add_option("--checkpoint-every", a->checkpoint_every, "Write the checkpoint every N steps (0: only at the end)");
+    cmd->add_option("--checkpoint-every", a->checkpoint_every, "Write the checkpoint every N steps (0: only at the end)")
+        ->check(whole_of<uint32_t>());
     cmd->add_option("--export", a->export_path, "Also write the EMA weights alone (for sample and the visualiser)");
     cmd->callback([&g, &run, a] { run = [&g, a] { return run_train(g, *a); }; });
 }

@@ -58,12 +58,13 @@ void register_visualise(CLI::App& app, GlobalOptions& g, Command& run) {
     cmd->fallthrough();  // `diffuscope --validate` reaches the parent's options through the implied subcommand
     auto o = std::make_shared<WindowOpt>();
     add_vis_options(*cmd, o->vis);
-    cmd->add_option("--width", o->width, "Window width")->check(CLI::Range(200, 16384));
-    cmd->add_option("--height", o->height, "Window height")->check(CLI::Range(150, 16384));
+    cmd->add_option("--width", o->width, "Window width")->check(whole_range<int>(200, 16384, "pixels"));
+    cmd->add_option("--height", o->height, "Window height")->check(whole_range<int>(150, 16384, "pixels"));
     cmd->add_flag("--no-vsync", o->no_vsync, "Present without waiting for vertical blank (MAILBOX/IMMEDIATE)");
     cmd->add_option("--mode", o->mode, "The view to open on: sample, forward, field2d or fieldimg (F cycles them)")
         ->check(CLI::IsMember({"sample", "forward", "field2d", "fieldimg"}));
-    cmd->add_option("--frames", o->frames, "Quit after this many frames (tests, measurements)");
+    cmd->add_option("--frames", o->frames, "Quit after this many frames (tests, measurements)")
+        ->check(whole_range<long>(0, 1'000'000'000));
     cmd->add_flag("--selftest", o->selftest, "Drive the window by itself: keys, resize, minimise, lecture mode");
     cmd->add_option("--screenshot", o->screenshot, "On quitting, write the last frame to this PNG");
     cmd->add_option("--stats-json", o->stats_json, "On quitting, write frame-time statistics (p50, p99) as JSON here");

@@ -1,4 +1,5 @@
 #include "diffusion/cli/sample_common.hpp"
+#include "diffusion/cli/option_checks.hpp"
 #include "diffusion/model/unet_denoiser.hpp"
 
 #include <nlohmann/json.hpp>
@@ -16,21 +17,31 @@ void add_sampling_options(CLI::App* cmd, SamplingArgs& a) {
                     "ddpm (ancestral), ddim (η), euler / heun (probability-flow ODE), sde (Euler–Maruyama), "
                     "dpmpp2m (DPM-Solver++ 2M)")
         ->capture_default_str();
-    cmd->add_option("--steps", a.steps, "Sampling steps S (respaced from the T timesteps)")->capture_default_str();
+    cmd->add_option("--steps", a.steps, "Sampling steps S (respaced from the T timesteps)")
+        ->check(whole_range<uint32_t>(1, 4000))
+        ->capture_default_str();
     cmd->add_option("--schedule", a.schedule, "linear, scaled-linear, quadratic, cosine, sigmoid, or a curve .json")
         ->capture_default_str();
-    cmd->add_option("--timesteps", a.timesteps, "Schedule length T (2–4000); default 1000 or the curve file's");
+    cmd->add_option("--timesteps", a.timesteps, "Schedule length T; default 1000 or the curve file's")
+        ->check(whole_range<uint32_t>(2, 4000));
     cmd->add_option("--spacing", a.spacing, "Which S of the T timesteps: trailing, leading or linspace")->capture_default_str();
     cmd->add_flag("--zero-terminal-snr", a.zero_terminal_snr, "Rescale the schedule to zero terminal SNR (Lin et al. 2023)");
-    cmd->add_option("--eta", a.eta, "DDIM η: 0 deterministic, 1 as noisy as DDPM")->capture_default_str();
+    cmd->add_option("--eta", a.eta, "DDIM η: 0 deterministic, 1 as noisy as DDPM")
+        ->check(finite_range(0, 1))
+        ->capture_default_str();
     cmd->add_option("--guidance", a.guidance,
                     "Classifier-free guidance w: ε̂ = ε̂_null + w (ε̂_label − ε̂_null); 1 = plain conditional")
+        ->check(finite_range(-20, 100))
         ->capture_default_str();
     cmd->add_option("--clip", a.clip, "x̂₀ clipping: none, clip ([-1, 1]) or dynamic (Imagen's thresholding)")
         ->capture_default_str();
-    cmd->add_option("--percentile", a.percentile, "Dynamic thresholding percentile")->capture_default_str();
+    cmd->add_option("--percentile", a.percentile, "Dynamic thresholding percentile")
+        ->check(finite_above(0, 1))
+        ->capture_default_str();
     cmd->add_option("--ddpm-sigma", a.ddpm_sigma, "DDPM noise: posterior (σ² = β̃) or beta (σ² = β)")->capture_default_str();
-    cmd->add_option("--seed", a.seed, "RNG seed: the same seed gives the same bytes")->capture_default_str();
+    cmd->add_option("--seed", a.seed, "RNG seed: the same seed gives the same bytes")
+        ->check(whole_of<uint64_t>())
+        ->capture_default_str();
     cmd->add_flag("--timing", a.timing, "Print GPU-timestamped milliseconds per step (model and sampler passes)");
 }
 

@@ -1,4 +1,5 @@
 #include "diffusion/cli/vis_options.hpp"
+#include "diffusion/cli/option_checks.hpp"
 #include "diffusion/data/assets.hpp"
 
 #include "diffusion/data/toy2d.hpp"
@@ -32,14 +33,16 @@ nlohmann::json frame_stats_json(const std::vector<double>& frame_ms, const Visua
 }
 
 void add_vis_options(CLI::App& cmd, VisOptions& o) {
-    cmd.add_option("--chains", o.chains, "Chains sampled side by side")->check(CLI::IsMember({1, 4, 16, 64}));
-    cmd.add_option("--label", o.label, "The digit to sample (0–9)")->check(CLI::Range(0, 9));
+    cmd.add_option("--chains", o.chains, "Chains sampled side by side")
+        ->check(whole_range<int>(1, 64))
+        ->check(CLI::IsMember({1, 4, 16, 64}));
+    cmd.add_option("--label", o.label, "The digit to sample (0–9)")->check(whole_range<int>(0, 9));
     cmd.add_option("--labels", o.labels, "fixed (all --label), per-chain (chain k draws k mod 10), or none "
                                          "(unconditional)")->check(CLI::IsMember({"fixed", "per-chain", "none"}));
-    cmd.add_option("--guidance", o.guidance, "Classifier-free guidance weight w (1 = conditional)")->check(CLI::Range(0.0, 10.0));
-    cmd.add_option("--seed", o.seed, "Seed of the initial noise and of η's noise");
-    cmd.add_option("--T", o.T, "Training timesteps T of the schedule")->check(CLI::Range(2, 4000));
-    cmd.add_option("--steps", o.steps, "Sampling steps (≤ T)")->check(CLI::Range(1, 4000));
+    cmd.add_option("--guidance", o.guidance, "Classifier-free guidance weight w (1 = conditional)")->check(finite_range(0, 10));
+    cmd.add_option("--seed", o.seed, "Seed of the initial noise and of η's noise")->check(whole_of<unsigned>());
+    cmd.add_option("--T", o.T, "Training timesteps T of the schedule")->check(whole_range<int>(2, 4000));
+    cmd.add_option("--steps", o.steps, "Sampling steps (≤ T)")->check(whole_range<int>(1, 4000));
     cmd.add_option("--schedule", o.schedule, "β schedule: linear, scaled-linear, quadratic, cosine, sigmoid, or curve "
                                              "(7 control points of β(t) to drag in the window)")
         ->check(CLI::IsMember({"linear", "scaled-linear", "quadratic", "cosine", "sigmoid", "curve"}));
@@ -57,33 +60,34 @@ void add_vis_options(CLI::App& cmd, VisOptions& o) {
                    "the two side by side, or their difference (learned − exact)")
         ->check(CLI::IsMember({"exact", "learned", "side-by-side", "difference"}));
     cmd.add_option("--slice-chain", o.slice_chain, "Image field view: the chain whose x_t the 2-D slice goes through")
-        ->check(CLI::Range(0, 63));
+        ->check(whole_range<int>(0, 63));
     cmd.add_option("--slice-basis", o.slice_basis, "Image field view: the slice's plane is spanned by the directions "
                                                    "towards two class means (means) or by the top two principal "
                                                    "directions of the chain's path (pca)")
         ->check(CLI::IsMember({"means", "pca"}));
     cmd.add_option("--slice-a", o.slice_a, "Image field view: class a of the means basis (−1: the chain's digit)")
-        ->check(CLI::Range(-1, 9));
-    cmd.add_option("--slice-b", o.slice_b, "Image field view: class b of the means basis")->check(CLI::Range(0, 9));
+        ->check(whole_range<int>(-1, 9));
+    cmd.add_option("--slice-b", o.slice_b, "Image field view: class b of the means basis")->check(whole_range<int>(0, 9));
     cmd.add_option("--slice-grid", o.slice_grid, "Image field view: arrows on a K×K grid of the slice")
-        ->check(CLI::Range(5, int(FieldImg::max_grid)));
+        ->check(whole_range<int>(5, int(FieldImg::max_grid)));
     cmd.add_option("--heatmap", o.heatmap, "Image field view: the direction heat map over x_t (on/off)");
-    cmd.add_option("--eta", o.eta, "DDIM η: 0 deterministic, 1 DDPM-like")->check(CLI::Range(0.0, 1.0));
+    cmd.add_option("--eta", o.eta, "DDIM η: 0 deterministic, 1 DDPM-like")->check(finite_range(0, 1));
     cmd.add_option("--view", o.view, "Prediction shown beside x_t: eps, x0, score or v (√ᾱ ε − √(1−ᾱ) x₀)")
         ->check(CLI::IsMember({"eps", "x0", "score", "v"}));
     cmd.add_option("--colours", o.colours, "Colour map of x_t: grey, viridis or diverging")
         ->check(CLI::IsMember({"grey", "viridis", "diverging"}));
-    cmd.add_option("--speed", o.speed, "Sampling steps per second while playing")->check(CLI::Range(0.1, 10000.0));
+    cmd.add_option("--speed", o.speed, "Sampling steps per second while playing")
+        ->check(finite_range(0.1, 10000, "steps/s"));
     cmd.add_option("--budget", o.budget,
                    "GPU milliseconds per frame the sampler may use; a step that needs more is spread over frames "
                    "(raise it on a CPU device for more steps per second at a lower frame rate)")
-        ->check(CLI::Range(1.0, 100.0));
+        ->check(finite_range(1, 100, "ms"));
     cmd.add_option("--async-compute", o.async_compute,
                    "Run the chains on a separate compute queue beside the drawing: auto (when the device has one), "
                    "on (also without one: the same queue in separate submissions) or off")
         ->check(CLI::IsMember({"auto", "on", "off"}))
         ->capture_default_str();
-    cmd.add_option("--ui-scale", o.ui_scale, "UI scale on top of the monitor's DPI")->check(CLI::Range(0.5, 4.0));
+    cmd.add_option("--ui-scale", o.ui_scale, "UI scale on top of the monitor's DPI")->check(finite_range(0.5, 4));
     cmd.add_flag("--lecture", o.lecture, "Lecture mode: fullscreen, large font, high contrast (F11 toggles)");
     cmd.add_flag("--paused", o.paused, "Start paused");
     cmd.add_flag("--train", o.train,
@@ -176,8 +180,7 @@ void apply_config_file(CLI::App& cmd, VisOptions& o, const std::string& path) {
         if (opt->count() > 0) continue;  // given on the command line: that wins
         std::string text;
         if (value.is_boolean()) text = value.get<bool>() ? "true" : "false";
-        else if (value.is_number_integer()) text = std::to_string(value.get<long long>());
-        else if (value.is_number()) text = std::to_string(value.get<double>());
+        else if (value.is_number()) text = value.dump();  // as written: no wrap of huge ints, no %f rounding of floats
         else if (value.is_string()) text = value.get<std::string>();
         else throw std::runtime_error(where + ": expected a number, a string or true/false");
         try {
