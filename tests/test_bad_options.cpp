@@ -61,6 +61,8 @@ std::vector<Case> command_line_cases(const std::string& out, const std::string& 
         {train + "--data " + a_file, a_file + " is a file, not a folder of IDX files"},
         {"data --data " + a_file, a_file + " is a file, not a folder of IDX files"},
         // One float and one whole-number option of every subcommand with numbers.
+        {"--device -5 info", "--device: -5 is too small; allowed: -1 to 1023"},  // the global option
+        {"--device nan info", "--device: nan is not a whole number"},
         {"data --heldout-per-class -1", "--heldout-per-class: -1 is negative"},
         {train + "--batch -1", "--batch: -1 is negative; allowed: 1 to 1024"},
         {train + "--warmup 99999999999", "--warmup: 99999999999 is too large; allowed: 0 to 4294967295"},

@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
     app.add_flag("--validate", g.validate,
                  "Enable the Khronos validation layer with synchronization validation; any error makes the exit code 3");
     app.add_flag("--quiet", g.quiet, "No progress bars or notes on stderr (results and errors still print)");
-    app.add_option("--device", g.device, "Vulkan device index (see `diffuscope info`); default: discrete GPU first");
+    app.add_option("--device", g.device, "Vulkan device index (see `diffuscope info`); default (-1): discrete GPU first")
+        ->check(whole_range<int>(-1, 1023));
     app.require_subcommand(0, 1);
 
     Command run;
