@@ -8,6 +8,7 @@
 // parameter (--grads, a safetensors with the weights' names, shapes and config) and/or ∂L/∂x (--dx).
 #include "diffusion/cli/cli.hpp"
 #include "diffusion/io/npy.hpp"
+#include "diffusion/model/unet_denoiser.hpp"
 #include "diffusion/model/weights.hpp"
 
 #include <cmath>
@@ -25,6 +26,18 @@ void require_finite(const std::vector<float>& v, const std::string& file) {
     for (size_t i = 0; i < v.size(); ++i)
         if (!std::isfinite(v[i]))
             throw std::runtime_error("forward: " + file + " holds a non-finite value at flat index " + std::to_string(i));
+}
+
+// What the pass computed, before anything is written: a non-finite value fails naming the image and pixel.
+// `images`: v is [N,1,28,28] and the message says which image; else (the gradients) a flat index.
+void require_finite_output(const std::vector<float>& v, const std::string& what, bool images = true) {
+    for (size_t i = 0; i < v.size(); ++i)
+        if (!std::isfinite(v[i]))
+            throw std::runtime_error("forward: " + what + " is " + std::to_string(v[i]) + " at flat index " +
+                                     std::to_string(i) +
+                                     (images ? " (image " + std::to_string(i / 784) + ", pixel " + std::to_string(i % 784) + ")"
+                                             : std::string()) +
+                                     "; nothing written");
 }
 
 int run_forward(const GlobalOptions& g, const ForwardArgs& a) {
@@ -54,6 +67,7 @@ int run_forward(const GlobalOptions& g, const ForwardArgs& a) {
     }
 
     auto ctx = make_context(g);
+    nn::probe_forward(*ctx, w, a.weights);  // weights whose forward overflows are refused, naming the file
     const uint64_t n_pixels = uint64_t(N) * 784;
     nn::UNet unet(*ctx, w.config, uint32_t(N), /*training=*/backward);
     unet.param_buffer().upload(w.flat);
@@ -72,12 +86,18 @@ int run_forward(const GlobalOptions& g, const ForwardArgs& a) {
         cmd.barrier_to_host();  // RAW: the host reads out, dx and the gradients
     });
 
+    // Everything is downloaded and checked before the first file is written: all of them or none.
     const std::vector<int64_t> image_shape = {N, 1, 28, 28};
-    io::write_npy_f32(a.out, image_shape, outb.download_as<float>(n_pixels));
-    if (!a.dx.empty()) io::write_npy_f32(a.dx, image_shape, dxb.download_as<float>(n_pixels));
+    const auto out = outb.download_as<float>(n_pixels);
+    require_finite_output(out, "the output (--out)");
+    std::vector<float> dx, grads;
+    if (!a.dx.empty()) require_finite_output(dx = dxb.download_as<float>(n_pixels), "∂L/∂x (--dx)");
     if (!a.grads.empty())
-        nn::save_weights(a.grads, w.config, unet.grad_buffer().download_as<float>(unet.params().total()),
-                         {{"content", "gradient of sum(out * dout) for each parameter"}});
+        require_finite_output(grads = unet.grad_buffer().download_as<float>(unet.params().total()), "∂L/∂θ (--grads)", false);
+    io::write_npy_f32(a.out, image_shape, out);
+    if (!a.dx.empty()) io::write_npy_f32(a.dx, image_shape, dx);
+    if (!a.grads.empty())
+        nn::save_weights(a.grads, w.config, grads, {{"content", "gradient of sum(out * dout) for each parameter"}});
     if (!g.quiet) {
         std::fprintf(stderr, "forward: %lld images, %s-prediction; wrote %s", static_cast<long long>(N),
                      w.config.prediction == nn::Prediction::v ? "v" : "eps", a.out.c_str());

@@ -2,6 +2,7 @@
 // drawn offscreen (no window, no display) after K frames at a fixed frame interval, written as PNG.
 #include "diffusion/cli/cli.hpp"
 #include "diffusion/cli/vis_options.hpp"
+#include "diffusion/vis/model_source.hpp"
 #include "diffusion/vis/visualiser.hpp"
 #include "engine/offscreen.hpp"
 
@@ -55,6 +56,14 @@ void register_render(CLI::App& app, GlobalOptions& g, Command& run) {
             if (s.mode == VisMode::fieldimg && vis.settings().mode != VisMode::fieldimg)
                 throw std::runtime_error("render --mode fieldimg needs digit chains, and there are none: " +
                                          vis.data_message());
+            // The window shows a refused weights file on screen and falls back to the oracle; a render must not
+            // pass the oracle's frame off as the UNet's: it loads the weights as the window does, and fails on a
+            // refusal (corrupt, NaN, or a forward that overflows).
+            if (!s.weights.empty() && !s.start_on_oracle) try {
+                (void)load_weights_model(*ctx, s.weights, 0)->denoiser();
+            } catch (const std::exception& e) {
+                throw std::runtime_error(std::string("render: the model was refused: ") + e.what() + "; nothing written");
+            }
             engine::ImGuiLayer ui(*ctx, target.render_pass(), 1, nullptr, vis.ui_options(1.0f));
             const float dt = 1.0f / o->fps;
             std::vector<double> frame_ms;

@@ -80,6 +80,8 @@ int run_sample2d(const GlobalOptions& g, const Sample2dArgs& a) {
     progress.done();
     timer.report("2-D mixture oracle \"" + a.toy + "\"", a.count, guided);
     auto pts = chain.x().download_as<float>(size_t(a.count) * 2);
+    require_finite_samples(*ctx, chain, "sample2d", pts, 0, a.count,
+                           [&] { chain.reset(setup.timesteps, labels, setup.options); });
     if (!a.out.empty()) {
         const std::vector<int64_t> shape = {int64_t(a.count), 2}, lshape = {int64_t(a.count)};
         io::write_npy_f32(a.out, shape, pts);

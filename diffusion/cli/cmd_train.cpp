@@ -1,6 +1,8 @@
 // `diffuscope train`: trains the UNet on MNIST's training split with a progress bar, a JSONL loss log next to
 // the checkpoint, atomic checkpoints every N steps and on Ctrl-C, bit-for-bit resume, and NaN handling.
 #include "diffusion/cli/cli.hpp"
+#include "diffusion/io/atomic_file.hpp"
+#include "diffusion/io/file_lock.hpp"
 #include "diffusion/train/unet_trainer.hpp"
 
 #include <atomic>
@@ -33,6 +35,8 @@ std::string duration(double s) {
 }
 
 int run_train(const GlobalOptions& g, TrainArgs a) {
+    (void)io::replaceable_target(a.out);     // a device or folder as --out fails now, not after the training
+    const io::FileLock lock(a.out, "train");  // one run per --out: no interleaved loss log, no lost checkpoint
     if (a.steps == 0 && a.minutes <= 0) a.steps = 5000;
     a.cfg.model.prediction = a.prediction == "eps" ? nn::Prediction::eps : nn::Prediction::v;
     auto dir = a.data.empty() ? data::default_data_dir() : std::filesystem::path(a.data);

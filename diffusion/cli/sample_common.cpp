@@ -183,6 +183,42 @@ void run_chain(engine::Context& ctx, Chain& chain, Progress& progress, StepTimer
     chain.set_profiler(nullptr);
 }
 
+void require_finite_samples(engine::Context& ctx, Chain& chain, const std::string& what, const std::vector<float>& x,
+                            uint32_t first, uint32_t n, const std::function<void()>& reset) {
+    const uint32_t dim = chain.config().dim;
+    auto bad_sample = [&](const std::vector<float>& v) -> int64_t {
+        for (size_t i = 0; i < size_t(n) * dim; ++i)
+            if (!std::isfinite(v[i])) return int64_t(i / dim);
+        return -1;
+    };
+    const int64_t k = bad_sample(x);
+    if (k < 0) return;
+    // The chain is a function of (seed, sample index): the replay takes the same path, one step at a time.
+    const uint32_t S = chain.steps();
+    reset();
+    engine::CommandBuffer cmd(ctx);
+    uint32_t step = 0;
+    for (; step <= S; ++step) {
+        cmd.begin(true);
+        if (step == 0) {
+            chain.record_init(cmd);
+        } else {
+            cmd.barrier_from_host();  // RAW: parameters written by the host
+            chain.record_step(cmd, step == S);
+        }
+        cmd.barrier_to_host();
+        cmd.end();
+        cmd.submit_and_wait();
+        const auto now = chain.x().download_as<float>(size_t(n) * dim);
+        if (!std::all_of(now.begin() + k * dim, now.begin() + (k + 1) * dim, [](float v) { return std::isfinite(v); }))
+            break;
+    }
+    const std::string where = step == 0 ? "at the start (x_T)" : step > S ? "after the last step (replay found none earlier)"
+                                                                          : "after step " + std::to_string(step) + " of " + std::to_string(S);
+    throw std::runtime_error(what + ": sample " + std::to_string(first + uint64_t(k)) + " is not finite " + where + " (" +
+                             sampler_name(chain.config().sampler) + "); nothing written");
+}
+
 std::vector<float> sample_images(engine::Context& ctx, Chain& chain, const Sampling& setup,
                                  const std::vector<int32_t>& labels, Progress& progress, StepTimer& timer,
                                  const std::function<void(uint32_t, uint32_t)>& after_batch) {
@@ -197,6 +233,7 @@ std::vector<float> sample_images(engine::Context& ctx, Chain& chain, const Sampl
         chain.reset(setup.timesteps, lb, o);
         run_chain(ctx, chain, progress, timer, first, n);
         auto x = chain.x().download_as<float>(size_t(n) * dim);
+        require_finite_samples(ctx, chain, progress.what(), x, first, n, [&] { chain.reset(setup.timesteps, lb, o); });
         for (size_t i = 0; i < x.size(); ++i) images[size_t(first) * dim + i] = std::clamp(0.5f * (x[i] + 1), 0.0f, 1.0f);
         if (after_batch) after_batch(first, n);
     }

@@ -48,6 +48,7 @@ public:
     Progress(std::string what, uint32_t samples, uint32_t steps, bool quiet);
     void update(uint32_t samples_started, uint32_t batch_size, uint32_t steps_done);
     void done();
+    const std::string& what() const { return what_; }
 
 private:
     std::string what_;
@@ -87,8 +88,16 @@ struct SamplingModel {
 SamplingModel load_model(engine::Context&, const std::optional<nn::Weights>&, const std::string& weights_path,
                        const data::Mnist& train, uint32_t chains);
 
+// Checks the chain's current batch, x = its first n samples ([n·dim], read after the last step), before anything
+// is written: when sample k is not finite it replays the batch one step per submit (`reset` resets the chain as
+// before the run) to find the first step after which it is, and throws, e.g.
+//   "sample: sample 3 is not finite after step 17 of 20 (ddim); nothing written".
+// `first` is the batch's first sample index (the message counts samples as the output does, from 0).
+void require_finite_samples(engine::Context&, Chain&, const std::string& what, const std::vector<float>& x,
+                            uint32_t first, uint32_t n, const std::function<void()>& reset);
+
 // labels.size() samples from the chain (its batch B at a time; sample k uses RNG stream k, so the result does
-// not depend on B), as pixels in [0, 1], [count·784]. after_batch(first, n) runs after each batch, while the
+// not depend on B), as pixels in [0, 1], [count·784]; a non-finite sample throws (require_finite_samples). after_batch(first, n) runs after each batch, while the
 // chain still holds it (e.g. to read its trajectory).
 std::vector<float> sample_images(engine::Context&, Chain&, const Sampling&, const std::vector<int32_t>& labels,
                                  Progress&, StepTimer&,

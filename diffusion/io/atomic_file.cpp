@@ -7,6 +7,7 @@
 #include <string>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace diffuscope::io {
@@ -26,9 +27,40 @@ struct TempFile {
     }
 };
 
+// "a FIFO", "a folder", …: what a file of mode `m` is, for the refusal.
+std::string kind_of(mode_t m) {
+    if (S_ISDIR(m)) return "a folder";
+    if (S_ISCHR(m)) return "a character device";
+    if (S_ISBLK(m)) return "a block device";
+    if (S_ISFIFO(m)) return "a FIFO (named pipe)";
+    if (S_ISSOCK(m)) return "a socket";
+    if (S_ISLNK(m)) return "a symlink";
+    return "not a regular file";
+}
+
 }  // namespace
 
-void write_file_atomically(const std::filesystem::path& path, std::span<const std::byte> bytes) {
+std::filesystem::path replaceable_target(const std::filesystem::path& path) {
+    struct stat st{};
+    if (::lstat(path.c_str(), &st) != 0) return path;  // nothing there yet (or unreadable: the create says why)
+    if (S_ISREG(st.st_mode)) return path;
+    const std::string allowed = "; only a regular file (or a new name) is replaced";
+    if (!S_ISLNK(st.st_mode))
+        throw std::runtime_error(path.string() + " is " + kind_of(st.st_mode) + ", not a regular file: refusing to " +
+                                 "replace it" + allowed);
+    std::error_code ec;
+    const auto real = std::filesystem::canonical(path, ec);
+    if (ec)
+        throw std::runtime_error(path.string() + " is a symlink that leads nowhere (" + ec.message() +
+                                 "): refusing to replace it" + allowed);
+    if (::stat(real.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+        throw std::runtime_error(path.string() + " is a symlink to " + real.string() + ", which is " +
+                                 kind_of(st.st_mode) + ": refusing to replace it" + allowed);
+    return real;
+}
+
+void write_file_atomically(const std::filesystem::path& requested, std::span<const std::byte> bytes) {
+    const std::filesystem::path path = replaceable_target(requested);
     const std::string target = path.string();
     TempFile tmp{target + ".tmp." + std::to_string(::getpid())};
     tmp.fd = ::open(tmp.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

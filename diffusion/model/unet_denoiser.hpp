@@ -18,7 +18,13 @@ inline diffuscope::Prediction denoiser_prediction(Prediction p) {
 }
 
 // `name` shows in timings and errors (e.g. the weights file). The context must outlive the denoiser and
-// every recorder it binds.
+// every recorder it binds. The weights are probed first (probe_forward): weights whose forward overflows are
+// refused here, once, for every command and view that samples with them.
 Denoiser unet_denoiser(engine::Context&, const Weights&, std::string name = "unet");
+
+// One forward of a batch of two fixed inputs (a smooth pattern in [−0.9, 0.9], λ = 0 and 4, labels 0 and
+// null); a non-finite output means the weights overflow (finite but far too large, e.g. 3e38) and would give
+// all-NaN samples, so it throws naming `name` (the file), the value and where it appeared.
+void probe_forward(engine::Context&, const Weights&, const std::string& name);
 
 }  // namespace diffuscope::nn

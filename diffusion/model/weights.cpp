@@ -33,10 +33,13 @@ std::vector<float> take_weights(const io::SafeTensors& st, const ParamTable& t, 
             throw std::runtime_error(file + ": tensor \"" + prefix + p.name + "\" has shape " +
                                      shape_string(it->second.shape) + ", the model expects " + shape_string(p.shape) +
                                      " — was it trained with another --base/--emb-dim/--cond-dim?");
-        std::copy(it->second.data.begin(), it->second.data.end(), flat.begin() + p.offset);
+        const auto& data = it->second.data;
+        for (size_t i = 0; i < data.size(); ++i)
+            if (!std::isfinite(data[i]))
+                throw std::runtime_error(file + ": tensor \"" + prefix + p.name + "\" holds " + std::to_string(data[i]) +
+                                         " at index " + std::to_string(i) + "; every value must be finite");
+        std::copy(data.begin(), data.end(), flat.begin() + p.offset);
     }
-    for (float v : flat)
-        if (!std::isfinite(v)) throw std::runtime_error(file + ": the weights contain NaN or Inf");
     return flat;
 }
 

@@ -197,6 +197,40 @@ void Trainer::export_ema(const std::filesystem::path& path) const {
                      {{"trained_steps", std::to_string(step_)}, {"seed", std::to_string(cfg_.seed)}});
 }
 
+namespace {
+
+// The checkpoint's "step": decimal digits only, within uint64 (std::stoull would take "-5" as 2⁶⁴ − 5).
+uint64_t parse_step(const std::map<std::string, std::string>& m, const std::string& file) {
+    auto it = m.find("step");
+    if (it == m.end()) throw std::runtime_error(file + ": checkpoint metadata has no \"step\"");
+    const std::string& v = it->second;
+    const bool digits = !v.empty() && v.size() <= 20 && v.find_first_not_of("0123456789") == std::string::npos;
+    uint64_t step = 0;
+    bool in_range = digits;
+    for (char c : digits ? v : std::string()) {
+        const uint64_t d = uint64_t(c - '0');
+        if (step > (UINT64_MAX - d) / 10) in_range = false;
+        step = step * 10 + d;
+    }
+    if (!in_range)
+        throw std::runtime_error(file + ": checkpoint metadata \"step\" = \"" + v +
+                                 "\" is not a step count (decimal digits, 0 to 18446744073709551615)");
+    return step;
+}
+
+// Adam's second moment is a running mean of squares: a negative entry (or NaN/Inf, which take_weights already
+// refuses) would make the next update NaN. Names the tensor and the first bad index.
+void require_second_moment(const std::vector<float>& v, const nn::ParamTable& table, const std::string& file) {
+    for (const auto& p : table.all())
+        for (uint32_t i = 0; i < p.count; ++i)
+            if (!(v[p.offset + i] >= 0.0f) || !std::isfinite(v[p.offset + i]))
+                throw std::runtime_error(file + ": tensor \"adam_v/" + p.name + "\" holds " +
+                                         std::to_string(v[p.offset + i]) + " at index " + std::to_string(i) +
+                                         "; Adam's second moment must be finite and ≥ 0 — the checkpoint is corrupt");
+}
+
+}  // namespace
+
 void Trainer::load(const std::filesystem::path& path) {
     auto st = io::read_safetensors(path);
     const std::string file = path.string();
@@ -205,6 +239,7 @@ void Trainer::load(const std::filesystem::path& path) {
                                  "\"); --resume takes a file written by `diffuscope train --out`");
     TrainConfig saved;
     saved.from_metadata(st.metadata, file);
+    const uint64_t step = parse_step(st.metadata, file);
     auto differs = [&](const char* what, auto a, auto b) {
         if (a != b)
             throw std::runtime_error(file + ": checkpoint has " + what + " = " + std::to_string(a) + ", this run " +
@@ -218,11 +253,12 @@ void Trainer::load(const std::filesystem::path& path) {
     const auto& table = unet_->params();
     auto p = nn::take_weights(st, table), e = nn::take_weights(st, table, "ema/"),
          m = nn::take_weights(st, table, "adam_m/"), v = nn::take_weights(st, table, "adam_v/");
+    require_second_moment(v, table, file);  // take_weights refused any non-finite value, naming the tensor
     unet_->param_buffer().upload(p);
     ema_.upload(e);
     m_.upload(m);
     v_.upload(v);
-    step_ = std::stoull(st.metadata["step"]);
+    step_ = step;
 }
 
 }  // namespace diffuscope::train
