@@ -32,7 +32,7 @@ std::vector<Case> command_line_cases(const std::string& out, const std::string& 
     const std::string classifier = "train-classifier --out " + out + "/k.safetensors ";
     const std::string eval = "eval --oracle --json " + out + "/e.json ";
     return {
-        // The tester's list (issue #24).
+        // Inputs a tester found accepted or crashing: each is refused with its option, value and range.
         {render + "--budget nan", "--budget: nan is not a finite number; allowed: 1 to 100 (ms)"},
         {render + "--speed nan", "--speed: nan is not a finite number; allowed: 0.1 to 10000"},
         {"--budget nan", "--budget: nan is not a finite number"},  // no subcommand: the window's options

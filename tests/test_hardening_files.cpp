@@ -1,4 +1,4 @@
-// Issue #24, "unbreakable in front of a room": bad files in, bad files out. Each case reproduces a tester's bad
+// Bad files in, bad files out: nothing is silently lost or made NaN. Each case reproduces a tester's bad
 // input and expects a clear error (exit ≠ 0) that names where, with nothing written and nothing destroyed:
 //   - the atomic writer refuses to replace a FIFO or a folder (a symlink is written through to its file),
 //   - two `train` runs on one --out: the second refuses at once, naming the lock and the holder's pid,

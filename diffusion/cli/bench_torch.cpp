@@ -190,7 +190,7 @@ nlohmann::json compare_with_torch(const nlohmann::json& ours, const nlohmann::js
         r["pytorch_seconds_per_100"] = pd["seconds_per_100"];
         c[std::string(key) + "_100_correct"] = r;
     }
-    // Issue 8's target: diffuscope's fastest route against PyTorch's baseline task (which we ran too).
+    // The end-to-end target: diffuscope's fastest route against PyTorch's baseline task (which we ran too).
     const auto& baseline = at(torch, "digits");
     if (same_task(at(ours, "digits"), baseline) && number(baseline, "seconds_per_100_correct") > 0) {
         const char* best = nullptr;

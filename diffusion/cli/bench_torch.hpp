@@ -31,7 +31,7 @@ nlohmann::json run_torch_bench(const TorchBench&, bool quick = false);
 //   100 digits = time to 100 digits judged correct by the classifier, per sampler ("digits_100_correct",
 //                "digits_fast_100_correct": kernels against kernels)
 //   target     = "time_to_100_correct": diffuscope's fastest route to 100 correct digits (model, sampler and
-//                kernels together, as issue 8 counts it) against PyTorch's baseline task ("digits"), target ≤ 1
+//                kernels together) against PyTorch's baseline task ("digits"), target ≤ 1
 nlohmann::json compare_with_torch(const nlohmann::json& ours, const nlohmann::json& torch);
 
 // "DDIM-20, w = 2" for a digits task's JSON (sampler, steps, guidance).

@@ -333,7 +333,7 @@ nlohmann::json bench_trainer(engine::Context& ctx, const nn::UNetConfig& cfg) {
 // - the baseline, DDIM-20 with guidance 2 (assets/MODEL.md's headline);
 // - the fast route, DPM-Solver++(2M) with 4 steps and guidance 1.5: 1000 digits by `diffuscope eval` gave label
 //   accuracy 99.1 % and Fréchet distance 67.6 against the baseline's 99.5 % and 86.1 (docs/PERFORMANCE.md).
-// Issue 8's target counts model, sampler and kernels together: our faster route against PyTorch's baseline.
+// The end-to-end target counts model, sampler and kernels together: our faster route against PyTorch's baseline.
 struct DigitsTask {
     const char* key;
     const char* sampler;
