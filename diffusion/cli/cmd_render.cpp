@@ -2,7 +2,6 @@
 // drawn offscreen (no window, no display) after K frames at a fixed frame interval, written as PNG.
 #include "diffusion/cli/cli.hpp"
 #include "diffusion/cli/vis_options.hpp"
-#include "diffusion/vis/model_source.hpp"
 #include "diffusion/vis/visualiser.hpp"
 #include "engine/offscreen.hpp"
 
@@ -57,13 +56,9 @@ void register_render(CLI::App& app, GlobalOptions& g, Command& run) {
                 throw std::runtime_error("render --mode fieldimg needs digit chains, and there are none: " +
                                          vis.data_message());
             // The window shows a refused weights file on screen and falls back to the oracle; a render must not
-            // pass the oracle's frame off as the UNet's: it loads the weights as the window does, and fails on a
-            // refusal (corrupt, NaN, or a forward that overflows).
-            if (!s.weights.empty() && !s.start_on_oracle) try {
-                (void)load_weights_model(*ctx, s.weights, 0)->denoiser();
-            } catch (const std::exception& e) {
-                throw std::runtime_error(std::string("render: the model was refused: ") + e.what() + "; nothing written");
-            }
+            // pass the oracle's frame off as the UNet's (corrupt, NaN, or a forward that overflows).
+            if (!vis.weights_error().empty())
+                throw std::runtime_error("render: the model was refused: " + vis.weights_error() + "; nothing written");
             engine::ImGuiLayer ui(*ctx, target.render_pass(), 1, nullptr, vis.ui_options(1.0f));
             const float dt = 1.0f / o->fps;
             std::vector<double> frame_ms;

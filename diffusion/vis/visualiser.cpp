@@ -43,6 +43,7 @@ Visualiser::Visualiser(engine::Context& ctx, engine::FrameTarget& target, VisSet
     if (!sources_.empty()) {
         int first = s_.start_on_oracle && train_ ? int(sources_.size()) - 1 : 0;
         use_source(first);
+        if (!chain_ && first == 0 && !s_.weights.empty()) weights_error_ = model_error_;
         if (!chain_ && first == 0 && sources_.size() > 1) use_source(1);  // unreadable weights: fall back to the oracle
     }
     if (!train_)

@@ -93,6 +93,9 @@ public:
     // is swapped in at the start of the next frame. Returns whether it was accepted.
     bool load_weights_file(const std::string& path);  // blanks and quotes around it are dropped
     const std::string& model_error() const { return model_error_; }
+    // Why the --weights file was refused when the visualiser started (empty when it loaded or none was named): the
+    // window shows it and runs the oracle instead; `render` fails with it rather than draw the oracle's frame.
+    const std::string& weights_error() const { return weights_error_; }
     const std::string& model_label() const { static const std::string none; return source_ >= 0 ? sources_[size_t(source_)].label : none; }
     engine::ImGuiOptions ui_options(float dpi) const;
     // The x_t grid of the last frame, one pixel per image pixel (after the frame's submission finished).
@@ -136,6 +139,7 @@ private:
     };
     std::vector<ModelSource> sources_;
     int source_ = -1, pending_source_ = -1;
+    std::string weights_error_;  // the --weights file's refusal at start
     std::string model_error_;  // why the last pick failed (the previous model stays)
     void use_source(int index);
     std::array<char, 1024> weights_input_{};  // the model panel's path field
